@@ -1,0 +1,427 @@
+//! `GET /ws`: the agent protocol over WebSocket (documented in README.md).
+//!
+//! Frames on one connection are handled one after another, so the events of a run arrive
+//! in order and never interleave with another run's.
+
+use std::collections::HashSet;
+
+use axum::extract::Query;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{self, WordCount};
+use crate::auth::{self, User};
+use crate::database;
+use crate::error::AppError;
+use crate::store::{self, Claim};
+
+/// Largest frame the server reads.
+pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Largest `message` of a run, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 32 * 1024;
+/// Longest thread id, in bytes.
+pub const MAX_THREAD_ID_LEN: usize = 128;
+
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    token: Option<String>,
+}
+
+/// Authenticates (header first, then `?token=`), then upgrades.
+pub async fn handler(
+    headers: HeaderMap,
+    Query(query): Query<WsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let token = auth::bearer(&headers).or(query.token.as_deref());
+    let user = auth::authenticate(token).await?;
+    Ok(upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session(socket, user)))
+}
+
+/// What a client sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    RunAgent {
+        #[serde(default)]
+        thread_id: Option<String>,
+        message: String,
+    },
+    Ping,
+}
+
+/// What the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event<'a> {
+    AgentStarted {
+        run_id: &'a str,
+        thread_id: &'a str,
+    },
+    AgentThinking {
+        run_id: &'a str,
+        thread_id: &'a str,
+        content: &'a str,
+    },
+    ToolExecuting {
+        run_id: &'a str,
+        thread_id: &'a str,
+        tool: &'a str,
+        input: ToolInput<'a>,
+    },
+    ToolCompleted {
+        run_id: &'a str,
+        thread_id: &'a str,
+        tool: &'a str,
+        output: WordCount,
+    },
+    AgentCompleted {
+        run_id: &'a str,
+        thread_id: &'a str,
+        message: &'a str,
+        message_ids: [i64; 2],
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        run_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        thread_id: Option<&'a str>,
+    },
+    Pong,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ToolInput<'a> {
+    text: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not a JSON object with a string `type`, or a binary frame.
+    MalformedFrame,
+    /// A `type` the server does not know.
+    UnknownType,
+    /// A known `type` with missing, extra or invalid fields.
+    InvalidRequest,
+    /// The thread does not exist for this user (it may exist for another).
+    ThreadNotFound,
+    /// The database failed; nothing of the run was stored.
+    Internal,
+}
+
+fn error_event(code: ErrorCode, message: impl Into<String>) -> Event<'static> {
+    Event::Error {
+        code,
+        message: message.into(),
+        run_id: None,
+        thread_id: None,
+    }
+}
+
+/// A send failed: the client is gone.
+struct Gone;
+
+struct Session {
+    socket: WebSocket,
+    user: User,
+    /// Threads this connection has already seen to be the user's (ownership never changes).
+    owned_threads: HashSet<String>,
+}
+
+async fn session(socket: WebSocket, user: User) {
+    let mut session = Session {
+        socket,
+        user,
+        owned_threads: HashSet::new(),
+    };
+    while let Some(frame) = session.socket.recv().await {
+        let outcome = match frame {
+            Ok(Message::Text(text)) => session.on_text(text.as_str()).await,
+            Ok(Message::Binary(_)) => {
+                session
+                    .send(&error_event(
+                        ErrorCode::MalformedFrame,
+                        "binary frames are not supported; send JSON text frames",
+                    ))
+                    .await
+            }
+            Ok(Message::Ping(_) | Message::Pong(_)) => Ok(()),
+            Ok(Message::Close(_)) | Err(_) => break,
+        };
+        if outcome.is_err() {
+            break;
+        }
+    }
+}
+
+impl Session {
+    async fn send(&mut self, event: &Event<'_>) -> Result<(), Gone> {
+        let text = match serde_json::to_string(event) {
+            Ok(text) => text,
+            Err(error) => {
+                format!(
+                    r#"{{"type":"error","code":"internal","message":"cannot encode event: {error}"}}"#
+                )
+            }
+        };
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|_| Gone)
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Gone> {
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            Err(error) => {
+                return self
+                    .send(&error_event(
+                        ErrorCode::MalformedFrame,
+                        format!("not JSON: {error}"),
+                    ))
+                    .await;
+            }
+        };
+        let Some(kind) = value.get("type").and_then(serde_json::Value::as_str) else {
+            return self
+                .send(&error_event(
+                    ErrorCode::MalformedFrame,
+                    "expected a JSON object with a string field `type`",
+                ))
+                .await;
+        };
+        if !matches!(kind, "run_agent" | "ping") {
+            let message = format!("unknown type `{kind}`; expected `run_agent` or `ping`");
+            return self
+                .send(&error_event(ErrorCode::UnknownType, message))
+                .await;
+        }
+        match serde_json::from_value::<ClientFrame>(value) {
+            Ok(ClientFrame::Ping) => self.send(&Event::Pong).await,
+            Ok(ClientFrame::RunAgent { thread_id, message }) => {
+                self.run_agent(thread_id, message).await
+            }
+            Err(error) => {
+                self.send(&error_event(ErrorCode::InvalidRequest, error.to_string()))
+                    .await
+            }
+        }
+    }
+
+    async fn run_agent(&mut self, thread_id: Option<String>, message: String) -> Result<(), Gone> {
+        if let Some(problem) = validate(thread_id.as_deref(), &message) {
+            return self
+                .send(&error_event(ErrorCode::InvalidRequest, problem))
+                .await;
+        }
+        let thread_id = match thread_id {
+            Some(thread_id) => thread_id,
+            None => match auth::random_hex(12) {
+                Ok(hex) => format!("t_{hex}"),
+                Err(error) => {
+                    return self
+                        .send(&error_event(
+                            ErrorCode::Internal,
+                            format!("no randomness: {error}"),
+                        ))
+                        .await;
+                }
+            },
+        };
+        let run_id = match auth::random_hex(8) {
+            Ok(hex) => format!("r_{hex}"),
+            Err(error) => {
+                return self
+                    .send(&error_event(
+                        ErrorCode::Internal,
+                        format!("no randomness: {error}"),
+                    ))
+                    .await;
+            }
+        };
+        let (run, thread) = (run_id.as_str(), thread_id.as_str());
+        let fail = |code: ErrorCode, message: String| Event::Error {
+            code,
+            message,
+            run_id: Some(run),
+            thread_id: Some(thread),
+        };
+
+        // The thread: the user's own, or a new one for them; anyone else's does not exist.
+        if !self.owned_threads.contains(thread) {
+            let claim = match database::pool().await {
+                Ok(db) => store::claim_thread(db, thread, &self.user.id).await,
+                Err(error) => Err(error),
+            };
+            match claim {
+                Ok(Claim::Owned) => {
+                    self.owned_threads.insert(thread_id.clone());
+                }
+                Ok(Claim::Foreign) => {
+                    return self
+                        .send(&fail(
+                            ErrorCode::ThreadNotFound,
+                            "thread not found".to_owned(),
+                        ))
+                        .await;
+                }
+                Err(error) => {
+                    eprintln!("run {run}: {error}");
+                    return self
+                        .send(&fail(
+                            ErrorCode::Internal,
+                            format!("database error: {error}"),
+                        ))
+                        .await;
+                }
+            }
+        }
+
+        self.send(&Event::AgentStarted {
+            run_id: run,
+            thread_id: thread,
+        })
+        .await?;
+        self.send(&Event::AgentThinking {
+            run_id: run,
+            thread_id: thread,
+            content: agent::THINKING,
+        })
+        .await?;
+        self.send(&Event::ToolExecuting {
+            run_id: run,
+            thread_id: thread,
+            tool: agent::TOOL_NAME,
+            input: ToolInput { text: &message },
+        })
+        .await?;
+        let count = agent::word_count(&message);
+        self.send(&Event::ToolCompleted {
+            run_id: run,
+            thread_id: thread,
+            tool: agent::TOOL_NAME,
+            output: count,
+        })
+        .await?;
+        let answer = agent::answer(count);
+
+        let stored = match database::pool().await {
+            Ok(db) => store::append_exchange(db, thread, run, &message, &answer).await,
+            Err(error) => Err(error),
+        };
+        match stored {
+            Ok((user_message_id, assistant_message_id)) => {
+                self.send(&Event::AgentCompleted {
+                    run_id: run,
+                    thread_id: thread,
+                    message: &answer,
+                    message_ids: [user_message_id, assistant_message_id],
+                })
+                .await
+            }
+            Err(error) => {
+                eprintln!("run {run}: {error}");
+                self.send(&fail(
+                    ErrorCode::Internal,
+                    format!("the exchange was not stored: {error}"),
+                ))
+                .await
+            }
+        }
+    }
+}
+
+/// Why a run request is invalid, if it is.
+fn validate(thread_id: Option<&str>, message: &str) -> Option<String> {
+    if let Some(thread_id) = thread_id
+        && !valid_thread_id(thread_id)
+    {
+        return Some(format!(
+            "thread_id must be 1 to {MAX_THREAD_ID_LEN} characters of A-Z a-z 0-9 _ - . :"
+        ));
+    }
+    if message.trim().is_empty() {
+        return Some("message must not be empty".to_owned());
+    }
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        return Some(format!(
+            "message is longer than {MAX_MESSAGE_CHARS} characters"
+        ));
+    }
+    None
+}
+
+pub fn valid_thread_id(thread_id: &str) -> bool {
+    !thread_id.is_empty()
+        && thread_id.len() <= MAX_THREAD_ID_LEN
+        && thread_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_ids() {
+        assert!(valid_thread_id("t_1"));
+        assert!(valid_thread_id("a.b:c-d"));
+        assert!(!valid_thread_id(""));
+        assert!(!valid_thread_id("a b"));
+        assert!(!valid_thread_id("a/b"));
+        assert!(!valid_thread_id(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn events_are_tagged() {
+        let event = Event::AgentStarted {
+            run_id: "r",
+            thread_id: "t",
+        };
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"type":"agent_started","run_id":"r","thread_id":"t"}"#
+        );
+        let event = error_event(ErrorCode::MalformedFrame, "x");
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"type":"error","code":"malformed_frame","message":"x"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Event::Pong).unwrap(),
+            r#"{"type":"pong"}"#
+        );
+    }
+
+    #[test]
+    fn frames_parse() {
+        let frame: ClientFrame =
+            serde_json::from_str(r#"{"type":"run_agent","thread_id":"t","message":"m"}"#).unwrap();
+        assert!(matches!(
+            frame,
+            ClientFrame::RunAgent {
+                thread_id: Some(_),
+                ..
+            }
+        ));
+        let frame: ClientFrame =
+            serde_json::from_str(r#"{"type":"run_agent","message":"m"}"#).unwrap();
+        assert!(matches!(
+            frame,
+            ClientFrame::RunAgent {
+                thread_id: None,
+                ..
+            }
+        ));
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"run_agent"}"#).is_err());
+    }
+}
