@@ -1,0 +1,460 @@
+//! Check stage: resolved candidates against the pack index and the config. Produces the
+//! *sites* (constructions and holders, with their module and SSOT membership) that the
+//! rules in `rules/` turn into findings.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::config::Config;
+use crate::crates::CrateGraph;
+use crate::diagnostic::Finding;
+use crate::packs::{PackIndex, path_text};
+use crate::resolve::{Res, Resolver, Scope};
+use crate::summary::{Chain, ChainRoot, FileSummary, RawPath, Span};
+use crate::workspace::TargetKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteKind {
+    Construction,
+    Holder,
+}
+
+/// A place that constructs or holds a resource.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub kind: SiteKind,
+    pub pack: usize,
+    pub resource: String,
+    pub file: usize,
+    /// Where the finding points (the root path of a chain, the `static` item).
+    pub span: Span,
+    /// The whole expression, `.await` and `?` included (what a fix replaces).
+    pub full_span: Span,
+    /// `sqlx::PgPool::connect`, `static POOL`, ...
+    pub what: String,
+    /// For holders: the holder type as resolved.
+    pub holder_type: String,
+    pub krate: usize,
+    pub module: usize,
+    /// `crate::a::b` of the module.
+    pub module_key: String,
+    pub in_ssot: bool,
+    pub allowed: bool,
+    pub in_macro: bool,
+    pub func_returns_result: bool,
+}
+
+/// Either a type or a builder in progress, for typing receivers.
+#[derive(Debug, Clone, PartialEq)]
+enum ValueType {
+    Type(Vec<String>),
+    Builder { pack: usize, root: Vec<String>, terminals: Vec<String>, returns: Option<Vec<String>>, span: Span },
+}
+
+#[derive(Debug, Clone)]
+struct Construction {
+    pack: usize,
+    what: String,
+    /// Root span for the location (the original root for a split chain).
+    span: Span,
+    returns: Option<Vec<String>>,
+}
+
+pub struct Checker<'g> {
+    pub g: &'g CrateGraph,
+    pub packs: &'g PackIndex,
+    pub cfg: &'g Config,
+    pub res: Resolver<'g>,
+    /// Resolved SSOT modules per resource kind.
+    pub ssot: BTreeMap<String, Vec<(usize, usize)>>,
+    /// Project types that hold a pool: (file, adt index) -> pack.
+    holder_adts: HashMap<(usize, usize), (usize, String)>,
+}
+
+impl<'g> Checker<'g> {
+    pub fn new(g: &'g CrateGraph, packs: &'g PackIndex, cfg: &'g Config) -> Result<Self, crate::error::Error> {
+        let mut res = Resolver::new(g, packs);
+        let mut ssot = BTreeMap::new();
+        for (resource, _) in packs.resources() {
+            let mut v = Vec::new();
+            for p in cfg.ssot_for(&resource) {
+                v.extend(res.config_module(&p.segs));
+            }
+            ssot.insert(resource, v);
+        }
+        // Every module the config names must exist.
+        if !g.crates.is_empty() {
+            for p in cfg.all_module_paths() {
+                if res.config_module(&p.segs).is_empty() {
+                    let crates: Vec<&str> = {
+                        let mut c: Vec<&str> = g.crates.iter().filter(|c| c.kind == TargetKind::Lib || c.kind == TargetKind::Bin).map(|c| c.name.as_str()).collect();
+                        c.sort();
+                        c.dedup();
+                        c
+                    };
+                    return Err(cfg
+                        .error(p.span.clone(), format!("module `{}` does not exist in this workspace", p.text))
+                        .with_help(format!("module paths start with a crate name; crates here: {}", crates.join(", "))));
+                }
+            }
+        }
+        let mut c = Checker { g, packs, cfg, res, ssot, holder_adts: HashMap::new() };
+        c.find_holder_adts();
+        Ok(c)
+    }
+
+    fn file_base(&self, k: usize) -> HashMap<usize, usize> {
+        let mut m = HashMap::new();
+        for (i, node) in self.g.crates[k].modules.iter().enumerate() {
+            if node.local == 0 {
+                m.entry(node.file).or_insert(i);
+            }
+        }
+        m
+    }
+
+    /// Project types whose fields hold a pool or client, directly or through other such types.
+    fn find_holder_adts(&mut self) {
+        let mut adts: Vec<(usize, usize, usize, usize)> = Vec::new(); // (crate, module node, file, adt)
+        for k in 0..self.g.crates.len() {
+            for (mi, node) in self.g.crates[k].modules.iter().enumerate() {
+                let s = &self.g.files[node.file].summary;
+                for (ai, a) in s.adts.iter().enumerate() {
+                    if a.module == node.local {
+                        adts.push((k, mi, node.file, ai));
+                    }
+                }
+            }
+        }
+        let mut resolved: Vec<Vec<Res>> = Vec::with_capacity(adts.len());
+        for &(k, mi, f, ai) in &adts {
+            let s = &self.g.files[f].summary;
+            let scope = Scope { krate: k, module: mi, func: None, fns: None };
+            let mut v = Vec::new();
+            for (_, t) in &s.adts[ai].fields {
+                v.extend(self.res.resolve_type_paths(scope, t));
+            }
+            resolved.push(v);
+        }
+        loop {
+            let mut changed = false;
+            for (i, &(_, _, f, ai)) in adts.iter().enumerate() {
+                if self.holder_adts.contains_key(&(f, ai)) {
+                    continue;
+                }
+                for r in &resolved[i] {
+                    if let Some(h) = self.holder_of(r) {
+                        self.holder_adts.insert((f, ai), h);
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// The pack and display path if `r` is a holder type (a pack type or a project holder).
+    fn holder_of(&self, r: &Res) -> Option<(usize, String)> {
+        match r {
+            Res::Ext(p) => self.packs.holders.get(p).map(|&pk| (pk, path_text(p))),
+            Res::Item(k, m, i) => {
+                let node = &self.g.crates[*k].modules[*m];
+                let item = &self.g.files[node.file].summary.modules[node.local].items[*i];
+                let adt = item.adt?;
+                let (pk, _) = self.holder_adts.get(&(node.file, adt))?;
+                let mut path = vec![self.g.crates[*k].name.clone()];
+                path.extend(node.path.iter().cloned());
+                path.push(item.name.clone());
+                Some((*pk, path_text(&path)))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn module_key(&self, k: usize, m: usize) -> String {
+        let mut p = vec![self.g.crates[k].name.clone()];
+        p.extend(self.g.crates[k].modules[m].path.iter().cloned());
+        p.join("::")
+    }
+
+    fn in_ssot(&self, resource: &str, k: usize, m: usize) -> bool {
+        let Some(list) = self.ssot.get(resource) else { return false };
+        let target = &self.g.crates[k];
+        list.iter().any(|&(sk, sm)| {
+            let s = &self.g.crates[sk];
+            s.name == target.name && target.modules[m].path.starts_with(&s.modules[sm].path)
+        })
+    }
+
+    fn allowed(&self, k: usize, m: usize, file: usize, test_flag: bool) -> bool {
+        let rel = &self.g.files[file].rel;
+        if self.cfg.allow_paths.is_match(rel) {
+            return true;
+        }
+        if !self.cfg.allow_tests {
+            return false;
+        }
+        let c = &self.g.crates[k];
+        if test_flag || c.kind.is_test_code() || c.modules[m].is_test {
+            return true;
+        }
+        // Files under tests/, benches/, examples/ of their package.
+        let pkg = &self.g.packages[c.package];
+        self.g.files[file]
+            .path
+            .strip_prefix(&pkg.dir)
+            .ok()
+            .and_then(|r| r.components().next())
+            .is_some_and(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches" | "examples")))
+    }
+
+    /// Every construction and holder site in the graph, deduplicated.
+    pub fn sites(&mut self) -> Vec<Site> {
+        let mut out = Vec::new();
+        let mut seen: HashSet<(usize, u32)> = HashSet::new();
+        for k in 0..self.g.crates.len() {
+            let bases = self.file_base(k);
+            let mut files: Vec<(usize, usize)> = bases.into_iter().collect();
+            files.sort();
+            for (fid, base) in files {
+                let summary = self.g.files[fid].summary.clone();
+                for chain in &summary.chains {
+                    let m = base + chain.module;
+                    if let Some(c) = self.classify(k, m, &summary, chain) {
+                        if !seen.insert((fid, c.span.start)) {
+                            continue;
+                        }
+                        let func = chain.func.map(|f| &summary.fns[f]);
+                        let resource = self.packs.packs[c.pack].resource.clone();
+                        out.push(Site {
+                            kind: SiteKind::Construction,
+                            pack: c.pack,
+                            in_ssot: self.in_ssot(&resource, k, m),
+                            allowed: self.allowed(k, m, fid, chain.is_test || func.is_some_and(|f| f.is_test)),
+                            resource,
+                            file: fid,
+                            span: c.span,
+                            full_span: chain.span.clone(),
+                            what: c.what,
+                            holder_type: String::new(),
+                            krate: k,
+                            module: m,
+                            module_key: self.module_key(k, m),
+                            in_macro: chain.in_macro,
+                            func_returns_result: func.is_some_and(|f| f.returns_result),
+                        });
+                    }
+                }
+                for st in &summary.statics {
+                    let m = base + st.module;
+                    let func = st.func.map(|f| &summary.fns[f]);
+                    let scope = Scope { krate: k, module: m, func, fns: Some(&summary.fns) };
+                    let found = self
+                        .res
+                        .resolve_type_paths(scope, &st.ty)
+                        .iter()
+                        .find_map(|r| self.holder_of(r));
+                    let Some((pack, holder_type)) = found else { continue };
+                    if !seen.insert((fid, st.span.start)) {
+                        continue;
+                    }
+                    let resource = self.packs.packs[pack].resource.clone();
+                    out.push(Site {
+                        kind: SiteKind::Holder,
+                        pack,
+                        in_ssot: self.in_ssot(&resource, k, m),
+                        allowed: self.allowed(k, m, fid, st.is_test),
+                        resource,
+                        file: fid,
+                        span: st.span.clone(),
+                        full_span: st.span.clone(),
+                        what: st.name.clone(),
+                        holder_type,
+                        krate: k,
+                        module: m,
+                        module_key: self.module_key(k, m),
+                        in_macro: st.in_macro,
+                        func_returns_result: false,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.file, a.span.start).cmp(&(b.file, b.span.start)));
+        out
+    }
+
+    fn scope<'s>(&self, k: usize, m: usize, s: &'s FileSummary, chain: &Chain) -> Scope<'s> {
+        Scope { krate: k, module: m, func: chain.func.map(|f| &s.fns[f]), fns: Some(&s.fns) }
+    }
+
+    fn is_local(s: &FileSummary, chain_func: Option<usize>, name: &str, offset: u32) -> bool {
+        let Some(f) = chain_func else { return false };
+        let func = &s.fns[f];
+        func.params.iter().any(|(n, _)| n == name) || func.lets.iter().any(|l| l.name == name && l.offset <= offset)
+    }
+
+    fn classify(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain) -> Option<Construction> {
+        self.classify_depth(k, m, s, chain, 0)
+    }
+
+    fn classify_depth(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain, depth: u32) -> Option<Construction> {
+        if depth > 8 {
+            return None;
+        }
+        let scope = self.scope(k, m, s, chain);
+        let start = chain.root_span.clone();
+        let (ty, methods_from) = match &chain.root {
+            ChainRoot::Call(p) => {
+                let path = self.res.resolve_ext(scope, p)?;
+                if let Some(c) = self.packs.constructors.get(&path) {
+                    return Some(Construction { pack: c.pack, what: path_text(&path), span: start, returns: c.returns.clone() });
+                }
+                if let Some(bs) = self.packs.builders.get(&path) {
+                    let b = &bs[0];
+                    (
+                        ValueType::Builder {
+                            pack: b.pack,
+                            root: path.clone(),
+                            terminals: bs.iter().flat_map(|b| b.terminals.iter().cloned()).collect(),
+                            returns: b.returns.clone(),
+                            span: start.clone(),
+                        },
+                        0,
+                    )
+                } else {
+                    return None;
+                }
+            }
+            ChainRoot::Value(p) => {
+                if p.is_single() && Self::is_local(s, chain.func, &p.segs[0], start.start) {
+                    (self.local_type(k, m, s, chain.func?, &p.segs[0], start.start, depth)?, 0)
+                } else {
+                    let path = self.res.resolve_ext(scope, p)?;
+                    if chain.methods.is_empty() {
+                        let c = self.packs.constructors.get(&path)?;
+                        return Some(Construction { pack: c.pack, what: path_text(&path), span: start, returns: c.returns.clone() });
+                    }
+                    return None;
+                }
+            }
+            ChainRoot::SelfField(f) => (self.self_field_type(k, m, s, chain, f)?, 0),
+            ChainRoot::Other => return None,
+        };
+        for method in &chain.methods[methods_from..] {
+            match &ty {
+                ValueType::Builder { pack, root, terminals, returns, span } => {
+                    if terminals.iter().any(|t| t == &method.name) {
+                        return Some(Construction {
+                            pack: *pack,
+                            what: format!("{}().{}()", path_text(root), method.name),
+                            span: span.clone(),
+                            returns: returns.clone(),
+                        });
+                    }
+                    // Setters keep the builder.
+                }
+                ValueType::Type(t) => {
+                    let key = (t.clone(), method.name.clone());
+                    if let Some(e) = self.packs.methods.get(&key) {
+                        return Some(Construction {
+                            pack: e.pack,
+                            what: format!("{}::{}", path_text(t), method.name),
+                            span: start,
+                            returns: e.returns.clone(),
+                        });
+                    }
+                    // A type-preserving call we cannot type: stop.
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn self_field_type(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain, field: &str) -> Option<ValueType> {
+        let func = &s.fns[chain.func?];
+        let st = func.self_type.clone()?;
+        let scope = Scope { krate: k, module: m, func: None, fns: None };
+        let Res::Item(ik, im, ii) = self.res.resolve_path(scope, &st)? else { return None };
+        let node = &self.g.crates[ik].modules[im];
+        let fs = self.g.files[node.file].summary.clone();
+        let adt = fs.modules[node.local].items[ii].adt?;
+        let (_, fty) = fs.adts[adt].fields.iter().find(|(n, _)| n == field)?;
+        let head = fty.head.clone()?;
+        let fscope = Scope { krate: ik, module: im, func: None, fns: None };
+        let t = self.res.resolve_ext(fscope, &head)?;
+        Some(ValueType::Type(t))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn local_type(&mut self, k: usize, m: usize, s: &FileSummary, f: usize, name: &str, before: u32, depth: u32) -> Option<ValueType> {
+        let func = &s.fns[f];
+        let scope = Scope { krate: k, module: m, func: Some(func), fns: Some(&s.fns) };
+        if let Some(l) = func.lets.iter().rev().find(|l| l.name == name && l.offset <= before) {
+            if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
+                return self.res.resolve_ext(scope, &t).map(ValueType::Type);
+            }
+            let init = &s.chains[l.init?];
+            return self.chain_value_type(k, m, s, init, depth + 1);
+        }
+        let (_, t) = func.params.iter().find(|(n, _)| n == name)?;
+        let head: RawPath = t.head.clone()?;
+        self.res.resolve_ext(scope, &head).map(ValueType::Type)
+    }
+
+    /// The type of a chain's value: a constructor's `returns`, or a builder in progress.
+    fn chain_value_type(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain, depth: u32) -> Option<ValueType> {
+        if depth > 8 {
+            return None;
+        }
+        if let Some(c) = self.classify_depth(k, m, s, chain, depth) {
+            return c.returns.map(ValueType::Type);
+        }
+        let scope = self.scope(k, m, s, chain);
+        match &chain.root {
+            ChainRoot::Call(p) => {
+                let path = self.res.resolve_ext(scope, p)?;
+                let bs = self.packs.builders.get(&path)?;
+                let b = &bs[0];
+                Some(ValueType::Builder {
+                    pack: b.pack,
+                    root: path.clone(),
+                    terminals: bs.iter().flat_map(|b| b.terminals.iter().cloned()).collect(),
+                    returns: b.returns.clone(),
+                    span: chain.root_span.clone(),
+                })
+            }
+            ChainRoot::Value(p) if p.is_single() && chain.func.is_some() => {
+                let t = self.local_type(k, m, s, chain.func?, &p.segs[0], chain.root_span.start, depth + 1)?;
+                // Setters on a builder keep it a builder.
+                match t {
+                    ValueType::Builder { .. } => Some(t),
+                    ValueType::Type(_) if chain.methods.is_empty() => Some(t),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Run every rule and return the findings (line/column not yet filled).
+pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+    let sites = checker.sites();
+    let mut out = Vec::new();
+    if enabled("SSOT000") {
+        out.extend(crate::rules::syntax_error::check(checker.g));
+    }
+    if enabled("SSOT001") {
+        out.extend(crate::rules::pool_outside_ssot::check(checker, &sites));
+    }
+    if enabled("SSOT002") {
+        out.extend(crate::rules::global_pool_outside_ssot::check(checker, &sites));
+    }
+    if enabled("SSOT006") {
+        out.extend(crate::rules::competing_ssot::check(checker, &sites));
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! The command line: `cargo ssot-lint [PATHS...]` or `ssot-lint [PATHS...]`.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::engine::{LintOptions, lint};
+use crate::report::{self, Format};
+use crate::rules;
+
+#[derive(Debug, Parser)]
+#[command(name = "ssot-lint", version, about = "Keep database pools and cache/broker clients behind one module (the SSOT).")]
+pub struct Args {
+    /// Report only findings in these files or directories (resolution still sees the whole crate).
+    pub paths: Vec<PathBuf>,
+    /// Path to the Cargo.toml of the workspace or package to lint.
+    #[arg(long)]
+    pub manifest_path: Option<PathBuf>,
+    /// Lint only this package (repeatable).
+    #[arg(short = 'p', long = "package")]
+    pub package: Vec<String>,
+    /// Lint every package of the workspace (the default).
+    #[arg(long)]
+    pub workspace: bool,
+    /// Config file to use instead of ssot-lint.toml / Cargo.toml metadata.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format (default: human on a terminal, short otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Only these rules (codes, code prefixes or names; comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Not these rules.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Print a rule's documentation and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+    /// List the rules and the rule packs and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Print the number of findings per rule after the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but findings.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print what was checked.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Run the CLI; returns the exit status (0 clean, 1 findings, 2 error).
+pub fn main(mut argv: Vec<OsString>) -> i32 {
+    // `cargo ssot-lint ...` runs `cargo-ssot-lint ssot-lint ...`.
+    if argv.get(1).is_some_and(|a| a == "ssot-lint") {
+        argv.remove(1);
+    }
+    let args = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    if let Some(t) = args.threads {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global();
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Some(code) = &args.explain {
+        return match rules::lookup(code) {
+            Some(r) => {
+                let _ = writeln!(out, "{}", rules::explain(r));
+                0
+            }
+            None => {
+                eprintln!("error: unknown rule `{code}` (see --list-rules)");
+                2
+            }
+        };
+    }
+    if args.list_rules {
+        return list_rules(&mut out);
+    }
+    let start = match &args.manifest_path {
+        Some(m) => Some(m.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_default()),
+        None => None,
+    };
+    let opts = LintOptions {
+        start,
+        config: args.config.clone(),
+        paths: args.paths.clone(),
+        packages: args.package.clone(),
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let outcome = match lint(&opts) {
+        Ok(o) => o,
+        Err(e) => {
+            let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+            let mut s = String::new();
+            let report = e.to_report();
+            if handler.render_report(&mut s, report.as_ref()).is_err() {
+                s = e.to_string();
+            }
+            eprintln!("error: {}", s.trim_start());
+            return 2;
+        }
+    };
+    let tty = std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if tty { Format::Human } else { Format::Short });
+    let width = terminal_width();
+    let _ = out.write_all(report::render(format, &outcome, tty, width).as_bytes());
+    if args.statistics {
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for f in &outcome.findings {
+            *counts.entry(f.code).or_default() += 1;
+        }
+        for (code, n) in counts {
+            let name = rules::lookup(code).map(|r| r.name).unwrap_or("");
+            let _ = writeln!(out, "{n:>6}  {code}  {name}");
+        }
+    }
+    if !args.quiet && (format == Format::Human || args.verbose) {
+        let n = outcome.findings.len();
+        eprintln!(
+            "{} in {} files ({} lines, {} crates){}",
+            match n {
+                0 => "no findings".to_string(),
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            },
+            outcome.files_checked,
+            outcome.lines,
+            outcome.crates,
+            if args.verbose { format!(", root {}", outcome.root.display()) } else { String::new() }
+        );
+    }
+    if outcome.findings.is_empty() { 0 } else { 1 }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+}
+
+fn list_rules(out: &mut impl Write) -> i32 {
+    let _ = writeln!(out, "Rules:");
+    for r in rules::RULES {
+        let fix = if r.fix.is_some() { " (fixable)" } else { "" };
+        let _ = writeln!(out, "  {}  {:<26} {}{fix}", r.code, r.name, r.summary);
+    }
+    let packs = match crate::packs::PackIndex::builtin() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let _ = writeln!(out, "\nRule packs (resource kind: constructors, builders, methods, holder types):");
+    for p in &packs.packs {
+        let [c, b, m, h] = p.counts;
+        let _ = writeln!(out, "  {:<18} {:<10} {c:>3} {b:>3} {m:>3} {h:>3}  {}", p.name, p.resource, p.crates.join(", "));
+    }
+    0
+}

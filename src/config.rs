@@ -1,0 +1,211 @@
+//! Project configuration: `ssot-lint.toml` at the workspace root, or
+//! `[workspace.metadata.ssot-lint]` / `[package.metadata.ssot-lint]` in the root `Cargo.toml`.
+//! Every value keeps its span so that errors point at the line and column.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+use crate::error::Error;
+use crate::packs::{PackIndex, RulePackSource};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSource {
+    #[serde(default)]
+    pub ssot: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub allow: AllowSource,
+    #[serde(default)]
+    pub deprecated: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub accessor: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub pack: Vec<RulePackSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowSource {
+    #[serde(default)]
+    pub tests: Option<bool>,
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+struct CargoManifest {
+    #[serde(default)]
+    workspace: Option<MetaHolder>,
+    #[serde(default)]
+    package: Option<MetaHolder>,
+}
+
+#[derive(Deserialize)]
+struct MetaHolder {
+    #[serde(default)]
+    metadata: Option<MetaTable>,
+}
+
+#[derive(Deserialize)]
+struct MetaTable {
+    #[serde(rename = "ssot-lint", default)]
+    ssot_lint: Option<ConfigSource>,
+}
+
+/// A module path from the config (`app::database`), with where it was written.
+#[derive(Debug, Clone)]
+pub struct ConfigPath {
+    pub segs: Vec<String>,
+    pub text: String,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the config came from, and its text (for error spans).
+    pub file: Option<(PathBuf, String)>,
+    /// `[ssot] modules`: SSOT modules for every resource kind without its own entry.
+    pub default_ssot: Vec<ConfigPath>,
+    pub ssot: BTreeMap<String, Vec<ConfigPath>>,
+    pub allow_tests: bool,
+    pub allow_paths: GlobSet,
+    pub deprecated: Vec<(ConfigPath, ConfigPath)>,
+    pub accessors: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            default_ssot: Vec::new(),
+            ssot: BTreeMap::new(),
+            allow_tests: true,
+            allow_paths: GlobSet::empty(),
+            deprecated: Vec::new(),
+            accessors: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// SSOT modules of a resource kind (empty: none designated).
+    pub fn ssot_for(&self, resource: &str) -> &[ConfigPath] {
+        match self.ssot.get(resource) {
+            Some(v) => v,
+            None => &self.default_ssot,
+        }
+    }
+
+    /// Every module path the config names, for validation against the workspace.
+    pub fn all_module_paths(&self) -> impl Iterator<Item = &ConfigPath> {
+        self.default_ssot
+            .iter()
+            .chain(self.ssot.values().flatten())
+            .chain(self.deprecated.iter().map(|(_, to)| to))
+    }
+
+    pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Error {
+        match &self.file {
+            Some((p, t)) => Error::config(p, t, Some(span), message),
+            None => Error::Usage(message.into()),
+        }
+    }
+}
+
+/// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`.
+pub fn load(root: &Path, explicit: Option<&Path>, packs: &mut PackIndex) -> Result<Config, Error> {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| Error::Io { path: p.to_path_buf(), source: e });
+    if let Some(p) = explicit {
+        let text = read(p)?;
+        return parse_file(p, &text, packs);
+    }
+    let file = root.join("ssot-lint.toml");
+    if file.is_file() {
+        let text = read(&file)?;
+        return parse_file(&file, &text, packs);
+    }
+    let manifest = root.join("Cargo.toml");
+    if manifest.is_file() {
+        let text = read(&manifest)?;
+        let m: CargoManifest = toml::from_str(&text).map_err(|e| toml_error(&manifest, &text, e))?;
+        let src = m
+            .workspace
+            .and_then(|w| w.metadata)
+            .and_then(|m| m.ssot_lint)
+            .or_else(|| m.package.and_then(|p| p.metadata).and_then(|m| m.ssot_lint));
+        if let Some(src) = src {
+            return compile(src, &manifest, &text, packs);
+        }
+    }
+    Ok(Config::default())
+}
+
+fn toml_error(path: &Path, text: &str, e: toml::de::Error) -> Error {
+    Error::config(path, text, e.span(), e.message().trim().to_string())
+}
+
+pub fn parse_file(path: &Path, text: &str, packs: &mut PackIndex) -> Result<Config, Error> {
+    let src: ConfigSource = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
+    compile(src, path, text, packs)
+}
+
+fn module_path(path: &Path, text: &str, s: &Spanned<String>) -> Result<ConfigPath, Error> {
+    let parsed: syn::Path = syn::parse_str(s.get_ref()).map_err(|_| {
+        Error::config(path, text, Some(s.span()), format!("`{}` is not a module path", s.get_ref()))
+            .with_help("write `crate_name::module::path`, e.g. `app::database`")
+    })?;
+    if parsed.leading_colon.is_some() || parsed.segments.iter().any(|s| !s.arguments.is_none()) {
+        return Err(Error::config(path, text, Some(s.span()), format!("`{}` is not a module path", s.get_ref())));
+    }
+    Ok(ConfigPath {
+        segs: parsed.segments.iter().map(|s| s.ident.to_string()).collect(),
+        text: s.get_ref().clone(),
+        span: s.span(),
+    })
+}
+
+fn compile(src: ConfigSource, path: &Path, text: &str, packs: &mut PackIndex) -> Result<Config, Error> {
+    for p in src.pack {
+        packs.add(p, path, text)?;
+    }
+    let resources = packs.resources();
+    let mut cfg = Config { file: Some((path.to_path_buf(), text.to_string())), ..Config::default() };
+    for (key, mods) in &src.ssot {
+        let list = mods.iter().map(|m| module_path(path, text, m)).collect::<Result<Vec<_>, _>>()?;
+        if key.get_ref() == "modules" {
+            cfg.default_ssot = list;
+        } else if resources.contains_key(key.get_ref()) {
+            cfg.ssot.insert(key.get_ref().clone(), list);
+        } else {
+            let known: Vec<&str> = resources.keys().map(String::as_str).collect();
+            return Err(Error::config(path, text, Some(key.span()), format!("unknown resource kind `{}` in [ssot]", key.get_ref()))
+                .with_help(format!("use `modules` for every kind, or one of: {}", known.join(", "))));
+        }
+    }
+    cfg.allow_tests = src.allow.tests.unwrap_or(true);
+    let mut gs = GlobSetBuilder::new();
+    for g in &src.allow.paths {
+        let glob = Glob::new(g.get_ref())
+            .map_err(|e| Error::config(path, text, Some(g.span()), format!("invalid glob `{}`: {e}", g.get_ref())))?;
+        gs.add(glob);
+    }
+    cfg.allow_paths = gs.build().map_err(|e| Error::config(path, text, None, e.to_string()))?;
+    for (from, to) in &src.deprecated {
+        cfg.deprecated.push((module_path(path, text, from)?, module_path(path, text, to)?));
+    }
+    for (kind, tmpl) in &src.accessor {
+        if !resources.contains_key(kind.get_ref()) {
+            return Err(Error::config(path, text, Some(kind.span()), format!("unknown resource kind `{}` in [accessor]", kind.get_ref())));
+        }
+        syn::parse_str::<syn::Expr>(tmpl.get_ref()).map_err(|e| {
+            Error::config(path, text, Some(tmpl.span()), format!("accessor `{}` is not a Rust expression: {e}", tmpl.get_ref()))
+        })?;
+        cfg.accessors.insert(kind.get_ref().clone(), tmpl.get_ref().clone());
+    }
+    Ok(cfg)
+}

@@ -1,0 +1,266 @@
+//! From packages to crates: every target's module tree (`mod x;` to `x.rs` / `x/mod.rs`,
+//! `#[path]`, inline modules), parsed in parallel waves with rayon. Each file is parsed
+//! once even when several targets include it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::parse;
+use crate::summary::FileSummary;
+use crate::workspace::{Package, TargetKind, Unit, deps_for};
+
+#[derive(Debug)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    /// Relative to the output root, with `/` separators.
+    pub rel: String,
+    pub summary: Arc<FileSummary>,
+    /// Could not be read (reported as SSOT000).
+    pub read_error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExternRef {
+    /// A published crate, by package name with underscores.
+    Package(String),
+    /// A crate of this workspace.
+    Crate(usize),
+}
+
+#[derive(Debug)]
+pub struct ModNode {
+    pub path: Vec<String>,
+    pub file: usize,
+    /// Index of the module in its file's summary.
+    pub local: usize,
+    pub parent: Option<usize>,
+    pub children: HashMap<String, usize>,
+    pub is_test: bool,
+}
+
+#[derive(Debug)]
+pub struct CrateDef {
+    pub name: String,
+    pub package: usize,
+    pub kind: TargetKind,
+    pub externs: BTreeMap<String, ExternRef>,
+    pub modules: Vec<ModNode>,
+}
+
+#[derive(Debug, Default)]
+pub struct CrateGraph {
+    pub files: Vec<FileEntry>,
+    pub crates: Vec<CrateDef>,
+    pub packages: Vec<Package>,
+}
+
+fn rel_path(root: &Path, p: &Path) -> String {
+    let r = p.strip_prefix(root).unwrap_or(p);
+    r.components().map(|c| c.as_os_str().to_string_lossy().to_string()).collect::<Vec<_>>().join("/")
+}
+
+struct Pending {
+    krate: usize,
+    path: PathBuf,
+    mod_path: Vec<String>,
+    parent: Option<usize>,
+    is_test: bool,
+    /// Directory that `mod x;` in this file resolves against.
+    dir: PathBuf,
+    /// The name under which the parent module knows it.
+    name: Option<String>,
+}
+
+pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
+    let mut g = CrateGraph { packages: unit.packages.clone(), ..Default::default() };
+    let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
+    let mut queue: Vec<Pending> = Vec::new();
+
+    // Crates: one per target.
+    for (pi, pkg) in unit.packages.iter().enumerate() {
+        for t in &pkg.targets {
+            let k = g.crates.len();
+            g.crates.push(CrateDef { name: t.name.clone(), package: pi, kind: t.kind, externs: BTreeMap::new(), modules: Vec::new() });
+            queue.push(root_pending(k, &t.root, t.kind.is_test_code()));
+        }
+    }
+    link_externs(&mut g);
+
+    let mut reached: HashSet<PathBuf> = HashSet::new();
+    let mut orphans_done = false;
+    loop {
+        if queue.is_empty() {
+            if orphans_done {
+                break;
+            }
+            orphans_done = true;
+            // Files no module tree reached: checked as crates of their own.
+            for (pi, pkg) in unit.packages.iter().enumerate() {
+                for f in crate::workspace::package_rs_files(pkg) {
+                    if reached.contains(&f) {
+                        continue;
+                    }
+                    let k = g.crates.len();
+                    let name = f.file_stem().map(|s| s.to_string_lossy().replace('-', "_")).unwrap_or_default();
+                    g.crates.push(CrateDef { name, package: pi, kind: TargetKind::Orphan, externs: BTreeMap::new(), modules: Vec::new() });
+                    let under_test_dir = f.strip_prefix(&pkg.dir).ok().and_then(|r| r.components().next()).is_some_and(|c| {
+                        matches!(c.as_os_str().to_str(), Some("tests" | "benches" | "examples"))
+                    });
+                    queue.push(root_pending(k, &f, under_test_dir));
+                    reached.insert(f);
+                }
+            }
+            link_externs(&mut g);
+            continue;
+        }
+        // Parse every new file of this wave in parallel.
+        let mut new_paths: Vec<PathBuf> =
+            queue.iter().filter(|p| !file_ids.contains_key(&p.path)).map(|p| p.path.clone()).collect();
+        new_paths.sort();
+        new_paths.dedup();
+        let parsed: Vec<(PathBuf, FileSummary, Option<String>)> = new_paths
+            .into_par_iter()
+            .map(|p| {
+                let krate_edition = edition_for(unit, &p);
+                match std::fs::read(&p) {
+                    Ok(bytes) => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        (p, parse::summarize(&text, krate_edition), None)
+                    }
+                    Err(e) => (p, FileSummary::default(), Some(e.to_string())),
+                }
+            })
+            .collect();
+        for (p, s, err) in parsed {
+            let id = g.files.len();
+            g.files.push(FileEntry { rel: rel_path(out_root, &p), path: p.clone(), summary: Arc::new(s), read_error: err });
+            file_ids.insert(p, id);
+        }
+        let wave = std::mem::take(&mut queue);
+        for pend in wave {
+            reached.insert(pend.path.clone());
+            let Some(&fid) = file_ids.get(&pend.path) else { continue };
+            let summary = g.files[fid].summary.clone();
+            let krate = pend.krate;
+            // Guard against `mod` cycles through #[path].
+            if g.crates[krate].modules.iter().any(|m| m.file == fid) {
+                continue;
+            }
+            let base = g.crates[krate].modules.len();
+            for (li, m) in summary.modules.iter().enumerate() {
+                let mut path = pend.mod_path.clone();
+                path.extend(m.inline_path.iter().cloned());
+                let parent = match m.parent {
+                    Some(p) => Some(base + p),
+                    None => pend.parent,
+                };
+                let parent_test = parent.is_some_and(|p| g.crates[krate].modules[p].is_test);
+                let is_test = pend.is_test || m.is_test || parent_test;
+                g.crates[krate].modules.push(ModNode { path, file: fid, local: li, parent, children: HashMap::new(), is_test });
+            }
+            if let (Some(p), Some(name)) = (pend.parent, &pend.name) {
+                g.crates[krate].modules[p].children.insert(name.clone(), base);
+            }
+            for (li, m) in summary.modules.iter().enumerate() {
+                if let Some(p) = m.parent
+                    && let Some(name) = m.inline_path.last()
+                {
+                    g.crates[krate].modules[base + p].children.insert(name.clone(), base + li);
+                }
+            }
+            for decl in &summary.mod_decls {
+                let parent_mod = base + decl.parent;
+                let inline = &summary.modules[decl.parent].inline_path;
+                let mut dir = pend.dir.clone();
+                for seg in inline {
+                    dir.push(seg);
+                }
+                let candidates: Vec<PathBuf> = match &decl.path_attr {
+                    Some(p) => {
+                        // #[path] is relative to the directory of the current file.
+                        let fdir = pend.path.parent().map(Path::to_path_buf).unwrap_or_default();
+                        let mut d = if inline.is_empty() { fdir } else { dir.clone() };
+                        d.push(p);
+                        vec![d]
+                    }
+                    None => vec![dir.join(format!("{}.rs", decl.name)), dir.join(&decl.name).join("mod.rs")],
+                };
+                let Some(file) = candidates.into_iter().find(|c| c.is_file()) else { continue };
+                let is_mod_rs = decl.path_attr.is_some() || file.file_name().is_some_and(|n| n == "mod.rs");
+                let child_dir = if is_mod_rs {
+                    file.parent().map(Path::to_path_buf).unwrap_or_default()
+                } else {
+                    dir.join(&decl.name)
+                };
+                let parent_path = &g.crates[krate].modules[parent_mod].path;
+                let mut mod_path = parent_path.clone();
+                mod_path.push(decl.name.clone());
+                let is_test = decl.is_test || g.crates[krate].modules[parent_mod].is_test;
+                queue.push(Pending { krate, path: file, mod_path, parent: Some(parent_mod), is_test, dir: child_dir, name: Some(decl.name.clone()) });
+            }
+        }
+    }
+    g
+}
+
+fn root_pending(krate: usize, root: &Path, is_test: bool) -> Pending {
+    Pending {
+        krate,
+        path: root.to_path_buf(),
+        mod_path: Vec::new(),
+        parent: None,
+        is_test,
+        dir: root.parent().map(Path::to_path_buf).unwrap_or_default(),
+        name: None,
+    }
+}
+
+fn edition_for(unit: &Unit, file: &Path) -> ra_ap_syntax::Edition {
+    unit.packages
+        .iter()
+        .filter(|p| file.starts_with(&p.dir))
+        .max_by_key(|p| p.dir.components().count())
+        .map(|p| p.edition)
+        .unwrap_or(ra_ap_syntax::Edition::Edition2015)
+}
+
+/// The extern prelude of every crate: its dependencies (renames applied), the package's own
+/// lib for its other targets, workspace crates by path.
+fn link_externs(g: &mut CrateGraph) {
+    let lib_of: HashMap<String, usize> = g
+        .crates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == TargetKind::Lib)
+        .map(|(i, c)| (crate::workspace::underscore(&g.packages[c.package].name), i))
+        .collect();
+    for k in 0..g.crates.len() {
+        if !g.crates[k].externs.is_empty() {
+            continue;
+        }
+        let pkg = &g.packages[g.crates[k].package];
+        let kind = g.crates[k].kind;
+        let mut ex = BTreeMap::new();
+        for (name, dep) in deps_for(pkg, kind) {
+            let r = match lib_of.get(&dep.package) {
+                Some(&lk) => ExternRef::Crate(lk),
+                None => ExternRef::Package(dep.package.clone()),
+            };
+            ex.insert(name, r);
+        }
+        if kind != TargetKind::Lib
+            && kind != TargetKind::BuildScript
+            && let Some(&lk) = lib_of.get(&crate::workspace::underscore(&pkg.name))
+        {
+            let lib_name = g.crates[lk].name.clone();
+            ex.insert(lib_name, ExternRef::Crate(lk));
+        }
+        for std in ["std", "core", "alloc"] {
+            ex.entry(std.to_string()).or_insert(ExternRef::Package(std.to_string()));
+        }
+        g.crates[k].externs = ex;
+    }
+}

@@ -1,0 +1,90 @@
+//! What the check stage produces: findings, with optional fixes made of byte-range edits.
+
+use crate::summary::Span;
+
+/// How sure a fix is. Ordered: `Display < Unsafe < Safe`, so "does it apply?" is one comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Display,
+    Unsafe,
+    Safe,
+}
+
+/// Replace `range` of the original text with `content`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Edit {
+    pub range: Span,
+    pub content: String,
+}
+
+/// Sorted, disjoint edits that apply whole or not at all.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+/// A secondary location (another module of a competing set).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Related {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// Relative to the output root, `/` separators.
+    pub file: String,
+    #[serde(skip)]
+    pub file_id: usize,
+    pub span: Span,
+    /// 1-based; filled in by the engine from the file's text.
+    pub line: u32,
+    /// 1-based, in characters.
+    pub column: u32,
+    pub message: String,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+    pub fix: Option<Fix>,
+    /// Where related locations point, before line/column are known.
+    #[serde(skip)]
+    pub related_spans: Vec<(usize, Span, String)>,
+}
+
+impl Finding {
+    pub fn new(code: &'static str, name: &'static str, file_id: usize, span: Span, message: String) -> Self {
+        Finding {
+            code,
+            name,
+            file: String::new(),
+            file_id,
+            span,
+            line: 0,
+            column: 0,
+            message,
+            help: None,
+            related: Vec::new(),
+            fix: None,
+            related_spans: Vec::new(),
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// `a` or `an` before a resource kind.
+pub fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}

@@ -1,0 +1,24 @@
+//! ssot-lint: keep database pools and cache/broker clients behind one module.
+//!
+//! The pipeline runs one way: [`workspace`] (manifests) → [`parse`] and [`crates`] (module
+//! trees, per-file summaries, in parallel) → [`resolve`] (names to canonical paths) →
+//! [`check`] and [`rules`] (findings) → [`report`] (formats).
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod crates;
+pub mod diagnostic;
+pub mod engine;
+pub mod error;
+pub mod packs;
+pub mod parse;
+pub mod report;
+pub mod resolve;
+pub mod rules;
+pub mod summary;
+pub mod workspace;
+
+pub use diagnostic::{Applicability, Edit, Finding, Fix};
+pub use engine::{LintOptions, Outcome, lint};
+pub use error::Error;

@@ -1,0 +1,254 @@
+//! Rule packs: the TOML files in `lints/` (embedded at build time) and `[[pack]]` tables of
+//! the project's config, deserialized with spans and compiled into a [`PackIndex`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+use crate::error::Error;
+
+/// The packs shipped in `lints/`, embedded by `build.rs`.
+pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/packs.rs"));
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePackSource {
+    pub name: Spanned<String>,
+    pub resource: Spanned<String>,
+    #[serde(default)]
+    pub crates: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub accessor: Option<Spanned<String>>,
+    #[serde(default)]
+    pub constructor: Vec<ConstructorSource>,
+    #[serde(default)]
+    pub builder: Vec<BuilderSource>,
+    #[serde(default)]
+    pub method: Vec<MethodSource>,
+    #[serde(default)]
+    pub holder_type: Vec<HolderSource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstructorSource {
+    pub paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub returns: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuilderSource {
+    pub root: Vec<Spanned<String>>,
+    pub terminal: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub returns: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSource {
+    pub receiver: Vec<Spanned<String>>,
+    pub names: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub returns: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolderSource {
+    pub paths: Vec<Spanned<String>>,
+}
+
+/// A compiled rule pack.
+#[derive(Debug, Clone)]
+pub struct RulePack {
+    pub name: String,
+    pub resource: String,
+    pub crates: Vec<String>,
+    pub description: Option<String>,
+    pub accessor: Option<String>,
+    /// Where it came from: `lints/sqlx.toml` or the config file.
+    pub origin: String,
+    pub counts: [usize; 4],
+}
+
+#[derive(Debug, Clone)]
+pub struct ConstructorEntry {
+    pub pack: usize,
+    pub returns: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuilderEntry {
+    pub pack: usize,
+    pub terminals: BTreeSet<String>,
+    pub returns: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MethodEntry {
+    pub pack: usize,
+    pub returns: Option<Vec<String>>,
+}
+
+/// Every pack's paths, keyed by canonical path (`sqlx::PgPool::connect` as segments).
+#[derive(Debug, Default, Clone)]
+pub struct PackIndex {
+    pub packs: Vec<RulePack>,
+    pub constructors: HashMap<Vec<String>, ConstructorEntry>,
+    pub builders: HashMap<Vec<String>, Vec<BuilderEntry>>,
+    /// (receiver type path, method name)
+    pub methods: HashMap<(Vec<String>, String), MethodEntry>,
+    pub holders: HashMap<Vec<String>, usize>,
+    /// Every prefix of every path above: an external glob import can only bring in a name
+    /// that some pack knows of.
+    pub known_prefixes: BTreeSet<Vec<String>>,
+}
+
+/// Parse a pack path with `syn`: a plain path without generics or leading `::`.
+fn check_path(origin: &Path, text: &str, p: &Spanned<String>) -> Result<Vec<String>, Error> {
+    let span = Some(p.span());
+    let parsed: syn::Path = syn::parse_str(p.get_ref()).map_err(|e| {
+        Error::config(origin, text, span.clone(), format!("`{}` is not a Rust path: {e}", p.get_ref()))
+    })?;
+    if parsed.leading_colon.is_some() || parsed.segments.iter().any(|s| !s.arguments.is_none()) {
+        return Err(Error::config(
+            origin,
+            text,
+            span,
+            format!("`{}`: write pack paths without a leading `::` and without generic arguments", p.get_ref()),
+        ));
+    }
+    Ok(parsed.segments.iter().map(|s| s.ident.to_string()).collect())
+}
+
+fn check_ident(origin: &Path, text: &str, p: &Spanned<String>) -> Result<String, Error> {
+    syn::parse_str::<syn::Ident>(p.get_ref()).map_err(|_| {
+        Error::config(origin, text, Some(p.span()), format!("`{}` is not a method name", p.get_ref()))
+    })?;
+    Ok(p.get_ref().clone())
+}
+
+fn non_empty<T>(origin: &Path, text: &str, v: &[T], span: std::ops::Range<usize>, what: &str) -> Result<(), Error> {
+    if v.is_empty() {
+        return Err(Error::config(origin, text, Some(span), format!("`{what}` must not be empty")));
+    }
+    Ok(())
+}
+
+impl PackIndex {
+    pub fn builtin() -> Result<PackIndex, Error> {
+        let mut idx = PackIndex::default();
+        for (file, text) in BUILTIN {
+            let src: RulePackSource = toml::from_str(text).map_err(|e| {
+                Error::config(Path::new(&format!("lints/{file}")), text, e.span(), e.message().to_string())
+            })?;
+            idx.add(src, Path::new(&format!("lints/{file}")), text)?;
+        }
+        Ok(idx)
+    }
+
+    /// Validate and add one pack. `origin` and `text` are for error spans.
+    pub fn add(&mut self, src: RulePackSource, origin: &Path, text: &str) -> Result<(), Error> {
+        let pack = self.packs.len();
+        let resource = src.resource.get_ref().clone();
+        if resource.is_empty() || !resource.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(Error::config(origin, text, Some(src.resource.span()), "`resource` must be a plain name like `sql` or `redis`"));
+        }
+        let mut counts = [0; 4];
+        let returns = |r: &Option<Spanned<String>>| -> Result<Option<Vec<String>>, Error> {
+            r.as_ref().map(|r| check_path(origin, text, r)).transpose()
+        };
+        for c in &src.constructor {
+            let ret = returns(&c.returns)?;
+            for p in &c.paths {
+                let path = check_path(origin, text, p)?;
+                self.constructors.insert(path, ConstructorEntry { pack, returns: ret.clone() });
+                counts[0] += 1;
+            }
+        }
+        for b in &src.builder {
+            let ret = returns(&b.returns)?;
+            let mut terminals = BTreeSet::new();
+            for t in &b.terminal {
+                terminals.insert(check_ident(origin, text, t)?);
+            }
+            if let Some(first) = b.root.first() {
+                non_empty(origin, text, &b.terminal, first.span(), "terminal")?;
+            }
+            for r in &b.root {
+                let path = check_path(origin, text, r)?;
+                self.builders.entry(path).or_default().push(BuilderEntry { pack, terminals: terminals.clone(), returns: ret.clone() });
+                counts[1] += 1;
+            }
+        }
+        for m in &src.method {
+            let ret = returns(&m.returns)?;
+            for r in &m.receiver {
+                let recv = check_path(origin, text, r)?;
+                for n in &m.names {
+                    let name = check_ident(origin, text, n)?;
+                    self.methods.insert((recv.clone(), name), MethodEntry { pack, returns: ret.clone() });
+                    counts[2] += 1;
+                }
+            }
+        }
+        for h in &src.holder_type {
+            for p in &h.paths {
+                let path = check_path(origin, text, p)?;
+                self.holders.insert(path, pack);
+                counts[3] += 1;
+            }
+        }
+        self.packs.push(RulePack {
+            name: src.name.get_ref().clone(),
+            resource,
+            crates: src.crates.iter().map(|c| c.get_ref().clone()).collect(),
+            description: src.description.clone(),
+            accessor: src.accessor.as_ref().map(|a| a.get_ref().clone()),
+            origin: origin.display().to_string(),
+            counts,
+        });
+        self.rebuild_prefixes();
+        Ok(())
+    }
+
+    fn rebuild_prefixes(&mut self) {
+        let mut set = BTreeSet::new();
+        let all = self
+            .constructors
+            .keys()
+            .chain(self.builders.keys())
+            .chain(self.holders.keys())
+            .chain(self.methods.keys().map(|(r, _)| r));
+        for p in all {
+            for i in 1..=p.len() {
+                set.insert(p[..i].to_vec());
+            }
+        }
+        self.known_prefixes = set;
+    }
+
+    pub fn is_known_prefix(&self, p: &[String]) -> bool {
+        self.known_prefixes.contains(p)
+    }
+
+    /// Resource kinds, sorted.
+    pub fn resources(&self) -> BTreeMap<String, Vec<usize>> {
+        let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, p) in self.packs.iter().enumerate() {
+            m.entry(p.resource.clone()).or_default().push(i);
+        }
+        m
+    }
+}
+
+pub fn path_text(p: &[String]) -> String {
+    p.join("::")
+}

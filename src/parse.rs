@@ -1,0 +1,751 @@
+//! Parse stage: one file's text to its [`FileSummary`], with `ra_ap_syntax`.
+//!
+//! The tree is walked once and dropped. Macro calls whose token trees parse as Rust
+//! (items, statements or an argument list) are re-parsed and walked as if written in
+//! place, with their ranges mapped back into the file.
+
+use ra_ap_syntax::{
+    AstNode, Edition, SourceFile, SyntaxKind, SyntaxNode, TextRange,
+    ast::{self, HasArgList, HasAttrs, HasGenericArgs, HasModuleItem, HasName, HasVisibility},
+};
+
+use crate::summary::*;
+
+/// Summarize a file's text. Never fails: syntax errors are recorded in the summary and the
+/// recovered tree is still walked.
+pub fn summarize(text: &str, edition: Edition) -> FileSummary {
+    let parse = SourceFile::parse(text, edition);
+    let mut w = Walker { out: FileSummary::default(), shift: 0, in_macro: false, depth: 0, edition };
+    w.out.syntax_errors = parse
+        .errors()
+        .into_iter()
+        .map(|e| SyntaxProblem { message: e.to_string(), span: range(e.range()) })
+        .collect();
+    w.out.modules.push(ModuleSummary::default());
+    let file = parse.tree();
+    let ctx = Ctx { module: 0, func: None, is_test: false, self_type: None };
+    w.walk_items(file.items(), &ctx);
+    w.out.line_starts = line_starts(text);
+    if text.contains("ssot-lint:") {
+        w.out.suppressions = suppressions(file.syntax(), text);
+    }
+    w.out
+}
+
+pub fn line_starts(text: &str) -> Vec<u32> {
+    let mut v = vec![0];
+    v.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+    v
+}
+
+fn range(r: TextRange) -> Span {
+    u32::from(r.start())..u32::from(r.end())
+}
+
+#[derive(Clone)]
+struct Ctx {
+    module: usize,
+    func: Option<usize>,
+    is_test: bool,
+    self_type: Option<RawPath>,
+}
+
+struct Walker {
+    out: FileSummary,
+    /// Added to every offset of the tree being walked (non-zero inside re-parsed macros).
+    shift: i64,
+    in_macro: bool,
+    depth: u32,
+    edition: Edition,
+}
+
+/// Macros whose arguments are expressions: tried as an argument list first.
+const EXPR_MACROS: &[&str] = &[
+    "println", "print", "eprintln", "eprint", "format", "write", "writeln", "assert", "assert_eq",
+    "assert_ne", "debug_assert", "debug_assert_eq", "debug_assert_ne", "panic", "vec", "dbg",
+    "info", "warn", "error", "debug", "trace", "event", "matches", "todo", "unimplemented",
+    "unreachable", "format_args", "anyhow", "bail", "ensure", "join", "try_join", "pin",
+];
+
+impl Walker {
+    fn span(&self, r: TextRange) -> Span {
+        let s = (u32::from(r.start()) as i64 + self.shift).max(0) as u32;
+        let e = (u32::from(r.end()) as i64 + self.shift).max(0) as u32;
+        s..e
+    }
+
+    fn raw_path(&self, path: &ast::Path) -> Option<RawPath> {
+        let mut segs = Vec::new();
+        let mut anchor = None;
+        let mut global = false;
+        for (i, seg) in path.segments().enumerate() {
+            if i == 0 && seg.coloncolon_token().is_some() {
+                global = true;
+            }
+            match seg.kind()? {
+                ast::PathSegmentKind::Name(n) => segs.push(n.text().to_string()),
+                ast::PathSegmentKind::SelfKw => segs.push("self".into()),
+                ast::PathSegmentKind::SuperKw => segs.push("super".into()),
+                ast::PathSegmentKind::CrateKw => segs.push("crate".into()),
+                ast::PathSegmentKind::SelfTypeKw => segs.push("Self".into()),
+                ast::PathSegmentKind::Type { type_ref, .. } => {
+                    if i != 0 {
+                        return None;
+                    }
+                    anchor = Some(Box::new(self.raw_type(&type_ref?).head?));
+                }
+            }
+        }
+        if segs.is_empty() {
+            return None;
+        }
+        Some(RawPath { global, anchor, segs, span: self.span(path.syntax().text_range()) })
+    }
+
+    fn raw_type(&self, ty: &ast::Type) -> RawType {
+        let all = ty
+            .syntax()
+            .descendants()
+            .filter_map(ast::PathType::cast)
+            .filter_map(|p| p.path().and_then(|p| self.raw_path(&p)))
+            .collect();
+        RawType { head: self.head_type(ty, 0), all }
+    }
+
+    /// The type method calls dispatch on: `&T`, `Arc<T>`, `Rc<T>`, `Box<T>` peeled.
+    fn head_type(&self, ty: &ast::Type, depth: u32) -> Option<RawPath> {
+        if depth > 8 {
+            return None;
+        }
+        match ty {
+            ast::Type::RefType(r) => self.head_type(&r.ty()?, depth + 1),
+            ast::Type::ParenType(p) => self.head_type(&p.ty()?, depth + 1),
+            ast::Type::PathType(p) => {
+                let path = p.path()?;
+                let seg = path.segment()?;
+                let name = seg.name_ref().map(|n| n.text().to_string()).unwrap_or_default();
+                if matches!(name.as_str(), "Arc" | "Rc" | "Box") {
+                    if let Some(args) = seg.generic_arg_list() {
+                        for arg in args.generic_args() {
+                            if let ast::GenericArg::TypeArg(t) = arg {
+                                return self.head_type(&t.ty()?, depth + 1);
+                            }
+                        }
+                    }
+                }
+                self.raw_path(&path)
+            }
+            _ => None,
+        }
+    }
+
+    fn walk_items(&mut self, items: impl Iterator<Item = ast::Item>, ctx: &Ctx) {
+        for item in items {
+            self.walk_item(item, ctx);
+        }
+    }
+
+    fn add_item(&mut self, ctx: &Ctx, def: ItemDef) {
+        if let Some(f) = ctx.func {
+            self.out.fns[f].local_items.push(def.name.clone());
+        }
+        self.out.modules[ctx.module].items.push(def);
+    }
+
+    fn walk_item(&mut self, item: ast::Item, ctx: &Ctx) {
+        let item_test = ctx.is_test || attrs_test(&item);
+        match item {
+            ast::Item::Use(u) => {
+                let is_pub = u.visibility().is_some();
+                let item_span = self.span(u.syntax().text_range());
+                if let Some(tree) = u.use_tree() {
+                    let mut imports = Vec::new();
+                    self.flatten_use(&tree, &mut Vec::new(), false, is_pub, &item_span, &mut imports);
+                    match ctx.func {
+                        Some(f) => self.out.fns[f].local_imports.extend(imports),
+                        None => self.out.modules[ctx.module].imports.extend(imports),
+                    }
+                }
+            }
+            ast::Item::ExternCrate(e) => {
+                let Some(name) = e.name_ref().map(|n| n.text().to_string()) else { return };
+                let bound = match e.rename() {
+                    Some(r) => match r.name() {
+                        Some(n) => n.text().to_string(),
+                        None => return,
+                    },
+                    None => name.clone(),
+                };
+                self.out.modules[ctx.module].extern_crates.push((name, bound));
+            }
+            ast::Item::Module(m) => {
+                let Some(name) = m.name().map(|n| n.text().to_string()) else { return };
+                match m.item_list() {
+                    Some(list) => {
+                        let mut inline_path = self.out.modules[ctx.module].inline_path.clone();
+                        inline_path.push(name.clone());
+                        let idx = self.out.modules.len();
+                        self.out.modules.push(ModuleSummary {
+                            inline_path,
+                            parent: Some(ctx.module),
+                            is_test: item_test,
+                            ..Default::default()
+                        });
+                        self.add_item(
+                            ctx,
+                            ItemDef { name, kind: ItemKind::Mod, module: Some(idx), alias_of: None, adt: None, func: None },
+                        );
+                        let inner = Ctx { module: idx, func: None, is_test: item_test, self_type: None };
+                        self.walk_items(list.items(), &inner);
+                    }
+                    None => {
+                        if self.in_macro {
+                            return;
+                        }
+                        let path_attr = m.attrs().find_map(|a| path_attr(&a));
+                        self.out.mod_decls.push(ModDecl {
+                            name: name.clone(),
+                            path_attr,
+                            is_test: item_test,
+                            parent: ctx.module,
+                        });
+                        self.add_item(
+                            ctx,
+                            ItemDef { name, kind: ItemKind::Mod, module: None, alias_of: None, adt: None, func: None },
+                        );
+                    }
+                }
+            }
+            ast::Item::Fn(f) => {
+                let Some(name) = f.name().map(|n| n.text().to_string()) else { return };
+                let idx = self.walk_fn(&f, ctx, item_test);
+                self.add_item(
+                    ctx,
+                    ItemDef { name, kind: ItemKind::Fn, module: None, alias_of: None, adt: None, func: Some(idx) },
+                );
+            }
+            ast::Item::Struct(s) => {
+                let Some(name) = s.name().map(|n| n.text().to_string()) else { return };
+                let fields = s.field_list().map(|fl| self.fields(&fl)).unwrap_or_default();
+                self.add_adt(ctx, name, fields);
+            }
+            ast::Item::Union(u) => {
+                let Some(name) = u.name().map(|n| n.text().to_string()) else { return };
+                let fields = u
+                    .record_field_list()
+                    .map(|fl| self.fields(&ast::FieldList::RecordFieldList(fl)))
+                    .unwrap_or_default();
+                self.add_adt(ctx, name, fields);
+            }
+            ast::Item::Enum(e) => {
+                let Some(name) = e.name().map(|n| n.text().to_string()) else { return };
+                let mut fields = Vec::new();
+                if let Some(vl) = e.variant_list() {
+                    for v in vl.variants() {
+                        let vname = v.name().map(|n| n.text().to_string()).unwrap_or_default();
+                        if let Some(fl) = v.field_list() {
+                            for (f, t) in self.fields(&fl) {
+                                fields.push((format!("{vname}.{f}"), t));
+                            }
+                        }
+                    }
+                }
+                self.add_adt(ctx, name, fields);
+            }
+            ast::Item::TypeAlias(t) => {
+                let Some(name) = t.name().map(|n| n.text().to_string()) else { return };
+                let alias_of = t.ty().map(|ty| self.raw_type(&ty));
+                self.add_item(
+                    ctx,
+                    ItemDef { name, kind: ItemKind::TypeAlias, module: None, alias_of, adt: None, func: None },
+                );
+            }
+            ast::Item::Static(s) => {
+                let Some(name) = s.name().map(|n| n.text().to_string()) else { return };
+                let ty = s.ty().map(|t| self.raw_type(&t)).unwrap_or_default();
+                let span = self.span(item_start_range(s.syntax()));
+                self.out.statics.push(StaticSummary {
+                    name: name.clone(),
+                    ty,
+                    is_mut: s.mut_token().is_some(),
+                    span,
+                    module: ctx.module,
+                    func: ctx.func,
+                    in_macro: self.in_macro,
+                    is_test: item_test,
+                });
+                self.add_item(
+                    ctx,
+                    ItemDef { name, kind: ItemKind::Static, module: None, alias_of: None, adt: None, func: None },
+                );
+                if let Some(body) = s.body() {
+                    let c = Ctx { is_test: item_test, ..ctx.clone() };
+                    self.walk_body(body.syntax(), &c);
+                }
+            }
+            ast::Item::Const(c) => {
+                if let Some(name) = c.name().map(|n| n.text().to_string()) {
+                    self.add_item(
+                        ctx,
+                        ItemDef { name, kind: ItemKind::Const, module: None, alias_of: None, adt: None, func: None },
+                    );
+                }
+                if let Some(body) = c.body() {
+                    let c2 = Ctx { is_test: item_test, ..ctx.clone() };
+                    self.walk_body(body.syntax(), &c2);
+                }
+            }
+            ast::Item::Trait(t) => {
+                if let Some(name) = t.name().map(|n| n.text().to_string()) {
+                    self.add_item(
+                        ctx,
+                        ItemDef { name, kind: ItemKind::Trait, module: None, alias_of: None, adt: None, func: None },
+                    );
+                }
+                if let Some(list) = t.assoc_item_list() {
+                    let c = Ctx { is_test: item_test, self_type: None, ..ctx.clone() };
+                    self.walk_assoc(list, &c);
+                }
+            }
+            ast::Item::Impl(i) => {
+                let self_type = i.self_ty().and_then(|t| self.head_type(&t, 0));
+                if let Some(list) = i.assoc_item_list() {
+                    let c = Ctx { is_test: item_test, self_type, ..ctx.clone() };
+                    self.walk_assoc(list, &c);
+                }
+            }
+            ast::Item::MacroRules(m) => {
+                if let Some(name) = m.name().map(|n| n.text().to_string()) {
+                    self.add_item(
+                        ctx,
+                        ItemDef { name, kind: ItemKind::Macro, module: None, alias_of: None, adt: None, func: None },
+                    );
+                }
+            }
+            ast::Item::MacroCall(mc) => {
+                let c = Ctx { is_test: item_test, ..ctx.clone() };
+                self.expand_macro(&mc, &c);
+            }
+            ast::Item::MacroDef(_) | ast::Item::ExternBlock(_) | ast::Item::AsmExpr(_) => {}
+        }
+    }
+
+    fn add_adt(&mut self, ctx: &Ctx, name: String, fields: Vec<(String, RawType)>) {
+        let adt = self.out.adts.len();
+        self.out.adts.push(AdtSummary { name: name.clone(), module: ctx.module, fields });
+        self.add_item(ctx, ItemDef { name, kind: ItemKind::Type, module: None, alias_of: None, adt: Some(adt), func: None });
+    }
+
+    fn fields(&self, fl: &ast::FieldList) -> Vec<(String, RawType)> {
+        match fl {
+            ast::FieldList::RecordFieldList(r) => r
+                .fields()
+                .filter_map(|f| Some((f.name()?.text().to_string(), self.raw_type(&f.ty()?))))
+                .collect(),
+            ast::FieldList::TupleFieldList(t) => t
+                .fields()
+                .enumerate()
+                .filter_map(|(i, f)| Some((i.to_string(), self.raw_type(&f.ty()?))))
+                .collect(),
+        }
+    }
+
+    fn walk_assoc(&mut self, list: ast::AssocItemList, ctx: &Ctx) {
+        for item in list.assoc_items() {
+            match item {
+                ast::AssocItem::Fn(f) => {
+                    let t = ctx.is_test || attrs_test_node(f.syntax());
+                    self.walk_fn(&f, ctx, t);
+                }
+                ast::AssocItem::Const(c) => {
+                    if let Some(body) = c.body() {
+                        self.walk_body(body.syntax(), ctx);
+                    }
+                }
+                ast::AssocItem::MacroCall(mc) => self.expand_macro(&mc, ctx),
+                ast::AssocItem::TypeAlias(_) => {}
+            }
+        }
+    }
+
+    fn walk_fn(&mut self, f: &ast::Fn, ctx: &Ctx, is_test: bool) -> usize {
+        let idx = self.out.fns.len();
+        let mut params = Vec::new();
+        if let Some(pl) = f.param_list() {
+            for p in pl.params() {
+                if let (Some(ast::Pat::IdentPat(ip)), Some(ty)) = (p.pat(), p.ty())
+                    && let Some(n) = ip.name()
+                {
+                    params.push((n.text().to_string(), self.raw_type(&ty)));
+                }
+            }
+        }
+        let returns_result = f
+            .ret_type()
+            .and_then(|r| r.ty())
+            .is_some_and(|t| t.syntax().text().to_string().contains("Result"));
+        self.out.fns.push(FnSummary {
+            name: f.name().map(|n| n.text().to_string()).unwrap_or_default(),
+            module: ctx.module,
+            parent_fn: ctx.func,
+            is_test,
+            is_async: f.async_token().is_some(),
+            returns_result,
+            self_type: ctx.self_type.clone(),
+            params,
+            span: self.span(f.syntax().text_range()),
+            ..Default::default()
+        });
+        if let Some(body) = f.body() {
+            let c = Ctx { module: ctx.module, func: Some(idx), is_test, self_type: ctx.self_type.clone() };
+            self.walk_body(body.syntax(), &c);
+        }
+        idx
+    }
+
+    /// Walk an expression tree inside a function body (or a static initializer).
+    fn walk_body(&mut self, node: &SyntaxNode, ctx: &Ctx) {
+        if let Some(item) = ast::Item::cast(node.clone())
+            && node.kind() != SyntaxKind::MACRO_CALL
+        {
+            self.walk_item(item, ctx);
+            return;
+        }
+        match node.kind() {
+            SyntaxKind::MACRO_CALL => {
+                if let Some(mc) = ast::MacroCall::cast(node.clone()) {
+                    self.expand_macro(&mc, ctx);
+                }
+                return;
+            }
+            SyntaxKind::LET_STMT => {
+                if let Some(l) = ast::LetStmt::cast(node.clone()) {
+                    let before = self.out.chains.len();
+                    let init = l.initializer();
+                    for child in node.children() {
+                        self.walk_body(&child, ctx);
+                    }
+                    if let (Some(f), Some(ast::Pat::IdentPat(ip))) = (ctx.func, l.pat())
+                        && let Some(name) = ip.name()
+                    {
+                        let init_span = init.map(|e| self.span(e.syntax().text_range()));
+                        let init_chain = init_span.and_then(|s| {
+                            (before..self.out.chains.len()).find(|&i| self.out.chains[i].span == s)
+                        });
+                        let ty = l.ty().map(|t| self.raw_type(&t));
+                        let offset = self.span(node.text_range()).end;
+                        self.out.fns[f].lets.push(LetBinding { name: name.text().to_string(), ty, init: init_chain, offset });
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        if is_spine(node.kind()) && is_spine_top(node) {
+            self.record_chain(node, ctx);
+        }
+        for child in node.children() {
+            self.walk_body(&child, ctx);
+        }
+    }
+
+    fn record_chain(&mut self, top: &SyntaxNode, ctx: &Ctx) {
+        let mut methods = Vec::new();
+        let mut node = top.clone();
+        let (root, root_node) = loop {
+            match node.kind() {
+                SyntaxKind::TRY_EXPR | SyntaxKind::AWAIT_EXPR | SyntaxKind::PAREN_EXPR => {
+                    match node.children().find(|c| ast::Expr::can_cast(c.kind())) {
+                        Some(inner) => node = inner,
+                        None => return,
+                    }
+                }
+                SyntaxKind::METHOD_CALL_EXPR => {
+                    let Some(m) = ast::MethodCallExpr::cast(node.clone()) else { return };
+                    let Some(nr) = m.name_ref() else { return };
+                    let end = m.arg_list().map(|a| a.syntax().text_range().end()).unwrap_or(node.text_range().end());
+                    let span = self.span(TextRange::new(node.text_range().start(), end));
+                    methods.push(ChainMethod {
+                        name: nr.text().to_string(),
+                        span,
+                        name_offset: self.span(nr.syntax().text_range()).start,
+                    });
+                    match m.receiver() {
+                        Some(r) => node = r.syntax().clone(),
+                        None => return,
+                    }
+                }
+                SyntaxKind::CALL_EXPR => {
+                    let Some(c) = ast::CallExpr::cast(node.clone()) else { return };
+                    match c.expr() {
+                        Some(ast::Expr::PathExpr(p)) => match p.path().and_then(|p| self.raw_path(&p)) {
+                            Some(rp) => break (ChainRoot::Call(rp), p.syntax().clone()),
+                            None => break (ChainRoot::Other, node.clone()),
+                        },
+                        _ => break (ChainRoot::Other, node.clone()),
+                    }
+                }
+                SyntaxKind::PATH_EXPR => {
+                    let Some(p) = ast::PathExpr::cast(node.clone()) else { return };
+                    match p.path().and_then(|p| self.raw_path(&p)) {
+                        Some(rp) => break (ChainRoot::Value(rp), node.clone()),
+                        None => return,
+                    }
+                }
+                SyntaxKind::FIELD_EXPR => {
+                    let Some(f) = ast::FieldExpr::cast(node.clone()) else { return };
+                    let is_self = matches!(f.expr(), Some(ast::Expr::PathExpr(ref p)) if p.syntax().text() == "self");
+                    match (is_self, f.name_ref()) {
+                        (true, Some(n)) => break (ChainRoot::SelfField(n.text().to_string()), node.clone()),
+                        _ => break (ChainRoot::Other, node.clone()),
+                    }
+                }
+                _ => break (ChainRoot::Other, node.clone()),
+            }
+        };
+        methods.reverse();
+        let interesting = match &root {
+            ChainRoot::Call(_) => true,
+            ChainRoot::Value(p) => p.segs.len() > 1 || p.anchor.is_some() || !methods.is_empty(),
+            ChainRoot::SelfField(_) | ChainRoot::Other => !methods.is_empty(),
+        };
+        if !interesting {
+            return;
+        }
+        self.out.chains.push(Chain {
+            root,
+            root_span: self.span(root_node.text_range()),
+            methods,
+            span: self.span(top.text_range()),
+            func: ctx.func,
+            module: ctx.module,
+            in_macro: self.in_macro,
+            is_test: ctx.is_test,
+        });
+    }
+
+    /// Walk a macro call's token tree as Rust where it parses as Rust.
+    fn expand_macro(&mut self, mc: &ast::MacroCall, ctx: &Ctx) {
+        if self.depth >= 4 {
+            return;
+        }
+        let Some(tt) = mc.token_tree() else { return };
+        let tt_text = tt.syntax().text().to_string();
+        if tt_text.len() < 2 {
+            return;
+        }
+        let inner = &tt_text[1..tt_text.len() - 1];
+        if inner.trim().is_empty() {
+            return;
+        }
+        let inner_start = u32::from(tt.syntax().text_range().start()) as i64 + 1 + self.shift;
+        let name = mc
+            .path()
+            .and_then(|p| p.segment())
+            .and_then(|s| s.name_ref())
+            .map(|n| n.text().to_string())
+            .unwrap_or_default();
+
+        const FN_PREFIX: &str = "fn __ssot_lint_macro() {\n";
+        const ARGS_PREFIX: &str = "fn __ssot_lint_macro() { __ssot_lint_macro(\n";
+        let items_text;
+        let as_items: &str = if name == "lazy_static" {
+            // `static ref X: T = e;` is lazy_static's own syntax; blank out `ref` (same length).
+            items_text = inner.replace("static ref ", "static     ");
+            &items_text
+        } else {
+            inner
+        };
+        let order: &[u8] = if EXPR_MACROS.contains(&name.as_str()) { b"ab" } else { b"isa" };
+        let mut chosen: Option<(SourceFile, usize, u8)> = None;
+        for &mode in order {
+            let (text, prefix) = match mode {
+                b'i' => (as_items.to_string(), 0),
+                b's' => (format!("{FN_PREFIX}{inner}\n}}"), FN_PREFIX.len()),
+                _ => (format!("{ARGS_PREFIX}{inner}\n);}}"), ARGS_PREFIX.len()),
+            };
+            let parse = SourceFile::parse(&text, self.edition);
+            if parse.errors().is_empty() {
+                chosen = Some((parse.tree(), prefix, mode));
+                break;
+            }
+        }
+        let (file, prefix, mode) = match chosen {
+            Some(c) => c,
+            None => {
+                // Error-tolerant fallback (`tokio::select!` arms and the like): statements.
+                let text = format!("{FN_PREFIX}{inner}\n}}");
+                (SourceFile::parse(&text, self.edition).tree(), FN_PREFIX.len(), b's')
+            }
+        };
+        let saved = (self.shift, self.in_macro);
+        self.shift = inner_start - prefix as i64;
+        self.in_macro = true;
+        self.depth += 1;
+        if mode == b'i' {
+            self.walk_items(file.items(), ctx);
+        } else if let Some(ast::Item::Fn(f)) = file.items().next()
+            && let Some(body) = f.body()
+        {
+            self.walk_body(body.syntax(), ctx);
+        }
+        self.depth -= 1;
+        (self.shift, self.in_macro) = saved;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn flatten_use(
+        &self,
+        tree: &ast::UseTree,
+        prefix: &mut Vec<String>,
+        mut global: bool,
+        is_pub: bool,
+        item_span: &Span,
+        out: &mut Vec<Import>,
+    ) {
+        let depth = prefix.len();
+        if let Some(path) = tree.path() {
+            if let Some(rp) = self.raw_path(&path) {
+                if rp.anchor.is_some() {
+                    return;
+                }
+                global |= rp.global && depth == 0;
+                prefix.extend(rp.segs);
+            } else {
+                return;
+            }
+        } else if depth == 0 && tree.coloncolon_token().is_some() {
+            global = true;
+        }
+        if let Some(list) = tree.use_tree_list() {
+            for sub in list.use_trees() {
+                self.flatten_use(&sub, prefix, global, is_pub, item_span, out);
+            }
+        } else if tree.star_token().is_some() {
+            out.push(Import {
+                path: prefix.clone(),
+                global,
+                kind: ImportKind::Glob,
+                is_pub,
+                span: self.span(tree.syntax().text_range()),
+                item_span: item_span.clone(),
+            });
+        } else {
+            // `use a::{self}` imports `a`.
+            if prefix.last().is_some_and(|l| l == "self") && prefix.len() > 1 {
+                prefix.pop();
+            }
+            let kind = match tree.rename() {
+                Some(r) if r.underscore_token().is_some() => ImportKind::Underscore,
+                Some(r) => match r.name() {
+                    Some(n) => ImportKind::Named(n.text().to_string()),
+                    None => ImportKind::Underscore,
+                },
+                None => match prefix.last() {
+                    Some(l) => ImportKind::Named(l.clone()),
+                    None => ImportKind::Underscore,
+                },
+            };
+            out.push(Import {
+                path: prefix.clone(),
+                global,
+                kind,
+                is_pub,
+                span: self.span(tree.syntax().text_range()),
+                item_span: item_span.clone(),
+            });
+        }
+        prefix.truncate(depth);
+    }
+}
+
+fn is_spine(k: SyntaxKind) -> bool {
+    matches!(
+        k,
+        SyntaxKind::METHOD_CALL_EXPR
+            | SyntaxKind::CALL_EXPR
+            | SyntaxKind::PATH_EXPR
+            | SyntaxKind::AWAIT_EXPR
+            | SyntaxKind::TRY_EXPR
+            | SyntaxKind::PAREN_EXPR
+            | SyntaxKind::FIELD_EXPR
+    )
+}
+
+/// Whether `node` is the outermost node of its spine (its parent does not continue it).
+fn is_spine_top(node: &SyntaxNode) -> bool {
+    let Some(parent) = node.parent() else { return true };
+    match parent.kind() {
+        SyntaxKind::AWAIT_EXPR | SyntaxKind::TRY_EXPR | SyntaxKind::PAREN_EXPR => false,
+        SyntaxKind::METHOD_CALL_EXPR => ast::MethodCallExpr::cast(parent)
+            .and_then(|m| m.receiver())
+            .is_none_or(|r| r.syntax() != node),
+        SyntaxKind::CALL_EXPR => {
+            ast::CallExpr::cast(parent).and_then(|c| c.expr()).is_none_or(|e| e.syntax() != node)
+        }
+        SyntaxKind::FIELD_EXPR => node.kind() != SyntaxKind::PATH_EXPR,
+        _ => true,
+    }
+}
+
+/// The range of an item from its first token after attributes and comments.
+fn item_start_range(node: &SyntaxNode) -> TextRange {
+    let start = node
+        .children_with_tokens()
+        .find(|e| !matches!(e.kind(), SyntaxKind::ATTR | SyntaxKind::COMMENT | SyntaxKind::WHITESPACE))
+        .map(|e| e.text_range().start())
+        .unwrap_or(node.text_range().start());
+    TextRange::new(start, node.text_range().end())
+}
+
+fn attr_is_test(a: &ast::Attr) -> bool {
+    let text = a.syntax().text().to_string();
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.starts_with("#[cfg(") || t.starts_with("#![cfg(") {
+        // `cfg(test)`, `cfg(all(test, ...))`; not `cfg(not(test))`.
+        return t.contains("test") && !t.contains("not(test");
+    }
+    let path = a.path().and_then(|p| p.segment()).and_then(|s| s.name_ref()).map(|n| n.text().to_string());
+    matches!(path.as_deref(), Some("test" | "rstest" | "test_case" | "quickcheck" | "bench"))
+}
+
+fn attrs_test(item: &ast::Item) -> bool {
+    attrs_test_node(item.syntax())
+}
+
+fn attrs_test_node(node: &SyntaxNode) -> bool {
+    node.children().filter_map(ast::Attr::cast).any(|a| attr_is_test(&a))
+}
+
+fn path_attr(a: &ast::Attr) -> Option<String> {
+    let t = a.syntax().text().to_string();
+    let t = t.trim_start_matches("#[").trim_end_matches(']').trim();
+    let rest = t.strip_prefix("path")?.trim_start().strip_prefix('=')?.trim();
+    let s = rest.strip_prefix('"')?.strip_suffix('"')?;
+    Some(s.to_string())
+}
+
+/// `// ssot-lint: allow(SSOT001, pool-outside-ssot) reason`
+fn suppressions(root: &SyntaxNode, text: &str) -> Vec<Suppression> {
+    let starts = line_starts(text);
+    let mut out = Vec::new();
+    for tok in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+        if tok.kind() != SyntaxKind::COMMENT {
+            continue;
+        }
+        let t = tok.text();
+        let Some(pos) = t.find("ssot-lint:") else { continue };
+        let rest = t[pos + "ssot-lint:".len()..].trim_start();
+        let Some(args) = rest.strip_prefix("allow(") else { continue };
+        let Some(close) = args.find(')') else { continue };
+        let rules: Vec<String> =
+            args[..close].split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let start = u32::from(tok.text_range().start());
+        let line_idx = starts.partition_point(|&s| s <= start) - 1;
+        let line_start = starts[line_idx] as usize;
+        let trailing = !text[line_start..start as usize].trim().is_empty();
+        let line = if trailing { line_idx as u32 + 1 } else { line_idx as u32 + 2 };
+        out.push(Suppression { rules, line, span: range(tok.text_range()) });
+    }
+    out
+}

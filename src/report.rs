@@ -1,0 +1,137 @@
+//! Report stage: one renderer per output format.
+
+use std::fmt::Write as _;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity};
+
+use crate::diagnostic::Finding;
+use crate::engine::Outcome;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Short,
+    Json,
+}
+
+pub fn render(format: Format, outcome: &Outcome, color: bool, width: usize) -> String {
+    match format {
+        Format::Short => short(&outcome.findings),
+        Format::Json => json(&outcome.findings),
+        Format::Human => human(outcome, color, width),
+    }
+}
+
+/// `{path}:{line}:{column}: {code} {message}`, one finding per line.
+pub fn short(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    for f in findings {
+        let _ = writeln!(s, "{}:{}:{}: {} {}", f.file, f.line, f.column, f.code, f.message);
+    }
+    s
+}
+
+pub fn json(findings: &[Finding]) -> String {
+    serde_json::to_string_pretty(findings).unwrap_or_else(|_| "[]".into()) + "\n"
+}
+
+#[derive(Debug)]
+struct HumanDiag {
+    code: String,
+    message: String,
+    help: Option<String>,
+    src: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl std::fmt::Display for HumanDiag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+impl std::error::Error for HumanDiag {}
+impl Diagnostic for HumanDiag {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<Severity> {
+        Some(Severity::Warning)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// rustc-like snippets, rendered by miette from our own findings.
+pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+    let mut out = String::new();
+    for f in &outcome.findings {
+        let text = outcome.sources.get(&f.file).cloned().unwrap_or_default();
+        let start = (f.span.start as usize).min(text.len());
+        let mut end = (f.span.end as usize).min(text.len()).max(start);
+        // Label the first line of a multi-line expression only.
+        if let Some(nl) = text[start..end].find('\n') {
+            end = start + nl;
+        }
+        let label = match f.code {
+            "SSOT000" => "here".to_string(),
+            _ => first_sentence(&f.message),
+        };
+        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label), start..end)];
+        for r in &f.related {
+            if r.file == f.file
+                && let Some(off) = offset_of(&text, r.line, r.column)
+                && off != start
+            {
+                labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), off..off));
+            }
+        }
+        let mut help = f.help.clone();
+        let others: Vec<String> = f
+            .related
+            .iter()
+            .filter(|r| r.file != f.file)
+            .map(|r| format!("{}:{}:{}: {}", r.file, r.line, r.column, r.message))
+            .collect();
+        if !others.is_empty() {
+            let h = help.unwrap_or_default();
+            help = Some(format!("{h}\n{}", others.join("\n")));
+        }
+        let d = HumanDiag {
+            code: f.code.to_string(),
+            message: f.message.clone(),
+            help,
+            src: NamedSource::new(format!("{}:{}:{}", f.file, f.line, f.column), text),
+            labels,
+        };
+        let _ = handler.render_report(&mut out, &d);
+        out.push('\n');
+    }
+    out
+}
+
+fn first_sentence(m: &str) -> String {
+    match m.find(" outside ") {
+        Some(i) => m[..i].to_string(),
+        None => m.to_string(),
+    }
+}
+
+fn offset_of(text: &str, line: u32, col: u32) -> Option<usize> {
+    let mut off = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line as usize {
+            return Some(off + l.char_indices().nth(col as usize - 1).map(|(b, _)| b).unwrap_or(0));
+        }
+        off += l.len();
+    }
+    None
+}

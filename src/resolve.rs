@@ -1,0 +1,306 @@
+//! Resolve stage: names to canonical paths, syntactically, the way rustc resolves them by
+//! name: items, `use` (aliases, groups, globs, `self`/`super`/`crate`), `pub use` across
+//! modules and workspace crates, type aliases, renamed dependencies, `extern crate .. as`,
+//! function-local `use` and items, `<T>::f` and `T::<G>::f`.
+//!
+//! A name that cannot be resolved stays unresolved (`None`); nothing is guessed.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::crates::{CrateGraph, ExternRef};
+use crate::packs::PackIndex;
+use crate::summary::{FnSummary, Import, ImportKind, ItemKind, RawPath, RawType};
+
+/// What a path resolves to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Res {
+    /// A path into a published crate, starting with its package name (underscored).
+    Ext(Vec<String>),
+    Module(usize, usize),
+    /// An item of a module: (crate, module, index in the module's items).
+    Item(usize, usize, usize),
+    /// Something local that is not a pack path (a local item, an assoc item of a local type).
+    Opaque,
+}
+
+/// Where a name is looked up: a module of a crate, optionally inside a function.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub krate: usize,
+    pub module: usize,
+    pub func: Option<&'a FnSummary>,
+    /// The file's function table, for nested functions' parents.
+    pub fns: Option<&'a [FnSummary]>,
+}
+
+pub struct Resolver<'g> {
+    pub g: &'g CrateGraph,
+    pub packs: &'g PackIndex,
+    memo: HashMap<(usize, usize, String), Option<Res>>,
+    visiting: HashSet<(usize, usize, String)>,
+}
+
+const MAX_STEPS: usize = 64;
+
+impl<'g> Resolver<'g> {
+    pub fn new(g: &'g CrateGraph, packs: &'g PackIndex) -> Self {
+        Resolver { g, packs, memo: HashMap::new(), visiting: HashSet::new() }
+    }
+
+    fn module_summary(&self, k: usize, m: usize) -> &'g crate::summary::ModuleSummary {
+        let node = &self.g.crates[k].modules[m];
+        &self.g.files[node.file].summary.modules[node.local]
+    }
+
+    fn extern_res(&self, k: usize, name: &str) -> Option<Res> {
+        match self.g.crates[k].externs.get(name)? {
+            ExternRef::Package(p) => Some(Res::Ext(vec![p.clone()])),
+            ExternRef::Crate(c) => Some(Res::Module(*c, 0)),
+        }
+    }
+
+    /// A name declared in module `m` (items, imports, globs), as `m::name` would find it.
+    pub fn lookup_in_module(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
+        let key = (k, m, name.to_string());
+        if let Some(r) = self.memo.get(&key) {
+            return r.clone();
+        }
+        if !self.visiting.insert(key.clone()) {
+            return None;
+        }
+        let r = self.lookup_uncached(k, m, name);
+        self.visiting.remove(&key);
+        self.memo.insert(key, r.clone());
+        r
+    }
+
+    fn lookup_uncached(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
+        let ms = self.module_summary(k, m);
+        // Items: types and modules first (a path qualifier lives in the type namespace).
+        let mut best: Option<(usize, &crate::summary::ItemDef)> = None;
+        for (i, it) in ms.items.iter().enumerate() {
+            if it.name == name {
+                let rank = |d: &crate::summary::ItemDef| match d.kind {
+                    ItemKind::Mod | ItemKind::Type | ItemKind::TypeAlias | ItemKind::Trait => 0,
+                    _ => 1,
+                };
+                if best.is_none_or(|(_, b)| rank(it) < rank(b)) {
+                    best = Some((i, it));
+                }
+            }
+        }
+        if let Some((i, it)) = best {
+            if it.kind == ItemKind::Mod {
+                return self.g.crates[k].modules[m].children.get(name).map(|&c| Res::Module(k, c)).or(Some(Res::Opaque));
+            }
+            return Some(Res::Item(k, m, i));
+        }
+        for imp in &ms.imports {
+            if imp.kind == ImportKind::Named(name.to_string()) {
+                let scope = Scope { krate: k, module: m, func: None, fns: None };
+                if let Some(r) = self.resolve_import(scope, imp) {
+                    return Some(r);
+                }
+            }
+        }
+        for (krate_name, bound) in &ms.extern_crates {
+            if bound == name {
+                return if krate_name == "self" { Some(Res::Module(k, 0)) } else { self.extern_res(k, krate_name) };
+            }
+        }
+        for imp in &ms.imports {
+            if imp.kind == ImportKind::Glob {
+                let scope = Scope { krate: k, module: m, func: None, fns: None };
+                if let Some(r) = self.glob_lookup(scope, imp, name) {
+                    return Some(r);
+                }
+            }
+        }
+        None
+    }
+
+    fn glob_lookup(&mut self, scope: Scope, imp: &Import, name: &str) -> Option<Res> {
+        match self.resolve_segments(scope, &imp.path, imp.global, true)? {
+            Res::Module(k2, m2) => self.lookup_in_module(k2, m2, name),
+            Res::Ext(mut p) => {
+                // An external glob brings in what the crate exports; only names a pack knows
+                // can be told apart from the rest.
+                p.push(name.to_string());
+                self.packs.is_known_prefix(&p).then_some(Res::Ext(p))
+            }
+            _ => None,
+        }
+    }
+
+    fn resolve_import(&mut self, scope: Scope, imp: &Import) -> Option<Res> {
+        self.resolve_segments(scope, &imp.path, imp.global, true)
+    }
+
+    /// The first segment of a path, looked up in scope.
+    fn resolve_first(&mut self, scope: Scope, name: &str, in_use: bool) -> Option<Res> {
+        let k = scope.krate;
+        match name {
+            "crate" => return Some(Res::Module(k, 0)),
+            "self" => return Some(Res::Module(k, scope.module)),
+            "super" => return self.g.crates[k].modules[scope.module].parent.map(|p| Res::Module(k, p)),
+            "Self" => {
+                let st = scope.func.and_then(|f| f.self_type.clone())?;
+                let s = Scope { func: None, ..scope };
+                return self.resolve_path(s, &st);
+            }
+            _ => {}
+        }
+        // Function scopes, innermost first: local items shadow, then local imports.
+        let mut f = scope.func;
+        let mut guard = 0;
+        while let Some(func) = f {
+            guard += 1;
+            if guard > MAX_STEPS {
+                break;
+            }
+            if func.local_items.iter().any(|n| n == name) {
+                return Some(Res::Opaque);
+            }
+            for imp in &func.local_imports {
+                if imp.kind == ImportKind::Named(name.to_string()) {
+                    let s = Scope { func: None, ..scope };
+                    if let Some(r) = self.resolve_import(s, imp) {
+                        return Some(r);
+                    }
+                }
+            }
+            for imp in &func.local_imports {
+                if imp.kind == ImportKind::Glob {
+                    let s = Scope { func: None, ..scope };
+                    if let Some(r) = self.glob_lookup(s, imp, name) {
+                        return Some(r);
+                    }
+                }
+            }
+            f = match (func.parent_fn, scope.fns) {
+                (Some(p), Some(fns)) => fns.get(p),
+                _ => None,
+            };
+        }
+        // 2015 edition: `use` paths start at the crate root.
+        let edition_2015 = self.g.packages[self.g.crates[k].package].edition == ra_ap_syntax::Edition::Edition2015;
+        let module = if in_use && edition_2015 { 0 } else { scope.module };
+        if let Some(r) = self.lookup_in_module(k, module, name) {
+            return Some(r);
+        }
+        // `extern crate x as y;` at the crate root adds `y` to the extern prelude.
+        if module != 0 {
+            let root = self.module_summary(k, 0);
+            if root.extern_crates.iter().any(|(_, b)| b == name) {
+                return self.lookup_in_module(k, 0, name);
+            }
+        }
+        self.extern_res(k, name)
+    }
+
+    fn resolve_segments(&mut self, scope: Scope, segs: &[String], global: bool, in_use: bool) -> Option<Res> {
+        let (first, rest) = segs.split_first()?;
+        let mut cur = if global { self.extern_res(scope.krate, first)? } else { self.resolve_first(scope, first, in_use)? };
+        for seg in rest {
+            cur = self.step(cur, seg)?;
+        }
+        Some(cur)
+    }
+
+    /// One more segment after `cur`.
+    fn step(&mut self, cur: Res, seg: &str) -> Option<Res> {
+        let mut cur = cur;
+        for _ in 0..MAX_STEPS {
+            match cur {
+                Res::Ext(mut p) => {
+                    p.push(seg.to_string());
+                    return Some(Res::Ext(p));
+                }
+                Res::Module(k, m) => {
+                    return match seg {
+                        "self" => Some(Res::Module(k, m)),
+                        "super" => self.g.crates[k].modules[m].parent.map(|p| Res::Module(k, p)),
+                        _ => self.lookup_in_module(k, m, seg),
+                    };
+                }
+                Res::Item(k, m, i) => {
+                    let it = &self.module_summary(k, m).items[i];
+                    if it.kind == ItemKind::TypeAlias {
+                        cur = self.expand_alias(k, m, i)?;
+                        continue;
+                    }
+                    return Some(Res::Opaque);
+                }
+                Res::Opaque => return Some(Res::Opaque),
+            }
+        }
+        None
+    }
+
+    fn expand_alias(&mut self, k: usize, m: usize, i: usize) -> Option<Res> {
+        let it = &self.module_summary(k, m).items[i];
+        let head = it.alias_of.as_ref()?.head.clone()?;
+        let scope = Scope { krate: k, module: m, func: None, fns: None };
+        self.resolve_path(scope, &head)
+    }
+
+    /// Resolve a path written in `scope`. Type aliases at the end are expanded.
+    pub fn resolve_path(&mut self, scope: Scope, p: &RawPath) -> Option<Res> {
+        let r = if let Some(anchor) = &p.anchor {
+            let mut cur = self.resolve_path(scope, anchor)?;
+            for seg in &p.segs {
+                cur = self.step(cur, seg)?;
+            }
+            cur
+        } else {
+            self.resolve_segments(scope, &p.segs, p.global, false)?
+        };
+        self.expand(r)
+    }
+
+    /// Expand type aliases until a non-alias.
+    pub fn expand(&mut self, r: Res) -> Option<Res> {
+        let mut cur = r;
+        for _ in 0..MAX_STEPS {
+            match cur {
+                Res::Item(k, m, i) if self.module_summary(k, m).items[i].kind == ItemKind::TypeAlias => {
+                    cur = self.expand_alias(k, m, i)?;
+                }
+                other => return Some(other),
+            }
+        }
+        None
+    }
+
+    /// Resolve to an external path, if that is what it is.
+    pub fn resolve_ext(&mut self, scope: Scope, p: &RawPath) -> Option<Vec<String>> {
+        match self.resolve_path(scope, p)? {
+            Res::Ext(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Every resolution of the paths in a type (for holder detection).
+    pub fn resolve_type_paths(&mut self, scope: Scope, t: &RawType) -> Vec<Res> {
+        t.all.iter().filter_map(|p| self.resolve_path(scope, p)).collect()
+    }
+
+    /// Resolve a module path from the config (`app::database`) to a module.
+    pub fn config_module(&mut self, segs: &[String]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let Some((first, rest)) = segs.split_first() else { return out };
+        for (k, c) in self.g.crates.iter().enumerate() {
+            if &c.name != first || c.modules.is_empty() {
+                continue;
+            }
+            let mut cur = Some(0usize);
+            for seg in rest {
+                cur = cur.and_then(|m| c.modules[m].children.get(seg).copied());
+            }
+            if let Some(m) = cur {
+                out.push((k, m));
+            }
+        }
+        out
+    }
+}

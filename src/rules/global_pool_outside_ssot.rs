@@ -1,0 +1,62 @@
+//! SSOT002 global-pool-outside-ssot.
+
+use super::RuleInfo;
+use crate::check::{Checker, Site, SiteKind};
+use crate::diagnostic::{Finding, article};
+
+pub const RULE: RuleInfo = RuleInfo {
+    code: "SSOT002",
+    name: "global-pool-outside-ssot",
+    summary: "a `static`, `lazy_static!`, `thread_local!`, `once_cell`/`std` `Lazy`/`LazyLock`/`OnceCell`/`OnceLock` holding a pool/client, outside the SSOT module",
+    fix: None,
+    doc: r#"
+## What it does
+Flags a `static` (also inside `lazy_static!` and `thread_local!`) whose type holds a pool or
+client of a rule pack, directly (`OnceLock<PgPool>`) or through a project type that wraps
+one (`OnceCell<Database>` where `Database` has a `mongodb::Client` field, in `Option`,
+`Arc`, `Mutex`, enums, transitively), outside the SSOT module.
+
+## Why is this bad?
+A global outside the SSOT is a second place that owns the resource and decides when it is
+initialized. Code that reaches it first sees it empty.
+
+## Example
+```rust
+// src/db/database_manager.rs
+static DATABASE_MANAGER: OnceLock<Mutex<DatabaseManager>> = OnceLock::new();
+```
+Keep the one global in the SSOT module and reach it through its accessor.
+
+## Fix safety
+No fix: moving a global changes who owns it.
+
+## Known limitations
+Holder types come from the packs and from the project's own struct, enum and union fields.
+A type from a third-party crate that wraps a pool is not known unless a pack lists it.
+"#,
+};
+
+pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in sites {
+        if s.kind != SiteKind::Holder || s.in_ssot || s.allowed {
+            continue;
+        }
+        let ssot = c.cfg.ssot_for(&s.resource);
+        if ssot.is_empty() {
+            continue;
+        }
+        let ssot_text: Vec<String> = ssot.iter().map(|p| p.text.clone()).collect();
+        let message = format!(
+            "static `{}` holds {} {} pool/client (`{}`) outside the SSOT module `{}`",
+            s.what,
+            article(&s.resource),
+            s.resource,
+            s.holder_type,
+            ssot_text.join("` or `")
+        );
+        let help = format!("keep the one {} global in `{}` and reach it through its accessor", s.resource, ssot_text[0]);
+        out.push(Finding::new(RULE.code, RULE.name, s.file, s.span.start..s.span.start, message).with_help(help));
+    }
+    out
+}

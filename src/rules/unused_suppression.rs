@@ -1,0 +1,79 @@
+//! SSOT100 unused-suppression, and the suppression mechanism itself.
+
+use super::RuleInfo;
+use crate::crates::CrateGraph;
+use crate::diagnostic::{Applicability, Edit, Finding, Fix};
+
+pub const RULE: RuleInfo = RuleInfo {
+    code: "SSOT100",
+    name: "unused-suppression",
+    summary: "an `ssot-lint: allow(...)` comment that suppressed nothing",
+    fix: Some("remove it (safe)"),
+    doc: r#"
+## What it does
+Flags a `// ssot-lint: allow(CODE) reason` comment that suppressed no finding on its line
+(at the end of a line) or on the next line (a comment on a line of its own).
+
+## Why is this bad?
+A stale suppression hides the next real finding at that place, and tells readers a rule
+fired where it no longer does.
+
+## Example
+```rust
+// ssot-lint: allow(SSOT001) migrated to the SSOT in #214
+let pool = crate::database::pool().await?;
+```
+
+## Fix safety
+Safe: removes the comment (and its line when the comment stands alone).
+
+## Known limitations
+A suppression naming a rule that is not selected in this run is not reported.
+"#,
+};
+
+/// Drop suppressed findings; report unused suppressions (when `report_unused`).
+pub fn apply(g: &CrateGraph, findings: Vec<Finding>, enabled: &dyn Fn(&str) -> bool, report_unused: bool) -> Vec<Finding> {
+    let mut used: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    let mut kept = Vec::new();
+    for f in findings {
+        let sups = &g.files[f.file_id].summary.suppressions;
+        let hit = sups.iter().position(|s| {
+            s.line == f.line && s.rules.iter().any(|r| r.eq_ignore_ascii_case(f.code) || r.eq_ignore_ascii_case(f.name))
+        });
+        match hit {
+            Some(i) => {
+                used.insert((f.file_id, i));
+            }
+            None => kept.push(f),
+        }
+    }
+    if report_unused {
+        for (fid, file) in g.files.iter().enumerate() {
+            for (i, s) in file.summary.suppressions.iter().enumerate() {
+                if used.contains(&(fid, i)) {
+                    continue;
+                }
+                let all_enabled = s.rules.iter().all(|r| super::lookup(r).is_some_and(|ri| enabled(ri.code)));
+                if !all_enabled {
+                    continue;
+                }
+                let mut f = Finding::new(
+                    RULE.code,
+                    RULE.name,
+                    fid,
+                    s.span.clone(),
+                    format!("unused suppression: `allow({})` suppressed nothing", s.rules.join(", ")),
+                )
+                .with_help("remove the comment");
+                f.fix = Some(Fix {
+                    title: "remove the unused suppression".into(),
+                    applicability: Applicability::Safe,
+                    edits: vec![Edit { range: s.span.clone(), content: String::new() }],
+                });
+                kept.push(f);
+            }
+        }
+    }
+    kept
+}

@@ -1,0 +1,239 @@
+//! The per-file summary: what the parse stage keeps of a file once its tree is dropped.
+//!
+//! Everything later stages need is here: the module skeleton (items, imports, `mod`
+//! declarations), the functions with their local scopes, and the *candidates*, the
+//! expression chains and `static` items that may construct or hold a resource. Ranges are
+//! byte offsets into the original file text.
+
+use std::ops::Range;
+
+/// Byte range in a file's original text.
+pub type Span = Range<u32>;
+
+/// A path as written: segments with generic arguments dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPath {
+    /// `::a::b` (2018+: an extern crate).
+    pub global: bool,
+    /// `<T>::x` or `<T as Trait>::x`: the anchor type's head path.
+    pub anchor: Option<Box<RawPath>>,
+    pub segs: Vec<String>,
+    pub span: Span,
+}
+
+impl RawPath {
+    pub fn is_single(&self) -> bool {
+        !self.global && self.anchor.is_none() && self.segs.len() == 1
+    }
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        if let Some(a) = &self.anchor {
+            s.push('<');
+            s.push_str(&a.text());
+            s.push('>');
+            s.push_str("::");
+        } else if self.global {
+            s.push_str("::");
+        }
+        s.push_str(&self.segs.join("::"));
+        s
+    }
+}
+
+/// A type as written, reduced to what the rules need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawType {
+    /// The type a method call on a value of this type dispatches on: references and
+    /// `Arc`/`Rc`/`Box` are peeled (auto-deref).
+    pub head: Option<RawPath>,
+    /// Every path mentioned anywhere in the type, generic arguments included.
+    pub all: Vec<RawPath>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Fn,
+    Type,
+    TypeAlias,
+    Static,
+    Const,
+    Mod,
+    Macro,
+    Trait,
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemDef {
+    pub name: String,
+    pub kind: ItemKind,
+    /// For `ItemKind::Mod`: the module index in this file (inline) or `None` (out of line).
+    pub module: Option<usize>,
+    /// For `ItemKind::TypeAlias`: the aliased type.
+    pub alias_of: Option<RawType>,
+    /// For `ItemKind::Type`: index into `FileSummary::adts`.
+    pub adt: Option<usize>,
+    /// For `ItemKind::Fn`: index into `FileSummary::fns`.
+    pub func: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportKind {
+    /// `use a::b;` or `use a::b as c;`: binds `name`.
+    Named(String),
+    /// `use a::b::*;`
+    Glob,
+    /// `use a::b as _;`: binds nothing by name.
+    Underscore,
+}
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The full path of the import (`self` in a group already folded: `use a::{self}` is `a`).
+    pub path: Vec<String>,
+    pub global: bool,
+    pub kind: ImportKind,
+    pub is_pub: bool,
+    /// Range of the path as written inside the `use` tree (the last segment's end), for fixes.
+    pub span: Span,
+    /// Range of the whole `use` item.
+    pub item_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModDecl {
+    pub name: String,
+    /// `#[path = "..."]`
+    pub path_attr: Option<String>,
+    pub is_test: bool,
+    /// The module index in this file that declares it.
+    pub parent: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ModuleSummary {
+    /// Names of inline modules from the file's root module down to this one.
+    pub inline_path: Vec<String>,
+    pub parent: Option<usize>,
+    pub items: Vec<ItemDef>,
+    pub imports: Vec<Import>,
+    /// `extern crate a as b;`: (crate, bound name).
+    pub extern_crates: Vec<(String, String)>,
+    pub is_test: bool,
+}
+
+/// A struct, enum or union and the types of its fields (for project holder types).
+#[derive(Debug, Clone)]
+pub struct AdtSummary {
+    pub name: String,
+    pub module: usize,
+    pub fields: Vec<(String, RawType)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FnSummary {
+    pub name: String,
+    pub module: usize,
+    /// The enclosing function for a nested `fn`, whose local items it sees.
+    pub parent_fn: Option<usize>,
+    pub is_test: bool,
+    pub is_async: bool,
+    pub returns_result: bool,
+    pub self_type: Option<RawPath>,
+    pub local_imports: Vec<Import>,
+    pub local_items: Vec<String>,
+    pub params: Vec<(String, RawType)>,
+    pub lets: Vec<LetBinding>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct LetBinding {
+    pub name: String,
+    pub ty: Option<RawType>,
+    /// The chain that initializes it, as an index into `FileSummary::chains`.
+    pub init: Option<usize>,
+    /// Where the binding starts being visible.
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainRoot {
+    /// `path(args)`
+    Call(RawPath),
+    /// `path` used as a value (a constructor taken as a function value, a static, a local).
+    Value(RawPath),
+    /// `self.field`
+    SelfField(String),
+    /// Anything else (a literal, a closure call, ...).
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChainMethod {
+    pub name: String,
+    /// The range of the method call expression up to and including its argument list.
+    pub span: Span,
+    /// Offset of the method's name.
+    pub name_offset: u32,
+}
+
+/// A maximal expression spine: a root followed by method calls, with `.await`, `?` and
+/// parentheses looked through.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub root: ChainRoot,
+    /// Range of the root (the path for a call).
+    pub root_span: Span,
+    pub methods: Vec<ChainMethod>,
+    /// The whole expression including trailing `.await` and `?`.
+    pub span: Span,
+    /// Index into `FileSummary::fns`; `None` for a `static`/`const` initializer.
+    pub func: Option<usize>,
+    pub module: usize,
+    /// Inside a macro call's token tree (fixes there are display-only).
+    pub in_macro: bool,
+    pub is_test: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaticSummary {
+    pub name: String,
+    pub ty: RawType,
+    pub is_mut: bool,
+    /// From the first token after attributes (`pub` or `static`) to the end of the item.
+    pub span: Span,
+    pub module: usize,
+    pub func: Option<usize>,
+    pub in_macro: bool,
+    pub is_test: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    /// Codes or names inside `allow(...)`.
+    pub rules: Vec<String>,
+    /// 1-based line the suppression applies to.
+    pub line: u32,
+    /// The comment's own range (for SSOT100 and its fix).
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyntaxProblem {
+    pub message: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FileSummary {
+    pub modules: Vec<ModuleSummary>,
+    pub mod_decls: Vec<ModDecl>,
+    pub fns: Vec<FnSummary>,
+    pub adts: Vec<AdtSummary>,
+    pub chains: Vec<Chain>,
+    pub statics: Vec<StaticSummary>,
+    pub suppressions: Vec<Suppression>,
+    pub syntax_errors: Vec<SyntaxProblem>,
+    /// Byte offset of the start of every line (for line/column without the text).
+    pub line_starts: Vec<u32>,
+}
