@@ -47,7 +47,13 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq)]
 enum ValueType {
     Type(Vec<String>),
-    Builder { pack: usize, root: Vec<String>, terminals: Vec<String>, returns: Option<Vec<String>>, span: Span },
+    Builder {
+        pack: usize,
+        root: Vec<String>,
+        terminals: Vec<String>,
+        returns: Option<Vec<String>>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -71,7 +77,11 @@ pub struct Checker<'g> {
 }
 
 impl<'g> Checker<'g> {
-    pub fn new(g: &'g CrateGraph, packs: &'g PackIndex, cfg: &'g Config) -> Result<Self, crate::error::Error> {
+    pub fn new(
+        g: &'g CrateGraph,
+        packs: &'g PackIndex,
+        cfg: &'g Config,
+    ) -> Result<Self, crate::error::Error> {
         let mut res = Resolver::new(g, packs);
         let mut ssot = BTreeMap::new();
         for (resource, _) in packs.resources() {
@@ -86,18 +96,36 @@ impl<'g> Checker<'g> {
             for p in cfg.all_module_paths() {
                 if res.config_module(&p.segs).is_empty() {
                     let crates: Vec<&str> = {
-                        let mut c: Vec<&str> = g.crates.iter().filter(|c| c.kind == TargetKind::Lib || c.kind == TargetKind::Bin).map(|c| c.name.as_str()).collect();
+                        let mut c: Vec<&str> = g
+                            .crates
+                            .iter()
+                            .filter(|c| c.kind == TargetKind::Lib || c.kind == TargetKind::Bin)
+                            .map(|c| c.name.as_str())
+                            .collect();
                         c.sort();
                         c.dedup();
                         c
                     };
                     return Err(cfg
-                        .error(p.span.clone(), format!("module `{}` does not exist in this workspace", p.text))
-                        .with_help(format!("module paths start with a crate name; crates here: {}", crates.join(", "))));
+                        .error(
+                            p.span.clone(),
+                            format!("module `{}` does not exist in this workspace", p.text),
+                        )
+                        .with_help(format!(
+                            "module paths start with a crate name; crates here: {}",
+                            crates.join(", ")
+                        )));
                 }
             }
         }
-        let mut c = Checker { g, packs, cfg, res, ssot, holder_adts: HashMap::new() };
+        let mut c = Checker {
+            g,
+            packs,
+            cfg,
+            res,
+            ssot,
+            holder_adts: HashMap::new(),
+        };
         c.find_holder_adts();
         Ok(c)
     }
@@ -128,7 +156,12 @@ impl<'g> Checker<'g> {
         let mut resolved: Vec<Vec<Res>> = Vec::with_capacity(adts.len());
         for &(k, mi, f, ai) in &adts {
             let s = &self.g.files[f].summary;
-            let scope = Scope { krate: k, module: mi, func: None, fns: None };
+            let scope = Scope {
+                krate: k,
+                module: mi,
+                func: None,
+                fns: None,
+            };
             let mut v = Vec::new();
             for (_, t) in &s.adts[ai].fields {
                 v.extend(self.res.resolve_type_paths(scope, t));
@@ -180,7 +213,9 @@ impl<'g> Checker<'g> {
     }
 
     fn in_ssot(&self, resource: &str, k: usize, m: usize) -> bool {
-        let Some(list) = self.ssot.get(resource) else { return false };
+        let Some(list) = self.ssot.get(resource) else {
+            return false;
+        };
         let target = &self.g.crates[k];
         list.iter().any(|&(sk, sm)| {
             let s = &self.g.crates[sk];
@@ -207,7 +242,12 @@ impl<'g> Checker<'g> {
             .strip_prefix(&pkg.dir)
             .ok()
             .and_then(|r| r.components().next())
-            .is_some_and(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches" | "examples")))
+            .is_some_and(|c| {
+                matches!(
+                    c.as_os_str().to_str(),
+                    Some("tests" | "benches" | "examples")
+                )
+            })
     }
 
     /// Every construction and holder site in the graph, deduplicated.
@@ -232,7 +272,12 @@ impl<'g> Checker<'g> {
                             kind: SiteKind::Construction,
                             pack: c.pack,
                             in_ssot: self.in_ssot(&resource, k, m),
-                            allowed: self.allowed(k, m, fid, chain.is_test || func.is_some_and(|f| f.is_test)),
+                            allowed: self.allowed(
+                                k,
+                                m,
+                                fid,
+                                chain.is_test || func.is_some_and(|f| f.is_test),
+                            ),
                             resource,
                             file: fid,
                             span: c.span,
@@ -250,13 +295,20 @@ impl<'g> Checker<'g> {
                 for st in &summary.statics {
                     let m = base + st.module;
                     let func = st.func.map(|f| &summary.fns[f]);
-                    let scope = Scope { krate: k, module: m, func, fns: Some(&summary.fns) };
+                    let scope = Scope {
+                        krate: k,
+                        module: m,
+                        func,
+                        fns: Some(&summary.fns),
+                    };
                     let found = self
                         .res
                         .resolve_type_paths(scope, &st.ty)
                         .iter()
                         .find_map(|r| self.holder_of(r));
-                    let Some((pack, holder_type)) = found else { continue };
+                    let Some((pack, holder_type)) = found else {
+                        continue;
+                    };
                     if !seen.insert((fid, st.span.start)) {
                         continue;
                     }
@@ -281,25 +333,47 @@ impl<'g> Checker<'g> {
                 }
             }
         }
-        out.sort_by(|a, b| (a.file, a.span.start).cmp(&(b.file, b.span.start)));
+        out.sort_by_key(|a| (a.file, a.span.start));
         out
     }
 
     fn scope<'s>(&self, k: usize, m: usize, s: &'s FileSummary, chain: &Chain) -> Scope<'s> {
-        Scope { krate: k, module: m, func: chain.func.map(|f| &s.fns[f]), fns: Some(&s.fns) }
+        Scope {
+            krate: k,
+            module: m,
+            func: chain.func.map(|f| &s.fns[f]),
+            fns: Some(&s.fns),
+        }
     }
 
     fn is_local(s: &FileSummary, chain_func: Option<usize>, name: &str, offset: u32) -> bool {
         let Some(f) = chain_func else { return false };
         let func = &s.fns[f];
-        func.params.iter().any(|(n, _)| n == name) || func.lets.iter().any(|l| l.name == name && l.offset <= offset)
+        func.params.iter().any(|(n, _)| n == name)
+            || func
+                .lets
+                .iter()
+                .any(|l| l.name == name && l.offset <= offset)
     }
 
-    fn classify(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain) -> Option<Construction> {
+    fn classify(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        chain: &Chain,
+    ) -> Option<Construction> {
         self.classify_depth(k, m, s, chain, 0)
     }
 
-    fn classify_depth(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain, depth: u32) -> Option<Construction> {
+    fn classify_depth(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        chain: &Chain,
+        depth: u32,
+    ) -> Option<Construction> {
         if depth > 8 {
             return None;
         }
@@ -309,7 +383,12 @@ impl<'g> Checker<'g> {
             ChainRoot::Call(p) => {
                 let path = self.res.resolve_ext(scope, p)?;
                 if let Some(c) = self.packs.constructors.get(&path) {
-                    return Some(Construction { pack: c.pack, what: path_text(&path), span: start, returns: c.returns.clone() });
+                    return Some(Construction {
+                        pack: c.pack,
+                        what: path_text(&path),
+                        span: start,
+                        returns: c.returns.clone(),
+                    });
                 }
                 if let Some(bs) = self.packs.builders.get(&path) {
                     let b = &bs[0];
@@ -317,7 +396,10 @@ impl<'g> Checker<'g> {
                         ValueType::Builder {
                             pack: b.pack,
                             root: path.clone(),
-                            terminals: bs.iter().flat_map(|b| b.terminals.iter().cloned()).collect(),
+                            terminals: bs
+                                .iter()
+                                .flat_map(|b| b.terminals.iter().cloned())
+                                .collect(),
                             returns: b.returns.clone(),
                             span: start.clone(),
                         },
@@ -329,12 +411,20 @@ impl<'g> Checker<'g> {
             }
             ChainRoot::Value(p) => {
                 if p.is_single() && Self::is_local(s, chain.func, &p.segs[0], start.start) {
-                    (self.local_type(k, m, s, chain.func?, &p.segs[0], start.start, depth)?, 0)
+                    (
+                        self.local_type(k, m, s, chain.func?, &p.segs[0], start.start, depth)?,
+                        0,
+                    )
                 } else {
                     let path = self.res.resolve_ext(scope, p)?;
                     if chain.methods.is_empty() {
                         let c = self.packs.constructors.get(&path)?;
-                        return Some(Construction { pack: c.pack, what: path_text(&path), span: start, returns: c.returns.clone() });
+                        return Some(Construction {
+                            pack: c.pack,
+                            what: path_text(&path),
+                            span: start,
+                            returns: c.returns.clone(),
+                        });
                     }
                     return None;
                 }
@@ -344,7 +434,13 @@ impl<'g> Checker<'g> {
         };
         for method in &chain.methods[methods_from..] {
             match &ty {
-                ValueType::Builder { pack, root, terminals, returns, span } => {
+                ValueType::Builder {
+                    pack,
+                    root,
+                    terminals,
+                    returns,
+                    span,
+                } => {
                     if terminals.iter().any(|t| t == &method.name) {
                         return Some(Construction {
                             pack: *pack,
@@ -373,26 +469,64 @@ impl<'g> Checker<'g> {
         None
     }
 
-    fn self_field_type(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain, field: &str) -> Option<ValueType> {
+    fn self_field_type(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        chain: &Chain,
+        field: &str,
+    ) -> Option<ValueType> {
         let func = &s.fns[chain.func?];
         let st = func.self_type.clone()?;
-        let scope = Scope { krate: k, module: m, func: None, fns: None };
-        let Res::Item(ik, im, ii) = self.res.resolve_path(scope, &st)? else { return None };
+        let scope = Scope {
+            krate: k,
+            module: m,
+            func: None,
+            fns: None,
+        };
+        let Res::Item(ik, im, ii) = self.res.resolve_path(scope, &st)? else {
+            return None;
+        };
         let node = &self.g.crates[ik].modules[im];
         let fs = self.g.files[node.file].summary.clone();
         let adt = fs.modules[node.local].items[ii].adt?;
         let (_, fty) = fs.adts[adt].fields.iter().find(|(n, _)| n == field)?;
         let head = fty.head.clone()?;
-        let fscope = Scope { krate: ik, module: im, func: None, fns: None };
+        let fscope = Scope {
+            krate: ik,
+            module: im,
+            func: None,
+            fns: None,
+        };
         let t = self.res.resolve_ext(fscope, &head)?;
         Some(ValueType::Type(t))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn local_type(&mut self, k: usize, m: usize, s: &FileSummary, f: usize, name: &str, before: u32, depth: u32) -> Option<ValueType> {
+    fn local_type(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        f: usize,
+        name: &str,
+        before: u32,
+        depth: u32,
+    ) -> Option<ValueType> {
         let func = &s.fns[f];
-        let scope = Scope { krate: k, module: m, func: Some(func), fns: Some(&s.fns) };
-        if let Some(l) = func.lets.iter().rev().find(|l| l.name == name && l.offset <= before) {
+        let scope = Scope {
+            krate: k,
+            module: m,
+            func: Some(func),
+            fns: Some(&s.fns),
+        };
+        if let Some(l) = func
+            .lets
+            .iter()
+            .rev()
+            .find(|l| l.name == name && l.offset <= before)
+        {
             if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
                 return self.res.resolve_ext(scope, &t).map(ValueType::Type);
             }
@@ -405,7 +539,14 @@ impl<'g> Checker<'g> {
     }
 
     /// The type of a chain's value: a constructor's `returns`, or a builder in progress.
-    fn chain_value_type(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain, depth: u32) -> Option<ValueType> {
+    fn chain_value_type(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        chain: &Chain,
+        depth: u32,
+    ) -> Option<ValueType> {
         if depth > 8 {
             return None;
         }
@@ -421,13 +562,24 @@ impl<'g> Checker<'g> {
                 Some(ValueType::Builder {
                     pack: b.pack,
                     root: path.clone(),
-                    terminals: bs.iter().flat_map(|b| b.terminals.iter().cloned()).collect(),
+                    terminals: bs
+                        .iter()
+                        .flat_map(|b| b.terminals.iter().cloned())
+                        .collect(),
                     returns: b.returns.clone(),
                     span: chain.root_span.clone(),
                 })
             }
             ChainRoot::Value(p) if p.is_single() && chain.func.is_some() => {
-                let t = self.local_type(k, m, s, chain.func?, &p.segs[0], chain.root_span.start, depth + 1)?;
+                let t = self.local_type(
+                    k,
+                    m,
+                    s,
+                    chain.func?,
+                    &p.segs[0],
+                    chain.root_span.start,
+                    depth + 1,
+                )?;
                 // Setters on a builder keep it a builder.
                 match t {
                     ValueType::Builder { .. } => Some(t),
@@ -451,7 +603,9 @@ pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding
         out.extend(crate::rules::pool_outside_ssot::check(checker, &sites));
     }
     if enabled("SSOT002") {
-        out.extend(crate::rules::global_pool_outside_ssot::check(checker, &sites));
+        out.extend(crate::rules::global_pool_outside_ssot::check(
+            checker, &sites,
+        ));
     }
     if enabled("SSOT006") {
         out.extend(crate::rules::competing_ssot::check(checker, &sites));

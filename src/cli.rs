@@ -11,7 +11,11 @@ use crate::report::{self, Format};
 use crate::rules;
 
 #[derive(Debug, Parser)]
-#[command(name = "ssot-lint", version, about = "Keep database pools and cache/broker clients behind one module (the SSOT).")]
+#[command(
+    name = "ssot-lint",
+    version,
+    about = "Keep database pools and cache/broker clients behind one module (the SSOT)."
+)]
 pub struct Args {
     /// Report only findings in these files or directories (resolution still sees the whole crate).
     pub paths: Vec<PathBuf>,
@@ -71,7 +75,9 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         }
     };
     if let Some(t) = args.threads {
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global();
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -90,10 +96,10 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     if args.list_rules {
         return list_rules(&mut out);
     }
-    let start = match &args.manifest_path {
-        Some(m) => Some(m.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_default()),
-        None => None,
-    };
+    let start = args.manifest_path.as_ref().map(|m| match m.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    });
     let opts = LintOptions {
         start,
         config: args.config.clone(),
@@ -105,7 +111,9 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     let outcome = match lint(&opts) {
         Ok(o) => o,
         Err(e) => {
-            let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+            let handler = miette::GraphicalReportHandler::new_themed(
+                miette::GraphicalTheme::unicode_nocolor(),
+            );
             let mut s = String::new();
             let report = e.to_report();
             if handler.render_report(&mut s, report.as_ref()).is_err() {
@@ -116,7 +124,9 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         }
     };
     let tty = std::io::stdout().is_terminal();
-    let format = args.format.unwrap_or(if tty { Format::Human } else { Format::Short });
+    let format = args
+        .format
+        .unwrap_or(if tty { Format::Human } else { Format::Short });
     let width = terminal_width();
     let _ = out.write_all(report::render(format, &outcome, tty, width).as_bytes());
     if args.statistics {
@@ -141,14 +151,21 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             outcome.files_checked,
             outcome.lines,
             outcome.crates,
-            if args.verbose { format!(", root {}", outcome.root.display()) } else { String::new() }
+            if args.verbose {
+                format!(", root {}", outcome.root.display())
+            } else {
+                String::new()
+            }
         );
     }
     if outcome.findings.is_empty() { 0 } else { 1 }
 }
 
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
 }
 
 fn list_rules(out: &mut impl Write) -> i32 {
@@ -164,10 +181,19 @@ fn list_rules(out: &mut impl Write) -> i32 {
             return 2;
         }
     };
-    let _ = writeln!(out, "\nRule packs (resource kind: constructors, builders, methods, holder types):");
+    let _ = writeln!(
+        out,
+        "\nRule packs (resource kind: constructors, builders, methods, holder types):"
+    );
     for p in &packs.packs {
         let [c, b, m, h] = p.counts;
-        let _ = writeln!(out, "  {:<18} {:<10} {c:>3} {b:>3} {m:>3} {h:>3}  {}", p.name, p.resource, p.crates.join(", "));
+        let _ = writeln!(
+            out,
+            "  {:<18} {:<10} {c:>3} {b:>3} {m:>3} {h:>3}  {}",
+            p.name,
+            p.resource,
+            p.crates.join(", ")
+        );
     }
     0
 }

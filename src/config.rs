@@ -119,7 +119,12 @@ impl Config {
 
 /// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`.
 pub fn load(root: &Path, explicit: Option<&Path>, packs: &mut PackIndex) -> Result<Config, Error> {
-    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| Error::Io { path: p.to_path_buf(), source: e });
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| Error::Io {
+            path: p.to_path_buf(),
+            source: e,
+        })
+    };
     if let Some(p) = explicit {
         let text = read(p)?;
         return parse_file(p, &text, packs);
@@ -132,7 +137,8 @@ pub fn load(root: &Path, explicit: Option<&Path>, packs: &mut PackIndex) -> Resu
     let manifest = root.join("Cargo.toml");
     if manifest.is_file() {
         let text = read(&manifest)?;
-        let m: CargoManifest = toml::from_str(&text).map_err(|e| toml_error(&manifest, &text, e))?;
+        let m: CargoManifest =
+            toml::from_str(&text).map_err(|e| toml_error(&manifest, &text, e))?;
         let src = m
             .workspace
             .and_then(|w| w.metadata)
@@ -156,56 +162,112 @@ pub fn parse_file(path: &Path, text: &str, packs: &mut PackIndex) -> Result<Conf
 
 fn module_path(path: &Path, text: &str, s: &Spanned<String>) -> Result<ConfigPath, Error> {
     let parsed: syn::Path = syn::parse_str(s.get_ref()).map_err(|_| {
-        Error::config(path, text, Some(s.span()), format!("`{}` is not a module path", s.get_ref()))
-            .with_help("write `crate_name::module::path`, e.g. `app::database`")
+        Error::config(
+            path,
+            text,
+            Some(s.span()),
+            format!("`{}` is not a module path", s.get_ref()),
+        )
+        .with_help("write `crate_name::module::path`, e.g. `app::database`")
     })?;
     if parsed.leading_colon.is_some() || parsed.segments.iter().any(|s| !s.arguments.is_none()) {
-        return Err(Error::config(path, text, Some(s.span()), format!("`{}` is not a module path", s.get_ref())));
+        return Err(Error::config(
+            path,
+            text,
+            Some(s.span()),
+            format!("`{}` is not a module path", s.get_ref()),
+        ));
     }
     Ok(ConfigPath {
-        segs: parsed.segments.iter().map(|s| s.ident.to_string()).collect(),
+        segs: parsed
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect(),
         text: s.get_ref().clone(),
         span: s.span(),
     })
 }
 
-fn compile(src: ConfigSource, path: &Path, text: &str, packs: &mut PackIndex) -> Result<Config, Error> {
+fn compile(
+    src: ConfigSource,
+    path: &Path,
+    text: &str,
+    packs: &mut PackIndex,
+) -> Result<Config, Error> {
     for p in src.pack {
         packs.add(p, path, text)?;
     }
     let resources = packs.resources();
-    let mut cfg = Config { file: Some((path.to_path_buf(), text.to_string())), ..Config::default() };
+    let mut cfg = Config {
+        file: Some((path.to_path_buf(), text.to_string())),
+        ..Config::default()
+    };
     for (key, mods) in &src.ssot {
-        let list = mods.iter().map(|m| module_path(path, text, m)).collect::<Result<Vec<_>, _>>()?;
+        let list = mods
+            .iter()
+            .map(|m| module_path(path, text, m))
+            .collect::<Result<Vec<_>, _>>()?;
         if key.get_ref() == "modules" {
             cfg.default_ssot = list;
         } else if resources.contains_key(key.get_ref()) {
             cfg.ssot.insert(key.get_ref().clone(), list);
         } else {
             let known: Vec<&str> = resources.keys().map(String::as_str).collect();
-            return Err(Error::config(path, text, Some(key.span()), format!("unknown resource kind `{}` in [ssot]", key.get_ref()))
-                .with_help(format!("use `modules` for every kind, or one of: {}", known.join(", "))));
+            return Err(Error::config(
+                path,
+                text,
+                Some(key.span()),
+                format!("unknown resource kind `{}` in [ssot]", key.get_ref()),
+            )
+            .with_help(format!(
+                "use `modules` for every kind, or one of: {}",
+                known.join(", ")
+            )));
         }
     }
     cfg.allow_tests = src.allow.tests.unwrap_or(true);
     let mut gs = GlobSetBuilder::new();
     for g in &src.allow.paths {
-        let glob = Glob::new(g.get_ref())
-            .map_err(|e| Error::config(path, text, Some(g.span()), format!("invalid glob `{}`: {e}", g.get_ref())))?;
+        let glob = Glob::new(g.get_ref()).map_err(|e| {
+            Error::config(
+                path,
+                text,
+                Some(g.span()),
+                format!("invalid glob `{}`: {e}", g.get_ref()),
+            )
+        })?;
         gs.add(glob);
     }
-    cfg.allow_paths = gs.build().map_err(|e| Error::config(path, text, None, e.to_string()))?;
+    cfg.allow_paths = gs
+        .build()
+        .map_err(|e| Error::config(path, text, None, e.to_string()))?;
     for (from, to) in &src.deprecated {
-        cfg.deprecated.push((module_path(path, text, from)?, module_path(path, text, to)?));
+        cfg.deprecated
+            .push((module_path(path, text, from)?, module_path(path, text, to)?));
     }
     for (kind, tmpl) in &src.accessor {
         if !resources.contains_key(kind.get_ref()) {
-            return Err(Error::config(path, text, Some(kind.span()), format!("unknown resource kind `{}` in [accessor]", kind.get_ref())));
+            return Err(Error::config(
+                path,
+                text,
+                Some(kind.span()),
+                format!("unknown resource kind `{}` in [accessor]", kind.get_ref()),
+            ));
         }
         syn::parse_str::<syn::Expr>(tmpl.get_ref()).map_err(|e| {
-            Error::config(path, text, Some(tmpl.span()), format!("accessor `{}` is not a Rust expression: {e}", tmpl.get_ref()))
+            Error::config(
+                path,
+                text,
+                Some(tmpl.span()),
+                format!(
+                    "accessor `{}` is not a Rust expression: {e}",
+                    tmpl.get_ref()
+                ),
+            )
         })?;
-        cfg.accessors.insert(kind.get_ref().clone(), tmpl.get_ref().clone());
+        cfg.accessors
+            .insert(kind.get_ref().clone(), tmpl.get_ref().clone());
     }
     Ok(cfg)
 }

@@ -59,7 +59,10 @@ pub struct CrateGraph {
 
 fn rel_path(root: &Path, p: &Path) -> String {
     let r = p.strip_prefix(root).unwrap_or(p);
-    r.components().map(|c| c.as_os_str().to_string_lossy().to_string()).collect::<Vec<_>>().join("/")
+    r.components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 struct Pending {
@@ -75,7 +78,10 @@ struct Pending {
 }
 
 pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
-    let mut g = CrateGraph { packages: unit.packages.clone(), ..Default::default() };
+    let mut g = CrateGraph {
+        packages: unit.packages.clone(),
+        ..Default::default()
+    };
     let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
     let mut queue: Vec<Pending> = Vec::new();
 
@@ -83,7 +89,13 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
     for (pi, pkg) in unit.packages.iter().enumerate() {
         for t in &pkg.targets {
             let k = g.crates.len();
-            g.crates.push(CrateDef { name: t.name.clone(), package: pi, kind: t.kind, externs: BTreeMap::new(), modules: Vec::new() });
+            g.crates.push(CrateDef {
+                name: t.name.clone(),
+                package: pi,
+                kind: t.kind,
+                externs: BTreeMap::new(),
+                modules: Vec::new(),
+            });
             queue.push(root_pending(k, &t.root, t.kind.is_test_code()));
         }
     }
@@ -104,11 +116,27 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
                         continue;
                     }
                     let k = g.crates.len();
-                    let name = f.file_stem().map(|s| s.to_string_lossy().replace('-', "_")).unwrap_or_default();
-                    g.crates.push(CrateDef { name, package: pi, kind: TargetKind::Orphan, externs: BTreeMap::new(), modules: Vec::new() });
-                    let under_test_dir = f.strip_prefix(&pkg.dir).ok().and_then(|r| r.components().next()).is_some_and(|c| {
-                        matches!(c.as_os_str().to_str(), Some("tests" | "benches" | "examples"))
+                    let name = f
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().replace('-', "_"))
+                        .unwrap_or_default();
+                    g.crates.push(CrateDef {
+                        name,
+                        package: pi,
+                        kind: TargetKind::Orphan,
+                        externs: BTreeMap::new(),
+                        modules: Vec::new(),
                     });
+                    let under_test_dir = f
+                        .strip_prefix(&pkg.dir)
+                        .ok()
+                        .and_then(|r| r.components().next())
+                        .is_some_and(|c| {
+                            matches!(
+                                c.as_os_str().to_str(),
+                                Some("tests" | "benches" | "examples")
+                            )
+                        });
                     queue.push(root_pending(k, &f, under_test_dir));
                     reached.insert(f);
                 }
@@ -117,8 +145,11 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
             continue;
         }
         // Parse every new file of this wave in parallel.
-        let mut new_paths: Vec<PathBuf> =
-            queue.iter().filter(|p| !file_ids.contains_key(&p.path)).map(|p| p.path.clone()).collect();
+        let mut new_paths: Vec<PathBuf> = queue
+            .iter()
+            .filter(|p| !file_ids.contains_key(&p.path))
+            .map(|p| p.path.clone())
+            .collect();
         new_paths.sort();
         new_paths.dedup();
         let parsed: Vec<(PathBuf, FileSummary, Option<String>)> = new_paths
@@ -136,13 +167,20 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
             .collect();
         for (p, s, err) in parsed {
             let id = g.files.len();
-            g.files.push(FileEntry { rel: rel_path(out_root, &p), path: p.clone(), summary: Arc::new(s), read_error: err });
+            g.files.push(FileEntry {
+                rel: rel_path(out_root, &p),
+                path: p.clone(),
+                summary: Arc::new(s),
+                read_error: err,
+            });
             file_ids.insert(p, id);
         }
         let wave = std::mem::take(&mut queue);
         for pend in wave {
             reached.insert(pend.path.clone());
-            let Some(&fid) = file_ids.get(&pend.path) else { continue };
+            let Some(&fid) = file_ids.get(&pend.path) else {
+                continue;
+            };
             let summary = g.files[fid].summary.clone();
             let krate = pend.krate;
             // Guard against `mod` cycles through #[path].
@@ -159,16 +197,27 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
                 };
                 let parent_test = parent.is_some_and(|p| g.crates[krate].modules[p].is_test);
                 let is_test = pend.is_test || m.is_test || parent_test;
-                g.crates[krate].modules.push(ModNode { path, file: fid, local: li, parent, children: HashMap::new(), is_test });
+                g.crates[krate].modules.push(ModNode {
+                    path,
+                    file: fid,
+                    local: li,
+                    parent,
+                    children: HashMap::new(),
+                    is_test,
+                });
             }
             if let (Some(p), Some(name)) = (pend.parent, &pend.name) {
-                g.crates[krate].modules[p].children.insert(name.clone(), base);
+                g.crates[krate].modules[p]
+                    .children
+                    .insert(name.clone(), base);
             }
             for (li, m) in summary.modules.iter().enumerate() {
                 if let Some(p) = m.parent
                     && let Some(name) = m.inline_path.last()
                 {
-                    g.crates[krate].modules[base + p].children.insert(name.clone(), base + li);
+                    g.crates[krate].modules[base + p]
+                        .children
+                        .insert(name.clone(), base + li);
                 }
             }
             for decl in &summary.mod_decls {
@@ -181,15 +230,25 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
                 let candidates: Vec<PathBuf> = match &decl.path_attr {
                     Some(p) => {
                         // #[path] is relative to the directory of the current file.
-                        let fdir = pend.path.parent().map(Path::to_path_buf).unwrap_or_default();
+                        let fdir = pend
+                            .path
+                            .parent()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_default();
                         let mut d = if inline.is_empty() { fdir } else { dir.clone() };
                         d.push(p);
                         vec![d]
                     }
-                    None => vec![dir.join(format!("{}.rs", decl.name)), dir.join(&decl.name).join("mod.rs")],
+                    None => vec![
+                        dir.join(format!("{}.rs", decl.name)),
+                        dir.join(&decl.name).join("mod.rs"),
+                    ],
                 };
-                let Some(file) = candidates.into_iter().find(|c| c.is_file()) else { continue };
-                let is_mod_rs = decl.path_attr.is_some() || file.file_name().is_some_and(|n| n == "mod.rs");
+                let Some(file) = candidates.into_iter().find(|c| c.is_file()) else {
+                    continue;
+                };
+                let is_mod_rs =
+                    decl.path_attr.is_some() || file.file_name().is_some_and(|n| n == "mod.rs");
                 let child_dir = if is_mod_rs {
                     file.parent().map(Path::to_path_buf).unwrap_or_default()
                 } else {
@@ -199,7 +258,15 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
                 let mut mod_path = parent_path.clone();
                 mod_path.push(decl.name.clone());
                 let is_test = decl.is_test || g.crates[krate].modules[parent_mod].is_test;
-                queue.push(Pending { krate, path: file, mod_path, parent: Some(parent_mod), is_test, dir: child_dir, name: Some(decl.name.clone()) });
+                queue.push(Pending {
+                    krate,
+                    path: file,
+                    mod_path,
+                    parent: Some(parent_mod),
+                    is_test,
+                    dir: child_dir,
+                    name: Some(decl.name.clone()),
+                });
             }
         }
     }
@@ -259,7 +326,8 @@ fn link_externs(g: &mut CrateGraph) {
             ex.insert(lib_name, ExternRef::Crate(lk));
         }
         for std in ["std", "core", "alloc"] {
-            ex.entry(std.to_string()).or_insert(ExternRef::Package(std.to_string()));
+            ex.entry(std.to_string())
+                .or_insert(ExternRef::Package(std.to_string()));
         }
         g.crates[k].externs = ex;
     }

@@ -58,7 +58,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(code: &'static str, name: &'static str, file_id: usize, span: Span, message: String) -> Self {
+    pub fn new(
+        code: &'static str,
+        name: &'static str,
+        file_id: usize,
+        span: Span,
+        message: String,
+    ) -> Self {
         Finding {
             code,
             name,

@@ -42,20 +42,34 @@ fn rule_enabled(select: &[String], ignore: &[String], code: &str) -> bool {
     let matches = |k: &String| {
         k.eq_ignore_ascii_case("ALL")
             || info.is_some_and(|i| i.name.eq_ignore_ascii_case(k))
-            || code.to_ascii_uppercase().starts_with(&k.to_ascii_uppercase())
+            || code
+                .to_ascii_uppercase()
+                .starts_with(&k.to_ascii_uppercase())
     };
     (select.is_empty() || select.iter().any(matches)) && !ignore.iter().any(matches)
 }
 
 pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     for k in opts.select.iter().chain(&opts.ignore) {
-        if !k.eq_ignore_ascii_case("ALL") && !rules::RULES.iter().any(|r| r.name.eq_ignore_ascii_case(k) || r.code.to_ascii_uppercase().starts_with(&k.to_ascii_uppercase())) {
-            return Err(Error::Usage(format!("unknown rule `{k}` (see --list-rules)")));
+        if !k.eq_ignore_ascii_case("ALL")
+            && !rules::RULES.iter().any(|r| {
+                r.name.eq_ignore_ascii_case(k)
+                    || r.code
+                        .to_ascii_uppercase()
+                        .starts_with(&k.to_ascii_uppercase())
+            })
+        {
+            return Err(Error::Usage(format!(
+                "unknown rule `{k}` (see --list-rules)"
+            )));
         }
     }
     let start = match &opts.start {
         Some(s) => s.clone(),
-        None => std::env::current_dir().map_err(|e| Error::Io { path: PathBuf::from("."), source: e })?,
+        None => std::env::current_dir().map_err(|e| Error::Io {
+            path: PathBuf::from("."),
+            source: e,
+        })?,
     };
     let (root, units) = workspace::discover(&start)?;
     if units.is_empty() {
@@ -65,19 +79,31 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     let filters: Vec<PathBuf> = opts
         .paths
         .iter()
-        .map(|p| if p.is_absolute() { p.clone() } else { std::env::current_dir().unwrap_or_default().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                std::env::current_dir().unwrap_or_default().join(p)
+            }
+        })
         .map(|p| p.canonicalize().unwrap_or(p))
         .collect();
-    let mut outcome = Outcome { root: root.clone(), ..Default::default() };
+    let mut outcome = Outcome {
+        root: root.clone(),
+        ..Default::default()
+    };
     // A config at the scan root applies to every unit below it.
     let root_config = opts.config.clone().or_else(|| {
         let f = root.join("ssot-lint.toml");
-        (units.len() > 1 || units[0].root != root).then_some(f).filter(|f| f.is_file())
+        (units.len() > 1 || units[0].root != root)
+            .then_some(f)
+            .filter(|f| f.is_file())
     });
     for mut unit in units {
         if !opts.packages.is_empty() {
             let before = unit.packages.len();
-            unit.packages.retain(|p| opts.packages.iter().any(|n| n == &p.name));
+            unit.packages
+                .retain(|p| opts.packages.iter().any(|n| n == &p.name));
             if unit.packages.is_empty() && before > 0 {
                 continue;
             }
@@ -95,14 +121,23 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         // Line and column from the text (columns count characters).
         let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
         let mut need: Vec<usize> = findings.iter().map(|f| f.file_id).collect();
-        need.extend(graph.files.iter().enumerate().filter(|(_, f)| !f.summary.suppressions.is_empty()).map(|(i, _)| i));
+        need.extend(
+            graph
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !f.summary.suppressions.is_empty())
+                .map(|(i, _)| i),
+        );
         for f in &findings {
             need.extend(f.related_spans.iter().map(|r| r.0));
         }
         need.sort();
         need.dedup();
         for fid in need {
-            let t = std::fs::read(&graph.files[fid].path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let t = std::fs::read(&graph.files[fid].path)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
             texts.insert(fid, t);
         }
         for f in findings.iter_mut() {
@@ -112,10 +147,16 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             for (fid, span, msg) in std::mem::take(&mut f.related_spans) {
                 let t = texts.get(&fid).map(String::as_str).unwrap_or("");
                 let (line, column) = line_col(t, span.start as usize);
-                f.related.push(Related { file: graph.files[fid].rel.clone(), line, column, message: msg });
+                f.related.push(Related {
+                    file: graph.files[fid].rel.clone(),
+                    line,
+                    column,
+                    message: msg,
+                });
             }
         }
-        let mut findings = rules::unused_suppression::apply(&graph, findings, &enabled, enabled("SSOT100"));
+        let mut findings =
+            rules::unused_suppression::apply(&graph, findings, &enabled, enabled("SSOT100"));
         for f in findings.iter_mut() {
             if f.line == 0 {
                 let text = texts.get(&f.file_id).map(String::as_str).unwrap_or("");
@@ -124,11 +165,18 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             }
         }
         if !filters.is_empty() {
-            findings.retain(|f| filters.iter().any(|p| graph.files[f.file_id].path.starts_with(p)));
+            findings.retain(|f| {
+                filters
+                    .iter()
+                    .any(|p| graph.files[f.file_id].path.starts_with(p))
+            });
         }
         for f in &findings {
             if let Some(t) = texts.get(&f.file_id) {
-                outcome.sources.entry(f.file.clone()).or_insert_with(|| t.clone());
+                outcome
+                    .sources
+                    .entry(f.file.clone())
+                    .or_insert_with(|| t.clone());
             }
         }
         outcome.findings.extend(findings);
@@ -137,9 +185,28 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         }
     }
     outcome.findings.sort_by(|a, b| {
-        (a.file.as_str(), a.line, a.column, a.code, a.message.as_str()).cmp(&(b.file.as_str(), b.line, b.column, b.code, b.message.as_str()))
+        (
+            a.file.as_str(),
+            a.line,
+            a.column,
+            a.code,
+            a.message.as_str(),
+        )
+            .cmp(&(
+                b.file.as_str(),
+                b.line,
+                b.column,
+                b.code,
+                b.message.as_str(),
+            ))
     });
-    outcome.findings.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.column == b.column && a.code == b.code && a.message == b.message);
+    outcome.findings.dedup_by(|a, b| {
+        a.file == b.file
+            && a.line == b.line
+            && a.column == b.column
+            && a.code == b.code
+            && a.message == b.message
+    });
     Ok(outcome)
 }
 
@@ -151,10 +218,18 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     }
     let before = &text[..off];
     let line = before.matches('\n').count() as u32 + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) as u32 + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0) as u32
+        + 1;
     (line, col)
 }
 
 pub fn relative(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
 }

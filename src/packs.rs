@@ -115,29 +115,57 @@ pub struct PackIndex {
 fn check_path(origin: &Path, text: &str, p: &Spanned<String>) -> Result<Vec<String>, Error> {
     let span = Some(p.span());
     let parsed: syn::Path = syn::parse_str(p.get_ref()).map_err(|e| {
-        Error::config(origin, text, span.clone(), format!("`{}` is not a Rust path: {e}", p.get_ref()))
+        Error::config(
+            origin,
+            text,
+            span.clone(),
+            format!("`{}` is not a Rust path: {e}", p.get_ref()),
+        )
     })?;
     if parsed.leading_colon.is_some() || parsed.segments.iter().any(|s| !s.arguments.is_none()) {
         return Err(Error::config(
             origin,
             text,
             span,
-            format!("`{}`: write pack paths without a leading `::` and without generic arguments", p.get_ref()),
+            format!(
+                "`{}`: write pack paths without a leading `::` and without generic arguments",
+                p.get_ref()
+            ),
         ));
     }
-    Ok(parsed.segments.iter().map(|s| s.ident.to_string()).collect())
+    Ok(parsed
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect())
 }
 
 fn check_ident(origin: &Path, text: &str, p: &Spanned<String>) -> Result<String, Error> {
     syn::parse_str::<syn::Ident>(p.get_ref()).map_err(|_| {
-        Error::config(origin, text, Some(p.span()), format!("`{}` is not a method name", p.get_ref()))
+        Error::config(
+            origin,
+            text,
+            Some(p.span()),
+            format!("`{}` is not a method name", p.get_ref()),
+        )
     })?;
     Ok(p.get_ref().clone())
 }
 
-fn non_empty<T>(origin: &Path, text: &str, v: &[T], span: std::ops::Range<usize>, what: &str) -> Result<(), Error> {
+fn non_empty<T>(
+    origin: &Path,
+    text: &str,
+    v: &[T],
+    span: std::ops::Range<usize>,
+    what: &str,
+) -> Result<(), Error> {
     if v.is_empty() {
-        return Err(Error::config(origin, text, Some(span), format!("`{what}` must not be empty")));
+        return Err(Error::config(
+            origin,
+            text,
+            Some(span),
+            format!("`{what}` must not be empty"),
+        ));
     }
     Ok(())
 }
@@ -147,7 +175,12 @@ impl PackIndex {
         let mut idx = PackIndex::default();
         for (file, text) in BUILTIN {
             let src: RulePackSource = toml::from_str(text).map_err(|e| {
-                Error::config(Path::new(&format!("lints/{file}")), text, e.span(), e.message().to_string())
+                Error::config(
+                    Path::new(&format!("lints/{file}")),
+                    text,
+                    e.span(),
+                    e.message().to_string(),
+                )
             })?;
             idx.add(src, Path::new(&format!("lints/{file}")), text)?;
         }
@@ -158,8 +191,17 @@ impl PackIndex {
     pub fn add(&mut self, src: RulePackSource, origin: &Path, text: &str) -> Result<(), Error> {
         let pack = self.packs.len();
         let resource = src.resource.get_ref().clone();
-        if resource.is_empty() || !resource.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(Error::config(origin, text, Some(src.resource.span()), "`resource` must be a plain name like `sql` or `redis`"));
+        if resource.is_empty()
+            || !resource
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(Error::config(
+                origin,
+                text,
+                Some(src.resource.span()),
+                "`resource` must be a plain name like `sql` or `redis`",
+            ));
         }
         let mut counts = [0; 4];
         let returns = |r: &Option<Spanned<String>>| -> Result<Option<Vec<String>>, Error> {
@@ -169,7 +211,13 @@ impl PackIndex {
             let ret = returns(&c.returns)?;
             for p in &c.paths {
                 let path = check_path(origin, text, p)?;
-                self.constructors.insert(path, ConstructorEntry { pack, returns: ret.clone() });
+                self.constructors.insert(
+                    path,
+                    ConstructorEntry {
+                        pack,
+                        returns: ret.clone(),
+                    },
+                );
                 counts[0] += 1;
             }
         }
@@ -184,7 +232,11 @@ impl PackIndex {
             }
             for r in &b.root {
                 let path = check_path(origin, text, r)?;
-                self.builders.entry(path).or_default().push(BuilderEntry { pack, terminals: terminals.clone(), returns: ret.clone() });
+                self.builders.entry(path).or_default().push(BuilderEntry {
+                    pack,
+                    terminals: terminals.clone(),
+                    returns: ret.clone(),
+                });
                 counts[1] += 1;
             }
         }
@@ -194,7 +246,13 @@ impl PackIndex {
                 let recv = check_path(origin, text, r)?;
                 for n in &m.names {
                     let name = check_ident(origin, text, n)?;
-                    self.methods.insert((recv.clone(), name), MethodEntry { pack, returns: ret.clone() });
+                    self.methods.insert(
+                        (recv.clone(), name),
+                        MethodEntry {
+                            pack,
+                            returns: ret.clone(),
+                        },
+                    );
                     counts[2] += 1;
                 }
             }

@@ -15,15 +15,29 @@ use crate::summary::*;
 /// recovered tree is still walked.
 pub fn summarize(text: &str, edition: Edition) -> FileSummary {
     let parse = SourceFile::parse(text, edition);
-    let mut w = Walker { out: FileSummary::default(), shift: 0, in_macro: false, depth: 0, edition };
+    let mut w = Walker {
+        out: FileSummary::default(),
+        shift: 0,
+        in_macro: false,
+        depth: 0,
+        edition,
+    };
     w.out.syntax_errors = parse
         .errors()
         .into_iter()
-        .map(|e| SyntaxProblem { message: e.to_string(), span: range(e.range()) })
+        .map(|e| SyntaxProblem {
+            message: e.to_string(),
+            span: range(e.range()),
+        })
         .collect();
     w.out.modules.push(ModuleSummary::default());
     let file = parse.tree();
-    let ctx = Ctx { module: 0, func: None, is_test: false, self_type: None };
+    let ctx = Ctx {
+        module: 0,
+        func: None,
+        is_test: false,
+        self_type: None,
+    };
     w.walk_items(file.items(), &ctx);
     w.out.line_starts = line_starts(text);
     if text.contains("ssot-lint:") {
@@ -61,10 +75,39 @@ struct Walker {
 
 /// Macros whose arguments are expressions: tried as an argument list first.
 const EXPR_MACROS: &[&str] = &[
-    "println", "print", "eprintln", "eprint", "format", "write", "writeln", "assert", "assert_eq",
-    "assert_ne", "debug_assert", "debug_assert_eq", "debug_assert_ne", "panic", "vec", "dbg",
-    "info", "warn", "error", "debug", "trace", "event", "matches", "todo", "unimplemented",
-    "unreachable", "format_args", "anyhow", "bail", "ensure", "join", "try_join", "pin",
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "write",
+    "writeln",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "vec",
+    "dbg",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "event",
+    "matches",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "format_args",
+    "anyhow",
+    "bail",
+    "ensure",
+    "join",
+    "try_join",
+    "pin",
 ];
 
 impl Walker {
@@ -99,7 +142,12 @@ impl Walker {
         if segs.is_empty() {
             return None;
         }
-        Some(RawPath { global, anchor, segs, span: self.span(path.syntax().text_range()) })
+        Some(RawPath {
+            global,
+            anchor,
+            segs,
+            span: self.span(path.syntax().text_range()),
+        })
     }
 
     fn raw_type(&self, ty: &ast::Type) -> RawType {
@@ -109,7 +157,10 @@ impl Walker {
             .filter_map(ast::PathType::cast)
             .filter_map(|p| p.path().and_then(|p| self.raw_path(&p)))
             .collect();
-        RawType { head: self.head_type(ty, 0), all }
+        RawType {
+            head: self.head_type(ty, 0),
+            all,
+        }
     }
 
     /// The type method calls dispatch on: `&T`, `Arc<T>`, `Rc<T>`, `Box<T>` peeled.
@@ -123,13 +174,16 @@ impl Walker {
             ast::Type::PathType(p) => {
                 let path = p.path()?;
                 let seg = path.segment()?;
-                let name = seg.name_ref().map(|n| n.text().to_string()).unwrap_or_default();
-                if matches!(name.as_str(), "Arc" | "Rc" | "Box") {
-                    if let Some(args) = seg.generic_arg_list() {
-                        for arg in args.generic_args() {
-                            if let ast::GenericArg::TypeArg(t) = arg {
-                                return self.head_type(&t.ty()?, depth + 1);
-                            }
+                let name = seg
+                    .name_ref()
+                    .map(|n| n.text().to_string())
+                    .unwrap_or_default();
+                if matches!(name.as_str(), "Arc" | "Rc" | "Box")
+                    && let Some(args) = seg.generic_arg_list()
+                {
+                    for arg in args.generic_args() {
+                        if let ast::GenericArg::TypeArg(t) = arg {
+                            return self.head_type(&t.ty()?, depth + 1);
                         }
                     }
                 }
@@ -160,7 +214,14 @@ impl Walker {
                 let item_span = self.span(u.syntax().text_range());
                 if let Some(tree) = u.use_tree() {
                     let mut imports = Vec::new();
-                    self.flatten_use(&tree, &mut Vec::new(), false, is_pub, &item_span, &mut imports);
+                    self.flatten_use(
+                        &tree,
+                        &mut Vec::new(),
+                        false,
+                        is_pub,
+                        &item_span,
+                        &mut imports,
+                    );
                     match ctx.func {
                         Some(f) => self.out.fns[f].local_imports.extend(imports),
                         None => self.out.modules[ctx.module].imports.extend(imports),
@@ -168,7 +229,9 @@ impl Walker {
                 }
             }
             ast::Item::ExternCrate(e) => {
-                let Some(name) = e.name_ref().map(|n| n.text().to_string()) else { return };
+                let Some(name) = e.name_ref().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 let bound = match e.rename() {
                     Some(r) => match r.name() {
                         Some(n) => n.text().to_string(),
@@ -176,10 +239,14 @@ impl Walker {
                     },
                     None => name.clone(),
                 };
-                self.out.modules[ctx.module].extern_crates.push((name, bound));
+                self.out.modules[ctx.module]
+                    .extern_crates
+                    .push((name, bound));
             }
             ast::Item::Module(m) => {
-                let Some(name) = m.name().map(|n| n.text().to_string()) else { return };
+                let Some(name) = m.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 match m.item_list() {
                     Some(list) => {
                         let mut inline_path = self.out.modules[ctx.module].inline_path.clone();
@@ -193,9 +260,21 @@ impl Walker {
                         });
                         self.add_item(
                             ctx,
-                            ItemDef { name, kind: ItemKind::Mod, module: Some(idx), alias_of: None, adt: None, func: None },
+                            ItemDef {
+                                name,
+                                kind: ItemKind::Mod,
+                                module: Some(idx),
+                                alias_of: None,
+                                adt: None,
+                                func: None,
+                            },
                         );
-                        let inner = Ctx { module: idx, func: None, is_test: item_test, self_type: None };
+                        let inner = Ctx {
+                            module: idx,
+                            func: None,
+                            is_test: item_test,
+                            self_type: None,
+                        };
                         self.walk_items(list.items(), &inner);
                     }
                     None => {
@@ -211,26 +290,49 @@ impl Walker {
                         });
                         self.add_item(
                             ctx,
-                            ItemDef { name, kind: ItemKind::Mod, module: None, alias_of: None, adt: None, func: None },
+                            ItemDef {
+                                name,
+                                kind: ItemKind::Mod,
+                                module: None,
+                                alias_of: None,
+                                adt: None,
+                                func: None,
+                            },
                         );
                     }
                 }
             }
             ast::Item::Fn(f) => {
-                let Some(name) = f.name().map(|n| n.text().to_string()) else { return };
+                let Some(name) = f.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 let idx = self.walk_fn(&f, ctx, item_test);
                 self.add_item(
                     ctx,
-                    ItemDef { name, kind: ItemKind::Fn, module: None, alias_of: None, adt: None, func: Some(idx) },
+                    ItemDef {
+                        name,
+                        kind: ItemKind::Fn,
+                        module: None,
+                        alias_of: None,
+                        adt: None,
+                        func: Some(idx),
+                    },
                 );
             }
             ast::Item::Struct(s) => {
-                let Some(name) = s.name().map(|n| n.text().to_string()) else { return };
-                let fields = s.field_list().map(|fl| self.fields(&fl)).unwrap_or_default();
+                let Some(name) = s.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
+                let fields = s
+                    .field_list()
+                    .map(|fl| self.fields(&fl))
+                    .unwrap_or_default();
                 self.add_adt(ctx, name, fields);
             }
             ast::Item::Union(u) => {
-                let Some(name) = u.name().map(|n| n.text().to_string()) else { return };
+                let Some(name) = u.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 let fields = u
                     .record_field_list()
                     .map(|fl| self.fields(&ast::FieldList::RecordFieldList(fl)))
@@ -238,7 +340,9 @@ impl Walker {
                 self.add_adt(ctx, name, fields);
             }
             ast::Item::Enum(e) => {
-                let Some(name) = e.name().map(|n| n.text().to_string()) else { return };
+                let Some(name) = e.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 let mut fields = Vec::new();
                 if let Some(vl) = e.variant_list() {
                     for v in vl.variants() {
@@ -253,15 +357,26 @@ impl Walker {
                 self.add_adt(ctx, name, fields);
             }
             ast::Item::TypeAlias(t) => {
-                let Some(name) = t.name().map(|n| n.text().to_string()) else { return };
+                let Some(name) = t.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 let alias_of = t.ty().map(|ty| self.raw_type(&ty));
                 self.add_item(
                     ctx,
-                    ItemDef { name, kind: ItemKind::TypeAlias, module: None, alias_of, adt: None, func: None },
+                    ItemDef {
+                        name,
+                        kind: ItemKind::TypeAlias,
+                        module: None,
+                        alias_of,
+                        adt: None,
+                        func: None,
+                    },
                 );
             }
             ast::Item::Static(s) => {
-                let Some(name) = s.name().map(|n| n.text().to_string()) else { return };
+                let Some(name) = s.name().map(|n| n.text().to_string()) else {
+                    return;
+                };
                 let ty = s.ty().map(|t| self.raw_type(&t)).unwrap_or_default();
                 let span = self.span(item_start_range(s.syntax()));
                 self.out.statics.push(StaticSummary {
@@ -276,10 +391,20 @@ impl Walker {
                 });
                 self.add_item(
                     ctx,
-                    ItemDef { name, kind: ItemKind::Static, module: None, alias_of: None, adt: None, func: None },
+                    ItemDef {
+                        name,
+                        kind: ItemKind::Static,
+                        module: None,
+                        alias_of: None,
+                        adt: None,
+                        func: None,
+                    },
                 );
                 if let Some(body) = s.body() {
-                    let c = Ctx { is_test: item_test, ..ctx.clone() };
+                    let c = Ctx {
+                        is_test: item_test,
+                        ..ctx.clone()
+                    };
                     self.walk_body(body.syntax(), &c);
                 }
             }
@@ -287,11 +412,21 @@ impl Walker {
                 if let Some(name) = c.name().map(|n| n.text().to_string()) {
                     self.add_item(
                         ctx,
-                        ItemDef { name, kind: ItemKind::Const, module: None, alias_of: None, adt: None, func: None },
+                        ItemDef {
+                            name,
+                            kind: ItemKind::Const,
+                            module: None,
+                            alias_of: None,
+                            adt: None,
+                            func: None,
+                        },
                     );
                 }
                 if let Some(body) = c.body() {
-                    let c2 = Ctx { is_test: item_test, ..ctx.clone() };
+                    let c2 = Ctx {
+                        is_test: item_test,
+                        ..ctx.clone()
+                    };
                     self.walk_body(body.syntax(), &c2);
                 }
             }
@@ -299,18 +434,33 @@ impl Walker {
                 if let Some(name) = t.name().map(|n| n.text().to_string()) {
                     self.add_item(
                         ctx,
-                        ItemDef { name, kind: ItemKind::Trait, module: None, alias_of: None, adt: None, func: None },
+                        ItemDef {
+                            name,
+                            kind: ItemKind::Trait,
+                            module: None,
+                            alias_of: None,
+                            adt: None,
+                            func: None,
+                        },
                     );
                 }
                 if let Some(list) = t.assoc_item_list() {
-                    let c = Ctx { is_test: item_test, self_type: None, ..ctx.clone() };
+                    let c = Ctx {
+                        is_test: item_test,
+                        self_type: None,
+                        ..ctx.clone()
+                    };
                     self.walk_assoc(list, &c);
                 }
             }
             ast::Item::Impl(i) => {
                 let self_type = i.self_ty().and_then(|t| self.head_type(&t, 0));
                 if let Some(list) = i.assoc_item_list() {
-                    let c = Ctx { is_test: item_test, self_type, ..ctx.clone() };
+                    let c = Ctx {
+                        is_test: item_test,
+                        self_type,
+                        ..ctx.clone()
+                    };
                     self.walk_assoc(list, &c);
                 }
             }
@@ -318,12 +468,22 @@ impl Walker {
                 if let Some(name) = m.name().map(|n| n.text().to_string()) {
                     self.add_item(
                         ctx,
-                        ItemDef { name, kind: ItemKind::Macro, module: None, alias_of: None, adt: None, func: None },
+                        ItemDef {
+                            name,
+                            kind: ItemKind::Macro,
+                            module: None,
+                            alias_of: None,
+                            adt: None,
+                            func: None,
+                        },
                     );
                 }
             }
             ast::Item::MacroCall(mc) => {
-                let c = Ctx { is_test: item_test, ..ctx.clone() };
+                let c = Ctx {
+                    is_test: item_test,
+                    ..ctx.clone()
+                };
                 self.expand_macro(&mc, &c);
             }
             ast::Item::MacroDef(_) | ast::Item::ExternBlock(_) | ast::Item::AsmExpr(_) => {}
@@ -332,8 +492,22 @@ impl Walker {
 
     fn add_adt(&mut self, ctx: &Ctx, name: String, fields: Vec<(String, RawType)>) {
         let adt = self.out.adts.len();
-        self.out.adts.push(AdtSummary { name: name.clone(), module: ctx.module, fields });
-        self.add_item(ctx, ItemDef { name, kind: ItemKind::Type, module: None, alias_of: None, adt: Some(adt), func: None });
+        self.out.adts.push(AdtSummary {
+            name: name.clone(),
+            module: ctx.module,
+            fields,
+        });
+        self.add_item(
+            ctx,
+            ItemDef {
+                name,
+                kind: ItemKind::Type,
+                module: None,
+                alias_of: None,
+                adt: Some(adt),
+                func: None,
+            },
+        );
     }
 
     fn fields(&self, fl: &ast::FieldList) -> Vec<(String, RawType)> {
@@ -397,7 +571,12 @@ impl Walker {
             ..Default::default()
         });
         if let Some(body) = f.body() {
-            let c = Ctx { module: ctx.module, func: Some(idx), is_test, self_type: ctx.self_type.clone() };
+            let c = Ctx {
+                module: ctx.module,
+                func: Some(idx),
+                is_test,
+                self_type: ctx.self_type.clone(),
+            };
             self.walk_body(body.syntax(), &c);
         }
         idx
@@ -434,7 +613,12 @@ impl Walker {
                         });
                         let ty = l.ty().map(|t| self.raw_type(&t));
                         let offset = self.span(node.text_range()).end;
-                        self.out.fns[f].lets.push(LetBinding { name: name.text().to_string(), ty, init: init_chain, offset });
+                        self.out.fns[f].lets.push(LetBinding {
+                            name: name.text().to_string(),
+                            ty,
+                            init: init_chain,
+                            offset,
+                        });
                     }
                 }
                 return;
@@ -461,9 +645,14 @@ impl Walker {
                     }
                 }
                 SyntaxKind::METHOD_CALL_EXPR => {
-                    let Some(m) = ast::MethodCallExpr::cast(node.clone()) else { return };
+                    let Some(m) = ast::MethodCallExpr::cast(node.clone()) else {
+                        return;
+                    };
                     let Some(nr) = m.name_ref() else { return };
-                    let end = m.arg_list().map(|a| a.syntax().text_range().end()).unwrap_or(node.text_range().end());
+                    let end = m
+                        .arg_list()
+                        .map(|a| a.syntax().text_range().end())
+                        .unwrap_or(node.text_range().end());
                     let span = self.span(TextRange::new(node.text_range().start(), end));
                     methods.push(ChainMethod {
                         name: nr.text().to_string(),
@@ -476,27 +665,37 @@ impl Walker {
                     }
                 }
                 SyntaxKind::CALL_EXPR => {
-                    let Some(c) = ast::CallExpr::cast(node.clone()) else { return };
+                    let Some(c) = ast::CallExpr::cast(node.clone()) else {
+                        return;
+                    };
                     match c.expr() {
-                        Some(ast::Expr::PathExpr(p)) => match p.path().and_then(|p| self.raw_path(&p)) {
-                            Some(rp) => break (ChainRoot::Call(rp), p.syntax().clone()),
-                            None => break (ChainRoot::Other, node.clone()),
-                        },
+                        Some(ast::Expr::PathExpr(p)) => {
+                            match p.path().and_then(|p| self.raw_path(&p)) {
+                                Some(rp) => break (ChainRoot::Call(rp), p.syntax().clone()),
+                                None => break (ChainRoot::Other, node.clone()),
+                            }
+                        }
                         _ => break (ChainRoot::Other, node.clone()),
                     }
                 }
                 SyntaxKind::PATH_EXPR => {
-                    let Some(p) = ast::PathExpr::cast(node.clone()) else { return };
+                    let Some(p) = ast::PathExpr::cast(node.clone()) else {
+                        return;
+                    };
                     match p.path().and_then(|p| self.raw_path(&p)) {
                         Some(rp) => break (ChainRoot::Value(rp), node.clone()),
                         None => return,
                     }
                 }
                 SyntaxKind::FIELD_EXPR => {
-                    let Some(f) = ast::FieldExpr::cast(node.clone()) else { return };
+                    let Some(f) = ast::FieldExpr::cast(node.clone()) else {
+                        return;
+                    };
                     let is_self = matches!(f.expr(), Some(ast::Expr::PathExpr(ref p)) if p.syntax().text() == "self");
                     match (is_self, f.name_ref()) {
-                        (true, Some(n)) => break (ChainRoot::SelfField(n.text().to_string()), node.clone()),
+                        (true, Some(n)) => {
+                            break (ChainRoot::SelfField(n.text().to_string()), node.clone());
+                        }
                         _ => break (ChainRoot::Other, node.clone()),
                     }
                 }
@@ -556,7 +755,11 @@ impl Walker {
         } else {
             inner
         };
-        let order: &[u8] = if EXPR_MACROS.contains(&name.as_str()) { b"ab" } else { b"isa" };
+        let order: &[u8] = if EXPR_MACROS.contains(&name.as_str()) {
+            b"ab"
+        } else {
+            b"isa"
+        };
         let mut chosen: Option<(SourceFile, usize, u8)> = None;
         for &mode in order {
             let (text, prefix) = match mode {
@@ -575,7 +778,11 @@ impl Walker {
             None => {
                 // Error-tolerant fallback (`tokio::select!` arms and the like): statements.
                 let text = format!("{FN_PREFIX}{inner}\n}}");
-                (SourceFile::parse(&text, self.edition).tree(), FN_PREFIX.len(), b's')
+                (
+                    SourceFile::parse(&text, self.edition).tree(),
+                    FN_PREFIX.len(),
+                    b's',
+                )
             }
         };
         let saved = (self.shift, self.in_macro);
@@ -674,15 +881,17 @@ fn is_spine(k: SyntaxKind) -> bool {
 
 /// Whether `node` is the outermost node of its spine (its parent does not continue it).
 fn is_spine_top(node: &SyntaxNode) -> bool {
-    let Some(parent) = node.parent() else { return true };
+    let Some(parent) = node.parent() else {
+        return true;
+    };
     match parent.kind() {
         SyntaxKind::AWAIT_EXPR | SyntaxKind::TRY_EXPR | SyntaxKind::PAREN_EXPR => false,
         SyntaxKind::METHOD_CALL_EXPR => ast::MethodCallExpr::cast(parent)
             .and_then(|m| m.receiver())
             .is_none_or(|r| r.syntax() != node),
-        SyntaxKind::CALL_EXPR => {
-            ast::CallExpr::cast(parent).and_then(|c| c.expr()).is_none_or(|e| e.syntax() != node)
-        }
+        SyntaxKind::CALL_EXPR => ast::CallExpr::cast(parent)
+            .and_then(|c| c.expr())
+            .is_none_or(|e| e.syntax() != node),
         SyntaxKind::FIELD_EXPR => node.kind() != SyntaxKind::PATH_EXPR,
         _ => true,
     }
@@ -692,7 +901,12 @@ fn is_spine_top(node: &SyntaxNode) -> bool {
 fn item_start_range(node: &SyntaxNode) -> TextRange {
     let start = node
         .children_with_tokens()
-        .find(|e| !matches!(e.kind(), SyntaxKind::ATTR | SyntaxKind::COMMENT | SyntaxKind::WHITESPACE))
+        .find(|e| {
+            !matches!(
+                e.kind(),
+                SyntaxKind::ATTR | SyntaxKind::COMMENT | SyntaxKind::WHITESPACE
+            )
+        })
         .map(|e| e.text_range().start())
         .unwrap_or(node.text_range().start());
     TextRange::new(start, node.text_range().end())
@@ -705,8 +919,15 @@ fn attr_is_test(a: &ast::Attr) -> bool {
         // `cfg(test)`, `cfg(all(test, ...))`; not `cfg(not(test))`.
         return t.contains("test") && !t.contains("not(test");
     }
-    let path = a.path().and_then(|p| p.segment()).and_then(|s| s.name_ref()).map(|n| n.text().to_string());
-    matches!(path.as_deref(), Some("test" | "rstest" | "test_case" | "quickcheck" | "bench"))
+    let path = a
+        .path()
+        .and_then(|p| p.segment())
+        .and_then(|s| s.name_ref())
+        .map(|n| n.text().to_string());
+    matches!(
+        path.as_deref(),
+        Some("test" | "rstest" | "test_case" | "quickcheck" | "bench")
+    )
 }
 
 fn attrs_test(item: &ast::Item) -> bool {
@@ -714,13 +935,19 @@ fn attrs_test(item: &ast::Item) -> bool {
 }
 
 fn attrs_test_node(node: &SyntaxNode) -> bool {
-    node.children().filter_map(ast::Attr::cast).any(|a| attr_is_test(&a))
+    node.children()
+        .filter_map(ast::Attr::cast)
+        .any(|a| attr_is_test(&a))
 }
 
 fn path_attr(a: &ast::Attr) -> Option<String> {
     let t = a.syntax().text().to_string();
     let t = t.trim_start_matches("#[").trim_end_matches(']').trim();
-    let rest = t.strip_prefix("path")?.trim_start().strip_prefix('=')?.trim();
+    let rest = t
+        .strip_prefix("path")?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
     let s = rest.strip_prefix('"')?.strip_suffix('"')?;
     Some(s.to_string())
 }
@@ -729,23 +956,47 @@ fn path_attr(a: &ast::Attr) -> Option<String> {
 fn suppressions(root: &SyntaxNode, text: &str) -> Vec<Suppression> {
     let starts = line_starts(text);
     let mut out = Vec::new();
-    for tok in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+    for tok in root
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
         if tok.kind() != SyntaxKind::COMMENT {
             continue;
         }
         let t = tok.text();
-        let Some(pos) = t.find("ssot-lint:") else { continue };
+        // Doc comments document; only plain comments suppress.
+        if ["///", "//!", "/**", "/*!"].iter().any(|d| t.starts_with(d)) {
+            continue;
+        }
+        let Some(pos) = t.find("ssot-lint:") else {
+            continue;
+        };
         let rest = t[pos + "ssot-lint:".len()..].trim_start();
-        let Some(args) = rest.strip_prefix("allow(") else { continue };
-        let Some(close) = args.find(')') else { continue };
-        let rules: Vec<String> =
-            args[..close].split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let Some(args) = rest.strip_prefix("allow(") else {
+            continue;
+        };
+        let Some(close) = args.find(')') else {
+            continue;
+        };
+        let rules: Vec<String> = args[..close]
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         let start = u32::from(tok.text_range().start());
         let line_idx = starts.partition_point(|&s| s <= start) - 1;
         let line_start = starts[line_idx] as usize;
         let trailing = !text[line_start..start as usize].trim().is_empty();
-        let line = if trailing { line_idx as u32 + 1 } else { line_idx as u32 + 2 };
-        out.push(Suppression { rules, line, span: range(tok.text_range()) });
+        let line = if trailing {
+            line_idx as u32 + 1
+        } else {
+            line_idx as u32 + 2
+        };
+        out.push(Suppression {
+            rules,
+            line,
+            span: range(tok.text_range()),
+        });
     }
     out
 }

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+};
 
 use crate::diagnostic::Finding;
 use crate::engine::Outcome;
@@ -26,7 +28,11 @@ pub fn render(format: Format, outcome: &Outcome, color: bool, width: usize) -> S
 pub fn short(findings: &[Finding]) -> String {
     let mut s = String::new();
     for f in findings {
-        let _ = writeln!(s, "{}:{}:{}: {} {}", f.file, f.line, f.column, f.code, f.message);
+        let _ = writeln!(
+            s,
+            "{}:{}:{}: {} {}",
+            f.file, f.line, f.column, f.code, f.message
+        );
     }
     s
 }
@@ -58,7 +64,9 @@ impl Diagnostic for HumanDiag {
         Some(Severity::Warning)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.src)
@@ -70,8 +78,14 @@ impl Diagnostic for HumanDiag {
 
 /// rustc-like snippets, rendered by miette from our own findings.
 pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false);
     let mut out = String::new();
     for f in &outcome.findings {
         let text = outcome.sources.get(&f.file).cloned().unwrap_or_default();
@@ -91,7 +105,10 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
                 && let Some(off) = offset_of(&text, r.line, r.column)
                 && off != start
             {
-                labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), off..off));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(r.message.clone()),
+                    off..off,
+                ));
             }
         }
         let mut help = f.help.clone();
@@ -129,7 +146,13 @@ fn offset_of(text: &str, line: u32, col: u32) -> Option<usize> {
     let mut off = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line as usize {
-            return Some(off + l.char_indices().nth(col as usize - 1).map(|(b, _)| b).unwrap_or(0));
+            return Some(
+                off + l
+                    .char_indices()
+                    .nth(col as usize - 1)
+                    .map(|(b, _)| b)
+                    .unwrap_or(0),
+            );
         }
         off += l.len();
     }

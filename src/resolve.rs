@@ -44,7 +44,12 @@ const MAX_STEPS: usize = 64;
 
 impl<'g> Resolver<'g> {
     pub fn new(g: &'g CrateGraph, packs: &'g PackIndex) -> Self {
-        Resolver { g, packs, memo: HashMap::new(), visiting: HashSet::new() }
+        Resolver {
+            g,
+            packs,
+            memo: HashMap::new(),
+            visiting: HashSet::new(),
+        }
     }
 
     fn module_summary(&self, k: usize, m: usize) -> &'g crate::summary::ModuleSummary {
@@ -91,13 +96,22 @@ impl<'g> Resolver<'g> {
         }
         if let Some((i, it)) = best {
             if it.kind == ItemKind::Mod {
-                return self.g.crates[k].modules[m].children.get(name).map(|&c| Res::Module(k, c)).or(Some(Res::Opaque));
+                return self.g.crates[k].modules[m]
+                    .children
+                    .get(name)
+                    .map(|&c| Res::Module(k, c))
+                    .or(Some(Res::Opaque));
             }
             return Some(Res::Item(k, m, i));
         }
         for imp in &ms.imports {
             if imp.kind == ImportKind::Named(name.to_string()) {
-                let scope = Scope { krate: k, module: m, func: None, fns: None };
+                let scope = Scope {
+                    krate: k,
+                    module: m,
+                    func: None,
+                    fns: None,
+                };
                 if let Some(r) = self.resolve_import(scope, imp) {
                     return Some(r);
                 }
@@ -105,12 +119,21 @@ impl<'g> Resolver<'g> {
         }
         for (krate_name, bound) in &ms.extern_crates {
             if bound == name {
-                return if krate_name == "self" { Some(Res::Module(k, 0)) } else { self.extern_res(k, krate_name) };
+                return if krate_name == "self" {
+                    Some(Res::Module(k, 0))
+                } else {
+                    self.extern_res(k, krate_name)
+                };
             }
         }
         for imp in &ms.imports {
             if imp.kind == ImportKind::Glob {
-                let scope = Scope { krate: k, module: m, func: None, fns: None };
+                let scope = Scope {
+                    krate: k,
+                    module: m,
+                    func: None,
+                    fns: None,
+                };
                 if let Some(r) = self.glob_lookup(scope, imp, name) {
                     return Some(r);
                 }
@@ -142,10 +165,17 @@ impl<'g> Resolver<'g> {
         match name {
             "crate" => return Some(Res::Module(k, 0)),
             "self" => return Some(Res::Module(k, scope.module)),
-            "super" => return self.g.crates[k].modules[scope.module].parent.map(|p| Res::Module(k, p)),
+            "super" => {
+                return self.g.crates[k].modules[scope.module]
+                    .parent
+                    .map(|p| Res::Module(k, p));
+            }
             "Self" => {
                 let st = scope.func.and_then(|f| f.self_type.clone())?;
-                let s = Scope { func: None, ..scope };
+                let s = Scope {
+                    func: None,
+                    ..scope
+                };
                 return self.resolve_path(s, &st);
             }
             _ => {}
@@ -163,7 +193,10 @@ impl<'g> Resolver<'g> {
             }
             for imp in &func.local_imports {
                 if imp.kind == ImportKind::Named(name.to_string()) {
-                    let s = Scope { func: None, ..scope };
+                    let s = Scope {
+                        func: None,
+                        ..scope
+                    };
                     if let Some(r) = self.resolve_import(s, imp) {
                         return Some(r);
                     }
@@ -171,7 +204,10 @@ impl<'g> Resolver<'g> {
             }
             for imp in &func.local_imports {
                 if imp.kind == ImportKind::Glob {
-                    let s = Scope { func: None, ..scope };
+                    let s = Scope {
+                        func: None,
+                        ..scope
+                    };
                     if let Some(r) = self.glob_lookup(s, imp, name) {
                         return Some(r);
                     }
@@ -183,8 +219,13 @@ impl<'g> Resolver<'g> {
             };
         }
         // 2015 edition: `use` paths start at the crate root.
-        let edition_2015 = self.g.packages[self.g.crates[k].package].edition == ra_ap_syntax::Edition::Edition2015;
-        let module = if in_use && edition_2015 { 0 } else { scope.module };
+        let edition_2015 =
+            self.g.packages[self.g.crates[k].package].edition == ra_ap_syntax::Edition::Edition2015;
+        let module = if in_use && edition_2015 {
+            0
+        } else {
+            scope.module
+        };
         if let Some(r) = self.lookup_in_module(k, module, name) {
             return Some(r);
         }
@@ -198,9 +239,19 @@ impl<'g> Resolver<'g> {
         self.extern_res(k, name)
     }
 
-    fn resolve_segments(&mut self, scope: Scope, segs: &[String], global: bool, in_use: bool) -> Option<Res> {
+    fn resolve_segments(
+        &mut self,
+        scope: Scope,
+        segs: &[String],
+        global: bool,
+        in_use: bool,
+    ) -> Option<Res> {
         let (first, rest) = segs.split_first()?;
-        let mut cur = if global { self.extern_res(scope.krate, first)? } else { self.resolve_first(scope, first, in_use)? };
+        let mut cur = if global {
+            self.extern_res(scope.krate, first)?
+        } else {
+            self.resolve_first(scope, first, in_use)?
+        };
         for seg in rest {
             cur = self.step(cur, seg)?;
         }
@@ -219,7 +270,9 @@ impl<'g> Resolver<'g> {
                 Res::Module(k, m) => {
                     return match seg {
                         "self" => Some(Res::Module(k, m)),
-                        "super" => self.g.crates[k].modules[m].parent.map(|p| Res::Module(k, p)),
+                        "super" => self.g.crates[k].modules[m]
+                            .parent
+                            .map(|p| Res::Module(k, p)),
                         _ => self.lookup_in_module(k, m, seg),
                     };
                 }
@@ -240,7 +293,12 @@ impl<'g> Resolver<'g> {
     fn expand_alias(&mut self, k: usize, m: usize, i: usize) -> Option<Res> {
         let it = &self.module_summary(k, m).items[i];
         let head = it.alias_of.as_ref()?.head.clone()?;
-        let scope = Scope { krate: k, module: m, func: None, fns: None };
+        let scope = Scope {
+            krate: k,
+            module: m,
+            func: None,
+            fns: None,
+        };
         self.resolve_path(scope, &head)
     }
 
@@ -263,7 +321,9 @@ impl<'g> Resolver<'g> {
         let mut cur = r;
         for _ in 0..MAX_STEPS {
             match cur {
-                Res::Item(k, m, i) if self.module_summary(k, m).items[i].kind == ItemKind::TypeAlias => {
+                Res::Item(k, m, i)
+                    if self.module_summary(k, m).items[i].kind == ItemKind::TypeAlias =>
+                {
                     cur = self.expand_alias(k, m, i)?;
                 }
                 other => return Some(other),
@@ -282,13 +342,18 @@ impl<'g> Resolver<'g> {
 
     /// Every resolution of the paths in a type (for holder detection).
     pub fn resolve_type_paths(&mut self, scope: Scope, t: &RawType) -> Vec<Res> {
-        t.all.iter().filter_map(|p| self.resolve_path(scope, p)).collect()
+        t.all
+            .iter()
+            .filter_map(|p| self.resolve_path(scope, p))
+            .collect()
     }
 
     /// Resolve a module path from the config (`app::database`) to a module.
     pub fn config_module(&mut self, segs: &[String]) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        let Some((first, rest)) = segs.split_first() else { return out };
+        let Some((first, rest)) = segs.split_first() else {
+            return out;
+        };
         for (k, c) in self.g.crates.iter().enumerate() {
             if &c.name != first || c.modules.is_empty() {
                 continue;

@@ -25,7 +25,10 @@ pub enum TargetKind {
 impl TargetKind {
     /// Targets whose code is test code (allowed to build its own pools).
     pub fn is_test_code(self) -> bool {
-        matches!(self, TargetKind::Test | TargetKind::Bench | TargetKind::Example)
+        matches!(
+            self,
+            TargetKind::Test | TargetKind::Bench | TargetKind::Example
+        )
     }
 }
 
@@ -66,7 +69,10 @@ pub struct Package {
 
 impl Package {
     pub fn lib_name(&self) -> Option<&str> {
-        self.targets.iter().find(|t| t.kind == TargetKind::Lib).map(|t| t.name.as_str())
+        self.targets
+            .iter()
+            .find(|t| t.kind == TargetKind::Lib)
+            .map(|t| t.name.as_str())
     }
 }
 
@@ -83,7 +89,10 @@ pub fn underscore(name: &str) -> String {
 }
 
 fn read_toml(path: &Path) -> Result<toml::Table, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     toml::from_str::<toml::Table>(&text).map_err(|e| Error::Manifest {
         path: path.to_path_buf(),
         message: e.message().to_string(),
@@ -95,11 +104,14 @@ fn read_toml(path: &Path) -> Result<toml::Table, Error> {
 fn edition_of(v: Option<&toml::Value>, ws: Option<&toml::Table>) -> Edition {
     let s = match v {
         Some(toml::Value::String(s)) => Some(s.clone()),
-        Some(toml::Value::Table(t)) if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) => ws
-            .and_then(|w| w.get("package"))
-            .and_then(|p| p.get("edition"))
-            .and_then(|e| e.as_str())
-            .map(str::to_string),
+        Some(toml::Value::Table(t))
+            if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) =>
+        {
+            ws.and_then(|w| w.get("package"))
+                .and_then(|p| p.get("edition"))
+                .and_then(|e| e.as_str())
+                .map(str::to_string)
+        }
         _ => None,
     };
     match s.as_deref() {
@@ -113,7 +125,10 @@ fn edition_of(v: Option<&toml::Value>, ws: Option<&toml::Table>) -> Edition {
 /// Find what to lint from `start` (a directory): the enclosing workspace or package, or,
 /// when no manifest is at or above it, every workspace and package below it.
 pub fn discover(start: &Path) -> Result<(PathBuf, Vec<Unit>), Error> {
-    let start = start.canonicalize().map_err(|e| Error::Io { path: start.to_path_buf(), source: e })?;
+    let start = start.canonicalize().map_err(|e| Error::Io {
+        path: start.to_path_buf(),
+        source: e,
+    })?;
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
         let m = d.join("Cargo.toml");
@@ -139,7 +154,10 @@ pub fn discover(start: &Path) -> Result<(PathBuf, Vec<Unit>), Error> {
     let mut units: Vec<Unit> = Vec::new();
     for m in manifests {
         let dir = m.parent().unwrap_or(&start).to_path_buf();
-        if units.iter().any(|u| u.packages.iter().any(|p| p.dir == dir)) {
+        if units
+            .iter()
+            .any(|u| u.packages.iter().any(|p| p.dir == dir))
+        {
             continue;
         }
         let root = workspace_root_for(&m)?;
@@ -162,7 +180,11 @@ fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
     if t.contains_key("workspace") {
         return Ok(dir);
     }
-    if let Some(ws) = t.get("package").and_then(|p| p.get("workspace")).and_then(|w| w.as_str()) {
+    if let Some(ws) = t
+        .get("package")
+        .and_then(|p| p.get("workspace"))
+        .and_then(|w| w.as_str())
+    {
         return Ok(dir.join(ws));
     }
     let mut up = dir.parent();
@@ -186,17 +208,29 @@ fn member_dirs(root: &Path, ws: &toml::Table) -> Vec<PathBuf> {
     let pats = |key: &str| -> Vec<String> {
         ws.get(key)
             .and_then(|m| m.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let excludes: Vec<PathBuf> = pats("exclude").iter().map(|e| normalize(&root.join(e))).collect();
+    let excludes: Vec<PathBuf> = pats("exclude")
+        .iter()
+        .map(|e| normalize(&root.join(e)))
+        .collect();
     let mut out = Vec::new();
     for pat in pats("members") {
         if pat.contains(['*', '?', '[']) {
             let Ok(glob) = Glob::new(&pat) else { continue };
             let m = glob.compile_matcher();
             let depth = pat.split('/').count();
-            for e in walkdir::WalkDir::new(root).min_depth(1).max_depth(depth).into_iter().flatten() {
+            for e in walkdir::WalkDir::new(root)
+                .min_depth(1)
+                .max_depth(depth)
+                .into_iter()
+                .flatten()
+            {
                 if e.file_type().is_dir()
                     && let Ok(rel) = e.path().strip_prefix(root)
                     && m.is_match(rel)
@@ -248,7 +282,9 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
         i += 1;
         let m = d.join("Cargo.toml");
         let Ok(pt) = read_toml(&m) else { continue };
-        let Some(pkg) = load_package(&d, &pt, ws.as_ref()) else { continue };
+        let Some(pkg) = load_package(&d, &pt, ws.as_ref()) else {
+            continue;
+        };
         // Path dependencies inside the workspace are members too.
         for dep in &pkg.deps {
             if let Some(p) = &dep.path {
@@ -260,7 +296,11 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
         }
         packages.push(pkg);
     }
-    Ok(Unit { root: root.to_path_buf(), manifest, packages })
+    Ok(Unit {
+        root: root.to_path_buf(),
+        manifest,
+        packages,
+    })
 }
 
 fn load_package(dir: &Path, t: &toml::Table, ws: Option<&toml::Table>) -> Option<Package> {
@@ -268,9 +308,13 @@ fn load_package(dir: &Path, t: &toml::Table, ws: Option<&toml::Table>) -> Option
     let name = p.get("name")?.as_str()?.to_string();
     let edition = edition_of(p.get("edition"), ws);
     let mut deps = Vec::new();
-    let ws_deps = ws.and_then(|w| w.get("dependencies")).and_then(|d| d.as_table());
+    let ws_deps = ws
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table());
     let mut add = |table: Option<&toml::Value>, kind: DepKind| {
-        let Some(table) = table.and_then(|v| v.as_table()) else { return };
+        let Some(table) = table.and_then(|v| v.as_table()) else {
+            return;
+        };
         for (key, spec) in table {
             let mut package = key.clone();
             let mut path = None;
@@ -293,7 +337,12 @@ fn load_package(dir: &Path, t: &toml::Table, ws: Option<&toml::Table>) -> Option
                     path = Some(dir.join(pp));
                 }
             }
-            deps.push(Dependency { extern_name: underscore(key), package: underscore(&package), path, kind });
+            deps.push(Dependency {
+                extern_name: underscore(key),
+                package: underscore(&package),
+                path,
+                kind,
+            });
         }
     };
     add(t.get("dependencies"), DepKind::Normal);
@@ -307,12 +356,24 @@ fn load_package(dir: &Path, t: &toml::Table, ws: Option<&toml::Table>) -> Option
         }
     }
     let targets = targets(dir, &name, t);
-    Some(Package { name, dir: dir.to_path_buf(), manifest: dir.join("Cargo.toml"), edition, targets, deps })
+    Some(Package {
+        name,
+        dir: dir.to_path_buf(),
+        manifest: dir.join("Cargo.toml"),
+        edition,
+        targets,
+        deps,
+    })
 }
 
 fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
-    let auto = |key: &str| t.get("package").and_then(|p| p.get(key)).and_then(|v| v.as_bool()) != Some(false);
+    let auto = |key: &str| {
+        t.get("package")
+            .and_then(|p| p.get(key))
+            .and_then(|v| v.as_bool())
+            != Some(false)
+    };
     // lib
     let lib = t.get("lib").and_then(|l| l.as_table());
     let lib_path = lib
@@ -321,8 +382,15 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
         .map(|p| dir.join(p))
         .unwrap_or_else(|| dir.join("src/lib.rs"));
     if lib_path.is_file() {
-        let name = lib.and_then(|l| l.get("name")).and_then(|n| n.as_str()).unwrap_or(pkg_name);
-        out.push(Target { kind: TargetKind::Lib, name: underscore(name), root: lib_path });
+        let name = lib
+            .and_then(|l| l.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or(pkg_name);
+        out.push(Target {
+            kind: TargetKind::Lib,
+            name: underscore(name),
+            root: lib_path,
+        });
     }
     // explicit [[bin]], [[test]], [[bench]], [[example]]
     for (key, kind, auto_dir) in [
@@ -333,48 +401,78 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
     ] {
         if let Some(arr) = t.get(key).and_then(|v| v.as_array()) {
             for e in arr {
-                let Some(name) = e.get("name").and_then(|n| n.as_str()) else { continue };
+                let Some(name) = e.get("name").and_then(|n| n.as_str()) else {
+                    continue;
+                };
                 let path = match e.get("path").and_then(|p| p.as_str()) {
                     Some(p) => dir.join(p),
                     None if kind == TargetKind::Bin && name == pkg_name => dir.join("src/main.rs"),
                     None => {
                         let f = dir.join(auto_dir).join(format!("{name}.rs"));
-                        if f.is_file() { f } else { dir.join(auto_dir).join(name).join("main.rs") }
+                        if f.is_file() {
+                            f
+                        } else {
+                            dir.join(auto_dir).join(name).join("main.rs")
+                        }
                     }
                 };
                 if path.is_file() {
-                    out.push(Target { kind, name: underscore(name), root: path });
+                    out.push(Target {
+                        kind,
+                        name: underscore(name),
+                        root: path,
+                    });
                 }
             }
         }
         let auto_key = format!("auto{key}s");
-        let auto_key = if key == "bench" { "autobenches".to_string() } else { auto_key };
+        let auto_key = if key == "bench" {
+            "autobenches".to_string()
+        } else {
+            auto_key
+        };
         if !auto(&auto_key) {
             continue;
         }
         if kind == TargetKind::Bin {
             let main = dir.join("src/main.rs");
             if main.is_file() && !out.iter().any(|t| t.root == main) {
-                out.push(Target { kind, name: underscore(pkg_name), root: main });
+                out.push(Target {
+                    kind,
+                    name: underscore(pkg_name),
+                    root: main,
+                });
             }
         }
         let d = dir.join(auto_dir);
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         let mut found: Vec<(String, PathBuf)> = Vec::new();
         for e in rd.flatten() {
             let p = e.path();
             if p.is_file() && p.extension().is_some_and(|x| x == "rs") {
-                let stem = p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 found.push((stem, p));
             } else if p.is_dir() && p.join("main.rs").is_file() {
-                let stem = p.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let stem = p
+                    .file_name()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 found.push((stem, p.join("main.rs")));
             }
         }
         found.sort();
         for (name, p) in found {
             if !out.iter().any(|t| t.root == p) {
-                out.push(Target { kind, name: underscore(&name), root: p });
+                out.push(Target {
+                    kind,
+                    name: underscore(&name),
+                    root: p,
+                });
             }
         }
     }
@@ -387,7 +485,11 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
     if let Some(b) = build
         && b.is_file()
     {
-        out.push(Target { kind: TargetKind::BuildScript, name: "build_script_build".into(), root: b });
+        out.push(Target {
+            kind: TargetKind::BuildScript,
+            name: "build_script_build".into(),
+            root: b,
+        });
     }
     out
 }
@@ -414,7 +516,10 @@ pub fn package_rs_files(pkg: &Package) -> Vec<PathBuf> {
         .build();
     let mut v: Vec<PathBuf> = walker
         .flatten()
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && e.path().extension().is_some_and(|x| x == "rs"))
+        .filter(|e| {
+            e.file_type().is_some_and(|t| t.is_file())
+                && e.path().extension().is_some_and(|x| x == "rs")
+        })
         .map(|e| e.into_path())
         .collect();
     v.sort();

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -30,7 +32,11 @@ fn run_case(case: &Path) -> Result<(), String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssot-lint"));
     cmd.current_dir(case).arg("--format").arg("short");
     if let Ok(args) = std::fs::read_to_string(case.join("args")) {
-        cmd.args(args.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')));
+        cmd.args(
+            args.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#')),
+        );
     }
     let out = cmd.output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -41,7 +47,10 @@ fn run_case(case: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     if stdout != expected {
         let diff = similar::TextDiff::from_lines(&expected, &stdout);
-        problems.push(format!("output differs (- expected, + actual):\n{}", diff.unified_diff().context_radius(1)));
+        problems.push(format!(
+            "output differs (- expected, + actual):\n{}",
+            diff.unified_diff().context_radius(1)
+        ));
     }
     let want = if expected.trim().is_empty() { 0 } else { 1 };
     if out.status.code() != Some(want) {
@@ -51,22 +60,42 @@ fn run_case(case: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 fn check_all(subdir: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(subdir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(subdir);
     let mut list = Vec::new();
     if root.join("expected.short").is_file() {
         list.push(root.clone());
     }
     cases(&root, &mut list);
-    assert!(!list.is_empty(), "no fixture cases under {}", root.display());
+    assert!(
+        !list.is_empty(),
+        "no fixture cases under {}",
+        root.display()
+    );
     let failures: Vec<String> = list
         .iter()
-        .filter_map(|c| run_case(c).err().map(|e| format!("== {}\n{e}", c.display())))
+        .filter_map(|c| {
+            run_case(c)
+                .err()
+                .map(|e| format!("== {}\n{e}", c.display()))
+        })
         .collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), list.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        list.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -104,10 +133,18 @@ fn every_pack_has_fire_and_silent_fixtures() {
         if p.extension().is_some_and(|x| x == "toml") {
             let name = p.file_stem().expect("stem").to_string_lossy().to_string();
             for kind in ["fire", "silent"] {
-                let exp = root.join("fixtures/packs").join(&name).join(kind).join("expected.short");
+                let exp = root
+                    .join("fixtures/packs")
+                    .join(&name)
+                    .join(kind)
+                    .join("expected.short");
                 match std::fs::read_to_string(&exp) {
-                    Ok(t) if kind == "fire" && t.trim().is_empty() => missing.push(format!("{name}/fire is empty")),
-                    Ok(t) if kind == "silent" && !t.trim().is_empty() => missing.push(format!("{name}/silent fires")),
+                    Ok(t) if kind == "fire" && t.trim().is_empty() => {
+                        missing.push(format!("{name}/fire is empty"))
+                    }
+                    Ok(t) if kind == "silent" && !t.trim().is_empty() => {
+                        missing.push(format!("{name}/silent fires"))
+                    }
                     Ok(_) => {}
                     Err(_) => missing.push(format!("{name}/{kind} missing")),
                 }

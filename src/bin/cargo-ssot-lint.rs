@@ -1,1 +1,3 @@
-fn main() { std::process::exit(ssot_lint::cli::main(std::env::args_os().collect())) }
+fn main() {
+    std::process::exit(ssot_lint::cli::main(std::env::args_os().collect()))
+}

@@ -48,7 +48,11 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
         if s.allowed || !c.cfg.ssot_for(&s.resource).is_empty() {
             continue;
         }
-        let e = by_kind.entry(&s.resource).or_default().entry(&s.module_key).or_insert(s);
+        let e = by_kind
+            .entry(&s.resource)
+            .or_default()
+            .entry(&s.module_key)
+            .or_insert(s);
         if (s.file, s.span.start) < (e.file, e.span.start) {
             *e = s;
         }
@@ -64,14 +68,28 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
             if i == 0 {
                 continue;
             }
-            let message = format!("{kind} pools/clients are built or held in {} modules: {list}", names.len());
+            let message = format!(
+                "{kind} pools/clients are built or held in {} modules: {list}",
+                names.len()
+            );
             let help = format!(
                 "designate one as the SSOT in ssot-lint.toml: `[ssot] {kind} = [\"{}\"]` (or `modules = [...]` for every kind)",
                 names[0]
             );
-            let mut f = Finding::new(RULE.code, RULE.name, site.file, site.span.start..site.span.start, message).with_help(help);
+            let mut f = Finding::new(
+                RULE.code,
+                RULE.name,
+                site.file,
+                site.span.start..site.span.start,
+                message,
+            )
+            .with_help(help);
             for (m, other) in &modules {
-                f.related_spans.push((other.file, other.span.clone(), format!("`{m}` {}s here", verb(other))));
+                f.related_spans.push((
+                    other.file,
+                    other.span.clone(),
+                    format!("`{m}` {}s here", verb(other)),
+                ));
             }
             out.push(f);
         }

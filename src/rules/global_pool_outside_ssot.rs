@@ -55,8 +55,20 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
             s.holder_type,
             ssot_text.join("` or `")
         );
-        let help = format!("keep the one {} global in `{}` and reach it through its accessor", s.resource, ssot_text[0]);
-        out.push(Finding::new(RULE.code, RULE.name, s.file, s.span.start..s.span.start, message).with_help(help));
+        let help = format!(
+            "keep the one {} global in `{}` and reach it through its accessor",
+            s.resource, ssot_text[0]
+        );
+        out.push(
+            Finding::new(
+                RULE.code,
+                RULE.name,
+                s.file,
+                s.span.start..s.span.start,
+                message,
+            )
+            .with_help(help),
+        );
     }
     out
 }

@@ -31,24 +31,42 @@ pub const RULES: &[RuleInfo] = &[
 
 /// Find a rule by code (`SSOT001`) or name (`pool-outside-ssot`), case-insensitively.
 pub fn lookup(key: &str) -> Option<&'static RuleInfo> {
-    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+    RULES
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
 }
 
 /// The README's rule table, generated.
 pub fn markdown_table() -> String {
     let mut s = String::from("| code | name | flags | fix |\n|---|---|---|---|\n");
     for r in RULES {
-        s.push_str(&format!("| {} | {} | {} | {} |\n", r.code, r.name, r.summary, r.fix.unwrap_or("—")));
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.code,
+            r.name,
+            r.summary,
+            r.fix.unwrap_or("—")
+        ));
     }
     s
 }
 
 /// The text of `--explain CODE`.
 pub fn explain(r: &RuleInfo) -> String {
-    format!("# {} ({})\n\n{}\n\n{}", r.code, r.name, r.summary, r.doc.trim())
+    format!(
+        "# {} ({})\n\n{}\n\n{}",
+        r.code,
+        r.name,
+        r.summary,
+        r.doc.trim()
+    )
 }
 
 /// `SSOT001 ` prefix etc. of a module path list, for messages.
 pub fn quote_list(items: &[String]) -> String {
-    items.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -8,7 +8,9 @@ pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT001",
     name: "pool-outside-ssot",
     summary: "a pool/client constructed or connected outside the SSOT module of its resource kind",
-    fix: Some("replace with the configured accessor (unsafe unless the pack marks the types as equal)"),
+    fix: Some(
+        "replace with the configured accessor (unsafe unless the pack marks the types as equal)",
+    ),
     doc: r#"
 ## What it does
 Flags every call that builds or connects a pool or client of a rule pack (`sqlx`, `redis`,
@@ -64,11 +66,24 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
             s.resource,
             ssot_text.join("` or `")
         );
-        let help = match c.cfg.accessors.get(&s.resource).or(c.packs.packs[s.pack].accessor.as_ref()) {
-            Some(a) => format!("get the {} pool/client from the SSOT instead: `{a}`", s.resource),
-            None => format!("get the {} pool/client from the SSOT module `{}` instead", s.resource, ssot_text[0]),
+        let help = match c
+            .cfg
+            .accessors
+            .get(&s.resource)
+            .or(c.packs.packs[s.pack].accessor.as_ref())
+        {
+            Some(a) => format!(
+                "get the {} pool/client from the SSOT instead: `{a}`",
+                s.resource
+            ),
+            None => format!(
+                "get the {} pool/client from the SSOT module `{}` instead",
+                s.resource, ssot_text[0]
+            ),
         };
-        out.push(Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help));
+        out.push(
+            Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help),
+        );
     }
     out
 }

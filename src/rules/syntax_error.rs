@@ -35,7 +35,13 @@ pub fn check(g: &CrateGraph) -> Vec<Finding> {
     let mut out = Vec::new();
     for (fid, f) in g.files.iter().enumerate() {
         if let Some(e) = &f.read_error {
-            out.push(Finding::new(RULE.code, RULE.name, fid, 0..0, format!("cannot read file: {e}")));
+            out.push(Finding::new(
+                RULE.code,
+                RULE.name,
+                fid,
+                0..0,
+                format!("cannot read file: {e}"),
+            ));
             continue;
         }
         let errs = &f.summary.syntax_errors;
@@ -44,7 +50,13 @@ pub fn check(g: &CrateGraph) -> Vec<Finding> {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
         };
-        out.push(Finding::new(RULE.code, RULE.name, fid, first.span.clone(), format!("syntax error: {}{more}", first.message)));
+        out.push(Finding::new(
+            RULE.code,
+            RULE.name,
+            fid,
+            first.span.clone(),
+            format!("syntax error: {}{more}", first.message),
+        ));
     }
     out
 }

@@ -33,13 +33,21 @@ A suppression naming a rule that is not selected in this run is not reported.
 };
 
 /// Drop suppressed findings; report unused suppressions (when `report_unused`).
-pub fn apply(g: &CrateGraph, findings: Vec<Finding>, enabled: &dyn Fn(&str) -> bool, report_unused: bool) -> Vec<Finding> {
+pub fn apply(
+    g: &CrateGraph,
+    findings: Vec<Finding>,
+    enabled: &dyn Fn(&str) -> bool,
+    report_unused: bool,
+) -> Vec<Finding> {
     let mut used: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
     let mut kept = Vec::new();
     for f in findings {
         let sups = &g.files[f.file_id].summary.suppressions;
         let hit = sups.iter().position(|s| {
-            s.line == f.line && s.rules.iter().any(|r| r.eq_ignore_ascii_case(f.code) || r.eq_ignore_ascii_case(f.name))
+            s.line == f.line
+                && s.rules
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(f.code) || r.eq_ignore_ascii_case(f.name))
         });
         match hit {
             Some(i) => {
@@ -54,7 +62,10 @@ pub fn apply(g: &CrateGraph, findings: Vec<Finding>, enabled: &dyn Fn(&str) -> b
                 if used.contains(&(fid, i)) {
                     continue;
                 }
-                let all_enabled = s.rules.iter().all(|r| super::lookup(r).is_some_and(|ri| enabled(ri.code)));
+                let all_enabled = s
+                    .rules
+                    .iter()
+                    .all(|r| super::lookup(r).is_some_and(|ri| enabled(ri.code)));
                 if !all_enabled {
                     continue;
                 }
@@ -63,13 +74,19 @@ pub fn apply(g: &CrateGraph, findings: Vec<Finding>, enabled: &dyn Fn(&str) -> b
                     RULE.name,
                     fid,
                     s.span.clone(),
-                    format!("unused suppression: `allow({})` suppressed nothing", s.rules.join(", ")),
+                    format!(
+                        "unused suppression: `allow({})` suppressed nothing",
+                        s.rules.join(", ")
+                    ),
                 )
                 .with_help("remove the comment");
                 f.fix = Some(Fix {
                     title: "remove the unused suppression".into(),
                     applicability: Applicability::Safe,
-                    edits: vec![Edit { range: s.span.clone(), content: String::new() }],
+                    edits: vec![Edit {
+                        range: s.span.clone(),
+                        content: String::new(),
+                    }],
                 });
                 kept.push(f);
             }
