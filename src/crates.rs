@@ -116,10 +116,7 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
                         continue;
                     }
                     let k = g.crates.len();
-                    let name = f
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().replace('-', "_"))
-                        .unwrap_or_default();
+                    let (name, mod_path) = orphan_identity(pkg, &f);
                     g.crates.push(CrateDef {
                         name,
                         package: pi,
@@ -137,7 +134,9 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
                                 Some("tests" | "benches" | "examples")
                             )
                         });
-                    queue.push(root_pending(k, &f, under_test_dir));
+                    let mut pend = root_pending(k, &f, under_test_dir);
+                    pend.mod_path = mod_path;
+                    queue.push(pend);
                     reached.insert(f);
                 }
             }
@@ -271,6 +270,33 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
         }
     }
     g
+}
+
+/// Where an unreached file would sit: `src/database/helpers.rs` of package `app` is checked
+/// as module `app::database::helpers`, so SSOT membership works for it too.
+fn orphan_identity(pkg: &Package, f: &Path) -> (String, Vec<String>) {
+    let stem = f
+        .file_stem()
+        .map(|s| s.to_string_lossy().replace('-', "_"))
+        .unwrap_or_default();
+    let Ok(rel) = f.strip_prefix(pkg.dir.join("src")) else {
+        return (stem, Vec::new());
+    };
+    let name = pkg
+        .lib_name()
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::workspace::underscore(&pkg.name));
+    let mut segs: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    if let Some(last) = segs.pop() {
+        let last = last.trim_end_matches(".rs").to_string();
+        if !matches!(last.as_str(), "mod" | "lib" | "main") {
+            segs.push(last);
+        }
+    }
+    (name, segs)
 }
 
 fn root_pending(krate: usize, root: &Path, is_test: bool) -> Pending {

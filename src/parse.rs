@@ -200,10 +200,12 @@ impl Walker {
     }
 
     fn add_item(&mut self, ctx: &Ctx, def: ItemDef) {
-        if let Some(f) = ctx.func {
-            self.out.fns[f].local_items.push(def.name.clone());
+        // An item inside a function is visible in that function only (and shadows imports
+        // there); it is not a name of the module.
+        match ctx.func {
+            Some(f) => self.out.fns[f].local_items.push(def.name),
+            None => self.out.modules[ctx.module].items.push(def),
         }
-        self.out.modules[ctx.module].items.push(def);
     }
 
     fn walk_item(&mut self, item: ast::Item, ctx: &Ctx) {
@@ -965,7 +967,10 @@ fn suppressions(root: &SyntaxNode, text: &str) -> Vec<Suppression> {
         }
         let t = tok.text();
         // Doc comments document; only plain comments suppress.
-        if ["///", "//!", "/**", "/*!"].iter().any(|d| t.starts_with(d)) {
+        if ["///", "//!", "/**", "/*!"]
+            .iter()
+            .any(|d| t.starts_with(d))
+        {
             continue;
         }
         let Some(pos) = t.find("ssot-lint:") else {

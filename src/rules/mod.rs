@@ -70,3 +70,47 @@ pub fn quote_list(items: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's rule table is generated from the registry; this fails when they drift.
+    /// `SSOT_BLESS=1 cargo test readme_rule_table` regenerates it.
+    #[test]
+    fn readme_rule_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let start = readme.find("<!-- rules:start").expect("rules:start marker");
+        let start = start + readme[start..].find('\n').expect("newline") + 1;
+        let end = readme.find("<!-- rules:end -->").expect("rules:end marker");
+        let table = markdown_table();
+        if std::env::var_os("SSOT_BLESS").is_some() {
+            let new = format!("{}{}{}", &readme[..start], table, &readme[end..]);
+            std::fs::write(path, new).expect("write README.md");
+            return;
+        }
+        assert_eq!(
+            &readme[start..end],
+            table,
+            "README rule table drifted: SSOT_BLESS=1 cargo test readme_rule_table"
+        );
+    }
+
+    /// Every rule's documentation has ruff's headings plus known limitations.
+    #[test]
+    fn rule_docs_have_headings() {
+        for r in RULES {
+            for h in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix safety",
+                "## Known limitations",
+            ] {
+                assert!(r.doc.contains(h), "{} lacks `{h}`", r.code);
+            }
+            assert!(lookup(r.code).is_some() && lookup(r.name).is_some());
+        }
+    }
+}

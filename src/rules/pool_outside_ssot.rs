@@ -36,9 +36,10 @@ let pool = crate::database::pool().await?;
 ```
 
 ## Fix safety
-Replaces the whole expression (through `.await` and `?`) with the accessor configured in
-`[accessor]`. Unsafe: the accessor may return another type (`&PgPool` for `PgPool`) and
-the options of the removed construction are lost.
+No automatic fix yet. The planned fix replaces the whole expression (through `.await` and
+`?`) with the accessor configured in `[accessor]`; it will be unsafe: the accessor may
+return another type (`&PgPool` for `PgPool`) and the removed construction's options are
+lost.
 
 ## Known limitations
 Names are resolved syntactically: a receiver is typed only from a declaration (a parameter,

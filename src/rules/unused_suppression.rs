@@ -8,7 +8,7 @@ pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT100",
     name: "unused-suppression",
     summary: "an `ssot-lint: allow(...)` comment that suppressed nothing",
-    fix: Some("remove it (safe)"),
+    fix: None,
     doc: r#"
 ## What it does
 Flags a `// ssot-lint: allow(CODE) reason` comment that suppressed no finding on its line
@@ -25,7 +25,8 @@ let pool = crate::database::pool().await?;
 ```
 
 ## Fix safety
-Safe: removes the comment (and its line when the comment stands alone).
+The finding carries a safe fix that removes the comment (shown in `--format json`);
+`--fix` does not exist yet.
 
 ## Known limitations
 A suppression naming a rule that is not selected in this run is not reported.
