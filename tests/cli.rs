@@ -332,3 +332,16 @@ fn unreached_file_is_checked_as_the_module_its_path_implies() {
          src/old/legacy.rs:1:23: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::database`\n"
     );
 }
+
+/// The reference backend follows the pattern: the workspace, with its ssot-lint.toml (or
+/// none), lints clean.
+#[test]
+fn own_workspace_and_reference_backend_are_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = run(root, &["--format", "short"]);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&root.join("backend"), &["--format", "short"]);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
