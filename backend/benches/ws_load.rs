@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
 const RUN_EVENTS: [&str; 5] = [
@@ -138,6 +139,15 @@ fn spawn_server(database_url: Option<&str>) -> Spawned {
     }
 }
 
+/// The fields of an event the load generator looks at (cheaper to parse than a `Value`).
+#[derive(serde::Deserialize)]
+struct EventView {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
 #[derive(Default)]
 struct SessionResult {
     thread_id: String,
@@ -178,7 +188,10 @@ async fn session(
             return result;
         }
     };
-    let connected = tokio_tungstenite::connect_async(request).await;
+    // TCP_NODELAY on the client too, as a latency-minded client would.
+    // A small read buffer: tungstenite zero-fills it on every read.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+    let connected = tokio_tungstenite::connect_async_with_config(request, Some(config), true).await;
     barrier.wait().await;
     let mut socket = match connected {
         Ok((socket, _)) => socket,
@@ -207,8 +220,8 @@ async fn session(
             let event = loop {
                 match tokio::time::timeout(EVENT_TIMEOUT, socket.next()).await {
                     Ok(Some(Ok(Message::Text(text)))) => {
-                        match serde_json::from_str::<Value>(text.as_str()) {
-                            Ok(event) => break event,
+                        match serde_json::from_str::<EventView>(text.as_str()) {
+                            Ok(event) => break (event, text),
                             Err(e) => {
                                 result.errors.push(format!("bad event: {e}"));
                                 break 'runs;
@@ -236,15 +249,16 @@ async fn session(
                     }
                 }
             };
-            if event["type"] != expected {
+            let (event, text) = event;
+            if event.kind != expected {
                 result
                     .errors
-                    .push(format!("expected {expected}, got {event}"));
+                    .push(format!("expected {expected}, got {}", text.as_str()));
                 // An error event ends this run; the connection stays usable.
                 continue 'runs;
             }
             if expected == "agent_completed" {
-                answer = event["message"].as_str().map(str::to_owned);
+                answer = event.message;
             }
         }
         let elapsed = started.elapsed();

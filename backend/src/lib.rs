@@ -17,6 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 /// Port when `PORT` is not set.
@@ -39,6 +40,12 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Events are small frames sent one after another: without TCP_NODELAY, Nagle's
+    // algorithm holds each one back until the previous one is acknowledged, and the
+    // client's delayed ACK turns that into ~40 ms per run.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, app())
         .with_graceful_shutdown(shutdown)
         .await

@@ -9,7 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::database::{Database, DatabaseError};
+use std::collections::HashMap;
+
+use tokio::sync::oneshot;
+
+use crate::database::{Database, DatabaseError, Writer};
 
 /// A stored chat message.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -44,14 +48,13 @@ pub async fn create_user(
     name: &str,
     token_hash: &str,
 ) -> Result<(), DatabaseError> {
-    let writer = db.writer().await;
-    sqlx::query("INSERT INTO users (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(name)
-        .bind(token_hash)
-        .bind(now_millis())
-        .execute(writer.pool())
-        .await?;
+    let query =
+        sqlx::query("INSERT INTO users (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(name)
+            .bind(token_hash)
+            .bind(now_millis());
+    db.writer().await.execute(query).await?;
     Ok(())
 }
 
@@ -91,17 +94,14 @@ pub async fn claim_thread(
     let owner = match thread_owner(db, thread_id).await? {
         Some(owner) => owner,
         None => {
-            let writer = db.writer().await;
-            sqlx::query(
+            let query = sqlx::query(
                 "INSERT INTO threads (id, owner_id, created_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(thread_id)
             .bind(user_id)
-            .bind(now_millis())
-            .execute(writer.pool())
-            .await?;
-            drop(writer);
+            .bind(now_millis());
+            db.writer().await.execute(query).await?;
             // Whoever won a race for the same id owns it.
             thread_owner(db, thread_id).await?.unwrap_or_default()
         }
@@ -113,42 +113,175 @@ pub async fn claim_thread(
     })
 }
 
-/// Stores one exchange (the user's message and the assistant's answer) atomically, as a
-/// single statement; returns the ids of the two messages in that order.
+/// One agent run's messages, to be stored together.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub thread_id: String,
+    pub run_id: String,
+    pub user_message: String,
+    pub assistant_message: String,
+}
+
+/// The ids of an exchange's two messages: (user, assistant).
+pub type ExchangeIds = (i64, i64);
+
+struct PendingExchange {
+    exchange: Exchange,
+    done: oneshot::Sender<Result<ExchangeIds, DatabaseError>>,
+}
+
+/// Exchanges waiting for SQLite's write connection (group commit).
+///
+/// Under load many runs finish while one write is in progress. Instead of each taking the
+/// write connection in turn for one small statement, the next one to get it writes every
+/// exchange waiting by then in a single statement, and hands each run its ids. A run whose
+/// exchange was written by another simply receives its result.
+#[derive(Default)]
+pub struct ExchangeQueue {
+    pending: std::sync::Mutex<Vec<PendingExchange>>,
+}
+
+/// Most exchanges written by one statement (5 parameters each, far below SQLite's limit).
+const MAX_GROUP: usize = 64;
+
+impl ExchangeQueue {
+    fn push(&self, pending: PendingExchange) {
+        self.lock().push(pending);
+    }
+
+    /// The oldest waiting exchanges, at most [`MAX_GROUP`].
+    fn take(&self) -> Vec<PendingExchange> {
+        let mut pending = self.lock();
+        let n = pending.len().min(MAX_GROUP);
+        pending.drain(..n).collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingExchange>> {
+        // Nothing panics while holding this lock; if something did, the queue is still valid.
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Stores one exchange (the user's message and the assistant's answer) atomically;
+/// returns the ids of the two messages.
 pub async fn append_exchange(
     db: &Database,
-    thread_id: &str,
-    run_id: &str,
-    user_message: &str,
-    assistant_message: &str,
-) -> Result<(i64, i64), DatabaseError> {
-    let writer = db.writer().await;
-    let rows = sqlx::query(
-        "INSERT INTO messages (thread_id, run_id, role, content, created_at) \
-         VALUES ($1, $2, 'user', $3, $5), ($1, $2, 'assistant', $4, $5) \
-         RETURNING id",
-    )
-    .bind(thread_id)
-    .bind(run_id)
-    .bind(user_message)
-    .bind(assistant_message)
-    .bind(now_millis())
-    .fetch_all(writer.pool())
-    .await?;
-    drop(writer);
-    let mut ids = rows
-        .iter()
-        .map(|row| row.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    // RETURNING promises no order; ids grow in insertion order.
-    ids.sort_unstable();
-    match ids[..] {
-        [user, assistant] => Ok((user, assistant)),
-        _ => Err(DatabaseError::Query(sqlx::Error::Protocol(format!(
-            "expected 2 inserted messages, got {}",
-            ids.len()
-        )))),
+    exchange: Exchange,
+) -> Result<ExchangeIds, DatabaseError> {
+    let Some(queue) = db.exchange_queue() else {
+        // PostgreSQL: concurrent writers are its business.
+        let mut writer = db.writer().await;
+        return insert_exchanges(&mut writer, &[&exchange])
+            .await
+            .map(|ids| ids[0]);
+    };
+    let (done, mut result) = oneshot::channel();
+    queue.push(PendingExchange { exchange, done });
+    loop {
+        tokio::select! {
+            biased;
+            written = &mut result => {
+                return written.unwrap_or_else(|_| {
+                    Err(DatabaseError::Query(sqlx::Error::Protocol(
+                        "the exchange was dropped before it was written".to_owned(),
+                    )))
+                });
+            }
+            mut writer = db.writer() => {
+                let group = queue.take();
+                if !group.is_empty() {
+                    write_group(&mut writer, group).await;
+                }
+            }
+        }
     }
+}
+
+async fn write_group(writer: &mut Writer<'_>, group: Vec<PendingExchange>) {
+    let exchanges: Vec<&Exchange> = group.iter().map(|p| &p.exchange).collect();
+    match insert_exchanges(writer, &exchanges).await {
+        Ok(ids) => {
+            for (pending, ids) in group.into_iter().zip(ids) {
+                let _ = pending.done.send(Ok(ids));
+            }
+        }
+        Err(error) if group.len() == 1 => {
+            if let Some(pending) = group.into_iter().next() {
+                let _ = pending.done.send(Err(error));
+            }
+        }
+        Err(_) => {
+            // One bad exchange must not fail the others: write them one by one.
+            for pending in group {
+                let result = insert_exchanges(writer, &[&pending.exchange])
+                    .await
+                    .map(|ids| ids[0]);
+                let _ = pending.done.send(result);
+            }
+        }
+    }
+}
+
+/// Inserts the exchanges with one statement (atomic); their ids, in the given order.
+async fn insert_exchanges(
+    writer: &mut Writer<'_>,
+    exchanges: &[&Exchange],
+) -> Result<Vec<ExchangeIds>, DatabaseError> {
+    let n = exchanges.len();
+    let created_at = 4 * n + 1;
+    let mut sql =
+        String::from("INSERT INTO messages (thread_id, run_id, role, content, created_at) VALUES ");
+    for i in 0..n {
+        let b = 4 * i;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${t}, ${r}, 'user', ${u}, ${created_at}), (${t}, ${r}, 'assistant', ${a}, ${created_at})",
+            t = b + 1,
+            r = b + 2,
+            u = b + 3,
+            a = b + 4,
+        ));
+    }
+    sql.push_str(" RETURNING id, run_id, role");
+
+    let mut query = sqlx::query(&sql);
+    for exchange in exchanges {
+        query = query
+            .bind(exchange.thread_id.as_str())
+            .bind(exchange.run_id.as_str())
+            .bind(exchange.user_message.as_str())
+            .bind(exchange.assistant_message.as_str());
+    }
+    let rows = writer.fetch_all(query.bind(now_millis())).await?;
+
+    // RETURNING promises no order: match rows to exchanges by run id and role.
+    let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        ids.insert(
+            (row.try_get("run_id")?, row.try_get("role")?),
+            row.try_get("id")?,
+        );
+    }
+    exchanges
+        .iter()
+        .map(|exchange| {
+            let id = |role: &str| {
+                ids.get(&(exchange.run_id.clone(), role.to_owned()))
+                    .copied()
+                    .ok_or_else(|| {
+                        DatabaseError::Query(sqlx::Error::Protocol(format!(
+                            "no {role} message id returned for run {}",
+                            exchange.run_id
+                        )))
+                    })
+            };
+            Ok((id("user")?, id("assistant")?))
+        })
+        .collect()
 }
 
 /// The messages of a thread, oldest first.

@@ -22,9 +22,13 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::pool::PoolConnection;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, MutexGuard, OnceCell};
+
+use crate::store::ExchangeQueue;
 
 pub use settings::{Backend, DEFAULT_DATA_DIR, SQLITE_FILE_NAME, Settings, redact};
 
@@ -106,23 +110,46 @@ impl DatabaseError {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: one connection of the pool, set aside for all writes.
+    ///
     /// SQLite has one writer at a time. Queuing writers here, in order, instead of letting
     /// them collide inside SQLite (where a loser sleeps in the busy handler, or fails at
-    /// once when a read transaction tries to upgrade) keeps write latency flat under load.
-    /// PostgreSQL needs no such gate.
-    write_gate: Option<Mutex<()>>,
+    /// once when a read transaction tries to upgrade) keeps write latency flat under load;
+    /// and one connection doing every write keeps its page cache warm, where writes spread
+    /// over the pool make each connection re-read the pages the others changed.
+    /// PostgreSQL needs none of this: its writes take any connection of the pool.
+    write_connection: Option<Mutex<PoolConnection<Any>>>,
+    /// SQLite: exchanges waiting for the write connection (see [`ExchangeQueue`]).
+    exchange_queue: Option<ExchangeQueue>,
 }
 
 /// Permission to write, held for the duration of one write statement or transaction.
 pub struct Writer<'a> {
-    pool: &'a AnyPool,
-    _gate: Option<MutexGuard<'a, ()>>,
+    target: WriteTarget<'a>,
 }
 
+enum WriteTarget<'a> {
+    Dedicated(MutexGuard<'a, PoolConnection<Any>>),
+    Pool(&'a AnyPool),
+}
+
+type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
 impl Writer<'_> {
-    /// The pool to run the write on while this `Writer` is alive.
-    pub fn pool(&self) -> &AnyPool {
-        self.pool
+    /// Runs a write statement.
+    pub async fn execute(&mut self, query: AnyQuery<'_>) -> Result<AnyQueryResult, sqlx::Error> {
+        match &mut self.target {
+            WriteTarget::Dedicated(connection) => query.execute(&mut ***connection).await,
+            WriteTarget::Pool(pool) => query.execute(*pool).await,
+        }
+    }
+
+    /// Runs a write statement that returns rows (`RETURNING`).
+    pub async fn fetch_all(&mut self, query: AnyQuery<'_>) -> Result<Vec<AnyRow>, sqlx::Error> {
+        match &mut self.target {
+            WriteTarget::Dedicated(connection) => query.fetch_all(&mut ***connection).await,
+            WriteTarget::Pool(pool) => query.fetch_all(*pool).await,
+        }
     }
 }
 
@@ -155,16 +182,18 @@ impl Database {
         &self.pool
     }
 
-    /// The pool for writes, after taking the write gate (SQLite only).
+    /// Where writes go: the write connection once it is free (SQLite), or the pool.
     pub async fn writer(&self) -> Writer<'_> {
-        let gate = match &self.write_gate {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
+        let target = match &self.write_connection {
+            Some(connection) => WriteTarget::Dedicated(connection.lock().await),
+            None => WriteTarget::Pool(&self.pool),
         };
-        Writer {
-            pool: &self.pool,
-            _gate: gate,
-        }
+        Writer { target }
+    }
+
+    /// The group-commit queue in front of the write connection (SQLite only).
+    pub fn exchange_queue(&self) -> Option<&ExchangeQueue> {
+        self.exchange_queue.as_ref()
     }
 
     /// A round trip to the database.
@@ -224,6 +253,9 @@ impl Database {
             .max_connections(max_connections)
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A SQLite connection is a local file handle: pinging it before every use would
+            // cost a round trip to its worker thread per query and detect nothing.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -247,30 +279,41 @@ impl Database {
             .map_err(|source| DatabaseError::Connect { backend, source })?;
         POOLS_CREATED.fetch_add(1, Ordering::SeqCst);
 
-        let database = Database {
-            pool,
-            backend,
-            write_gate: (backend == Backend::Sqlite).then(|| Mutex::new(())),
-        };
-        if let Err(error) = database.prepare_schema().await {
-            database.pool.close().await;
-            return Err(error);
+        match Database::finish(pool.clone(), backend).await {
+            Ok(database) => Ok(database),
+            Err(error) => {
+                pool.close().await;
+                Err(error)
+            }
         }
-        Ok(database)
     }
 
-    async fn prepare_schema(&self) -> Result<(), DatabaseError> {
-        let backend = self.backend;
+    /// Migrates, and sets the write connection aside.
+    async fn finish(pool: AnyPool, backend: Backend) -> Result<Database, DatabaseError> {
+        Database::migrate(&pool, backend).await?;
+        let write_connection = match backend {
+            Backend::Sqlite => Some(Mutex::new(pool.acquire().await?)),
+            Backend::Postgres => None,
+        };
+        Ok(Database {
+            pool,
+            backend,
+            exchange_queue: write_connection.is_some().then(ExchangeQueue::default),
+            write_connection,
+        })
+    }
+
+    async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), DatabaseError> {
         match backend {
             Backend::Sqlite => {
                 sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
+                    .run(pool)
                     .await
                     .map_err(|source| DatabaseError::Migrate { backend, source })?;
             }
             Backend::Postgres => {
                 sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
+                    .run(pool)
                     .await
                     .map_err(|source| DatabaseError::Migrate { backend, source })?;
             }
