@@ -107,6 +107,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         packages: args.package.clone(),
         select: args.select.clone(),
         ignore: args.ignore.clone(),
+        overlay: Default::default(),
     };
     let outcome = match lint(&opts) {
         Ok(o) => o,
@@ -152,7 +153,12 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             outcome.lines,
             outcome.crates,
             if args.verbose {
-                format!(", root {}", outcome.root.display())
+                format!(
+                    ", root {}; parse {:.2}s, resolve+check {:.2}s",
+                    outcome.root.display(),
+                    outcome.parse_secs,
+                    outcome.check_secs
+                )
             } else {
                 String::new()
             }

@@ -20,6 +20,7 @@ pub struct FileEntry {
     pub summary: Arc<FileSummary>,
     /// Could not be read (reported as SSOT000).
     pub read_error: Option<String>,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +78,18 @@ struct Pending {
     name: Option<String>,
 }
 
-pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
+/// File texts that replace what is on disk (the fixer's in-memory passes), by absolute path.
+pub type Overlay = HashMap<PathBuf, String>;
+
+/// A file's text: from the overlay when it has one, else from disk (lossy UTF-8).
+pub fn read_source(overlay: &Overlay, path: &Path) -> std::io::Result<String> {
+    match overlay.get(path) {
+        Some(t) => Ok(t.clone()),
+        None => std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
     let mut g = CrateGraph {
         packages: unit.packages.clone(),
         ..Default::default()
@@ -151,26 +163,27 @@ pub fn build(unit: &Unit, out_root: &Path) -> CrateGraph {
             .collect();
         new_paths.sort();
         new_paths.dedup();
-        let parsed: Vec<(PathBuf, FileSummary, Option<String>)> = new_paths
+        let parsed: Vec<(PathBuf, FileSummary, Option<String>, u64)> = new_paths
             .into_par_iter()
             .map(|p| {
                 let krate_edition = edition_for(unit, &p);
-                match std::fs::read(&p) {
-                    Ok(bytes) => {
-                        let text = String::from_utf8_lossy(&bytes);
-                        (p, parse::summarize(&text, krate_edition), None)
+                match read_source(overlay, &p) {
+                    Ok(text) => {
+                        let n = text.len() as u64;
+                        (p, parse::summarize(&text, krate_edition), None, n)
                     }
-                    Err(e) => (p, FileSummary::default(), Some(e.to_string())),
+                    Err(e) => (p, FileSummary::default(), Some(e.to_string()), 0),
                 }
             })
             .collect();
-        for (p, s, err) in parsed {
+        for (p, s, err, bytes) in parsed {
             let id = g.files.len();
             g.files.push(FileEntry {
                 rel: rel_path(out_root, &p),
                 path: p.clone(),
                 summary: Arc::new(s),
                 read_error: err,
+                bytes,
             });
             file_ids.insert(p, id);
         }

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::packs::PackIndex;
 use crate::rules;
 use crate::workspace;
+use rayon::prelude::*;
 
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
@@ -22,6 +23,8 @@ pub struct LintOptions {
     pub packages: Vec<String>,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
+    /// Texts that replace files on disk (absolute paths), for the fixer's passes.
+    pub overlay: crates::Overlay,
 }
 
 #[derive(Debug, Default)]
@@ -33,8 +36,13 @@ pub struct Outcome {
     pub lines: usize,
     pub bytes: u64,
     pub crates: usize,
+    /// Wall time of the parse stage (module trees, summaries) and of resolve + check.
+    pub parse_secs: f64,
+    pub check_secs: f64,
     /// File texts by relative path, for the human renderer and fixes (files with findings).
     pub sources: std::collections::BTreeMap<String, String>,
+    /// Absolute path of every file with findings, by relative path.
+    pub abs_paths: std::collections::BTreeMap<String, PathBuf>,
 }
 
 fn rule_enabled(select: &[String], ignore: &[String], code: &str) -> bool {
@@ -76,6 +84,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         return Err(Error::NoWorkspace { path: start });
     }
     let enabled = |code: &str| rule_enabled(&opts.select, &opts.ignore, code);
+    let enabled: &(dyn Fn(&str) -> bool + Sync) = &enabled;
     let filters: Vec<PathBuf> = opts
         .paths
         .iter()
@@ -88,10 +97,6 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         })
         .map(|p| p.canonicalize().unwrap_or(p))
         .collect();
-    let mut outcome = Outcome {
-        root: root.clone(),
-        ..Default::default()
-    };
     // A config at the scan root applies to every unit below it.
     let root_config = opts.config.clone().or_else(|| {
         let f = root.join("ssot-lint.toml");
@@ -99,90 +104,36 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             .then_some(f)
             .filter(|f| f.is_file())
     });
-    for mut unit in units {
-        if !opts.packages.is_empty() {
-            let before = unit.packages.len();
-            unit.packages
-                .retain(|p| opts.packages.iter().any(|n| n == &p.name));
-            if unit.packages.is_empty() && before > 0 {
-                continue;
-            }
-        }
-        let mut packs = PackIndex::builtin()?;
-        let cfg = config::load(&unit.root, root_config.as_deref(), &mut packs)?;
-        let graph = crates::build(&unit, &root);
-        let mut checker = Checker::new(&graph, &packs, &cfg)?;
-        let mut findings = crate::check::run(&mut checker, &enabled);
-        outcome.crates += graph.crates.len();
-        outcome.files_checked += graph.files.len();
-        for f in &graph.files {
-            outcome.lines += f.summary.line_starts.len();
-        }
-        // Line and column from the text (columns count characters).
-        let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
-        let mut need: Vec<usize> = findings.iter().map(|f| f.file_id).collect();
-        need.extend(
-            graph
-                .files
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| !f.summary.suppressions.is_empty())
-                .map(|(i, _)| i),
-        );
-        for f in &findings {
-            need.extend(f.related_spans.iter().map(|r| r.0));
-        }
-        need.sort();
-        need.dedup();
-        for fid in need {
-            let t = std::fs::read(&graph.files[fid].path)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            texts.insert(fid, t);
-        }
-        for f in findings.iter_mut() {
-            let text = texts.get(&f.file_id).map(String::as_str).unwrap_or("");
-            (f.line, f.column) = line_col(text, f.span.start as usize);
-            f.file = graph.files[f.file_id].rel.clone();
-            for (fid, span, msg) in std::mem::take(&mut f.related_spans) {
-                let t = texts.get(&fid).map(String::as_str).unwrap_or("");
-                let (line, column) = line_col(t, span.start as usize);
-                f.related.push(Related {
-                    file: graph.files[fid].rel.clone(),
-                    line,
-                    column,
-                    message: msg,
-                });
-            }
-        }
-        let mut findings =
-            rules::unused_suppression::apply(&graph, findings, &enabled, enabled("SSOT100"));
-        for f in findings.iter_mut() {
-            if f.line == 0 {
-                let text = texts.get(&f.file_id).map(String::as_str).unwrap_or("");
-                (f.line, f.column) = line_col(text, f.span.start as usize);
-                f.file = graph.files[f.file_id].rel.clone();
-            }
-        }
-        if !filters.is_empty() {
-            findings.retain(|f| {
-                filters
-                    .iter()
-                    .any(|p| graph.files[f.file_id].path.starts_with(p))
-            });
-        }
-        for f in &findings {
-            if let Some(t) = texts.get(&f.file_id) {
-                outcome
-                    .sources
-                    .entry(f.file.clone())
-                    .or_insert_with(|| t.clone());
-            }
-        }
-        outcome.findings.extend(findings);
-        for f in &graph.files {
-            outcome.bytes += f.summary.line_starts.last().copied().unwrap_or(0) as u64;
-        }
+    let builtin = PackIndex::builtin()?;
+    let ctx = UnitCtx {
+        root: &root,
+        opts,
+        root_config: root_config.as_deref(),
+        builtin: &builtin,
+        filters: &filters,
+        enabled: &enabled,
+    };
+    // Units (independent workspaces and packages) are linted in parallel; results are
+    // merged in discovery order, so the output does not depend on scheduling.
+    let results: Vec<Result<Option<Outcome>, Error>> = units
+        .into_par_iter()
+        .map(|unit| lint_unit(&ctx, unit))
+        .collect();
+    let mut outcome = Outcome {
+        root: root.clone(),
+        ..Default::default()
+    };
+    for r in results {
+        let Some(u) = r? else { continue };
+        outcome.findings.extend(u.findings);
+        outcome.files_checked += u.files_checked;
+        outcome.lines += u.lines;
+        outcome.bytes += u.bytes;
+        outcome.crates += u.crates;
+        outcome.parse_secs += u.parse_secs;
+        outcome.check_secs += u.check_secs;
+        outcome.sources.extend(u.sources);
+        outcome.abs_paths.extend(u.abs_paths);
     }
     outcome.findings.sort_by(|a, b| {
         (
@@ -232,4 +183,107 @@ pub fn relative(root: &Path, p: &Path) -> String {
         .unwrap_or(p)
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+struct UnitCtx<'a> {
+    root: &'a Path,
+    opts: &'a LintOptions,
+    root_config: Option<&'a Path>,
+    builtin: &'a PackIndex,
+    filters: &'a [PathBuf],
+    enabled: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// Lint one unit; `None` when `-p` filtered all of its packages out.
+fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>, Error> {
+    let opts = ctx.opts;
+    let enabled = ctx.enabled;
+    if !opts.packages.is_empty() {
+        let before = unit.packages.len();
+        unit.packages
+            .retain(|p| opts.packages.iter().any(|n| n == &p.name));
+        if unit.packages.is_empty() && before > 0 {
+            return Ok(None);
+        }
+    }
+    let mut outcome = Outcome::default();
+    let mut packs = ctx.builtin.clone();
+    let cfg = config::load(&unit.root, ctx.root_config, &mut packs)?;
+    let t0 = std::time::Instant::now();
+    let graph = crates::build(&unit, ctx.root, &opts.overlay);
+    let t1 = std::time::Instant::now();
+    let mut checker = Checker::new(&graph, &packs, &cfg)?;
+    let mut findings = crate::check::run(&mut checker, enabled);
+    let t2 = std::time::Instant::now();
+    outcome.parse_secs = (t1 - t0).as_secs_f64();
+    outcome.check_secs = (t2 - t1).as_secs_f64();
+    outcome.crates = graph.crates.len();
+    outcome.files_checked = graph.files.len();
+    for f in &graph.files {
+        outcome.lines += f.summary.line_starts.len();
+        outcome.bytes += f.bytes;
+    }
+    // Line and column from the text (columns count characters).
+    let mut need: Vec<usize> = findings.iter().map(|f| f.file_id).collect();
+    need.extend(
+        graph
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.summary.suppressions.is_empty())
+            .map(|(i, _)| i),
+    );
+    for f in &findings {
+        need.extend(f.related_spans.iter().map(|r| r.0));
+    }
+    need.sort();
+    need.dedup();
+    let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    for fid in need {
+        let t = crates::read_source(&opts.overlay, &graph.files[fid].path).unwrap_or_default();
+        texts.insert(fid, t);
+    }
+    let text_of = |fid: usize| texts.get(&fid).map(String::as_str).unwrap_or("");
+    for f in findings.iter_mut() {
+        (f.line, f.column) = line_col(text_of(f.file_id), f.span.start as usize);
+        f.file = graph.files[f.file_id].rel.clone();
+        for (fid, span, msg) in std::mem::take(&mut f.related_spans) {
+            let (line, column) = line_col(text_of(fid), span.start as usize);
+            f.related.push(Related {
+                file: graph.files[fid].rel.clone(),
+                line,
+                column,
+                message: msg,
+            });
+        }
+    }
+    let mut findings =
+        rules::unused_suppression::apply(&graph, findings, enabled, enabled("SSOT100"));
+    for f in findings.iter_mut() {
+        if f.line == 0 {
+            (f.line, f.column) = line_col(text_of(f.file_id), f.span.start as usize);
+            f.file = graph.files[f.file_id].rel.clone();
+        }
+    }
+    if !ctx.filters.is_empty() {
+        findings.retain(|f| {
+            ctx.filters
+                .iter()
+                .any(|p| graph.files[f.file_id].path.starts_with(p))
+        });
+    }
+    for f in &findings {
+        if let Some(t) = texts.get(&f.file_id) {
+            outcome
+                .sources
+                .entry(f.file.clone())
+                .or_insert_with(|| t.clone());
+        }
+        outcome
+            .abs_paths
+            .entry(f.file.clone())
+            .or_insert_with(|| graph.files[f.file_id].path.clone());
+    }
+    outcome.findings = findings;
+    Ok(Some(outcome))
 }

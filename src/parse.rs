@@ -73,7 +73,28 @@ struct Walker {
     edition: Edition,
 }
 
-/// Macros whose arguments are expressions: tried as an argument list first.
+/// Macros whose token trees are not Rust code to look into.
+const NOT_RUST_MACROS: &[&str] = &[
+    "quote",
+    "quote_spanned",
+    "parse_quote",
+    "parse_quote_spanned",
+    "format_ident",
+    "stringify",
+    "concat",
+    "include_str",
+    "include_bytes",
+    "env",
+    "option_env",
+    "compile_error",
+    "asm",
+    "global_asm",
+    "cfg",
+    "concat_idents",
+    "macro_rules",
+];
+
+/// Macros whose arguments are expressions (even when a `;` appears in a nested block).
 const EXPR_MACROS: &[&str] = &[
     "println",
     "print",
@@ -747,46 +768,58 @@ impl Walker {
             .map(|n| n.text().to_string())
             .unwrap_or_default();
 
+        if NOT_RUST_MACROS.contains(&name.as_str())
+            || !(inner.contains('(') || inner.contains("static"))
+        {
+            return;
+        }
         const FN_PREFIX: &str = "fn __ssot_lint_macro() {\n";
         const ARGS_PREFIX: &str = "fn __ssot_lint_macro() { __ssot_lint_macro(\n";
-        let items_text;
-        let as_items: &str = if name == "lazy_static" {
-            // `static ref X: T = e;` is lazy_static's own syntax; blank out `ref` (same length).
-            items_text = inner.replace("static ref ", "static     ");
-            &items_text
-        } else {
-            inner
-        };
-        let order: &[u8] = if EXPR_MACROS.contains(&name.as_str()) {
-            b"ab"
-        } else {
-            b"isa"
-        };
-        let mut chosen: Option<(SourceFile, usize, u8)> = None;
-        for &mode in order {
-            let (text, prefix) = match mode {
-                b'i' => (as_items.to_string(), 0),
-                b's' => (format!("{FN_PREFIX}{inner}\n}}"), FN_PREFIX.len()),
-                _ => (format!("{ARGS_PREFIX}{inner}\n);}}"), ARGS_PREFIX.len()),
-            };
-            let parse = SourceFile::parse(&text, self.edition);
-            if parse.errors().is_empty() {
-                chosen = Some((parse.tree(), prefix, mode));
-                break;
+        // One error-tolerant parse, in the shape the token tree looks like: items, statements
+        // (a top-level `;` or `=>`), or an argument list.
+        let mut first = None;
+        let (mut semi, mut arrow) = (false, false);
+        for el in tt.syntax().children_with_tokens().skip(1) {
+            let k = el.kind();
+            if k.is_trivia() {
+                continue;
             }
+            first.get_or_insert(k);
+            semi |= k == SyntaxKind::SEMICOLON;
+            arrow |= k == SyntaxKind::FAT_ARROW;
         }
-        let (file, prefix, mode) = match chosen {
-            Some(c) => c,
-            None => {
-                // Error-tolerant fallback (`tokio::select!` arms and the like): statements.
-                let text = format!("{FN_PREFIX}{inner}\n}}");
-                (
-                    SourceFile::parse(&text, self.edition).tree(),
-                    FN_PREFIX.len(),
-                    b's',
-                )
-            }
+        let item_start = matches!(
+            first,
+            Some(
+                SyntaxKind::STATIC_KW
+                    | SyntaxKind::PUB_KW
+                    | SyntaxKind::FN_KW
+                    | SyntaxKind::STRUCT_KW
+                    | SyntaxKind::ENUM_KW
+                    | SyntaxKind::IMPL_KW
+                    | SyntaxKind::USE_KW
+                    | SyntaxKind::MOD_KW
+                    | SyntaxKind::CONST_KW
+                    | SyntaxKind::TYPE_KW
+                    | SyntaxKind::TRAIT_KW
+                    | SyntaxKind::POUND
+            )
+        );
+        let (text, prefix, mode) = if name == "lazy_static" {
+            // `static ref X: T = e;` is lazy_static's own syntax; blank out `ref` (same length).
+            (inner.replace("static ref ", "static     "), 0, b'i')
+        } else if item_start || name == "thread_local" {
+            (inner.to_string(), 0, b'i')
+        } else if (semi || arrow) && !EXPR_MACROS.contains(&name.as_str()) {
+            (format!("{FN_PREFIX}{inner}\n}}"), FN_PREFIX.len(), b's')
+        } else {
+            (
+                format!("{ARGS_PREFIX}{inner}\n);}}"),
+                ARGS_PREFIX.len(),
+                b'a',
+            )
         };
+        let file = SourceFile::parse(&text, self.edition).tree();
         let saved = (self.shift, self.in_macro);
         self.shift = inner_start - prefix as i64;
         self.in_macro = true;
