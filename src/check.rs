@@ -41,6 +41,7 @@ pub struct Site {
     pub allowed: bool,
     pub in_macro: bool,
     pub func_returns_result: bool,
+    pub func_is_async: bool,
 }
 
 /// Either a type or a builder in progress, for typing receivers.
@@ -57,12 +58,12 @@ enum ValueType {
 }
 
 #[derive(Debug, Clone)]
-struct Construction {
-    pack: usize,
-    what: String,
+pub struct Construction {
+    pub pack: usize,
+    pub what: String,
     /// Root span for the location (the original root for a split chain).
-    span: Span,
-    returns: Option<Vec<String>>,
+    pub span: Span,
+    pub returns: Option<Vec<String>>,
 }
 
 pub struct Checker<'g> {
@@ -130,7 +131,7 @@ impl<'g> Checker<'g> {
         Ok(c)
     }
 
-    fn file_base(&self, k: usize) -> HashMap<usize, usize> {
+    pub fn file_base(&self, k: usize) -> HashMap<usize, usize> {
         let mut m = HashMap::new();
         for (i, node) in self.g.crates[k].modules.iter().enumerate() {
             if node.local == 0 {
@@ -189,7 +190,7 @@ impl<'g> Checker<'g> {
     }
 
     /// The pack and display path if `r` is a holder type (a pack type or a project holder).
-    fn holder_of(&self, r: &Res) -> Option<(usize, String)> {
+    pub fn holder_of(&self, r: &Res) -> Option<(usize, String)> {
         match r {
             Res::Ext(p) => self.packs.holders.get(p).map(|&pk| (pk, path_text(p))),
             Res::Item(k, m, i) => {
@@ -212,7 +213,12 @@ impl<'g> Checker<'g> {
         p.join("::")
     }
 
-    fn in_ssot(&self, resource: &str, k: usize, m: usize) -> bool {
+    /// Where SSOT004 looks: the SSOT modules of the kind, or every module when it has none.
+    pub fn ssot_scope(&self, resource: &str, k: usize, m: usize) -> bool {
+        self.cfg.ssot_for(resource).is_empty() || self.in_ssot(resource, k, m)
+    }
+
+    pub fn in_ssot(&self, resource: &str, k: usize, m: usize) -> bool {
         let Some(list) = self.ssot.get(resource) else {
             return false;
         };
@@ -223,7 +229,7 @@ impl<'g> Checker<'g> {
         })
     }
 
-    fn allowed(&self, k: usize, m: usize, file: usize, test_flag: bool) -> bool {
+    pub fn allowed(&self, k: usize, m: usize, file: usize, test_flag: bool) -> bool {
         let rel = &self.g.files[file].rel;
         if self.cfg.allow_paths.is_match(rel) {
             return true;
@@ -289,6 +295,7 @@ impl<'g> Checker<'g> {
                             module_key: self.module_key(k, m),
                             in_macro: chain.in_macro,
                             func_returns_result: func.is_some_and(|f| f.returns_result),
+                            func_is_async: func.is_some_and(|f| f.is_async),
                         });
                     }
                 }
@@ -329,6 +336,7 @@ impl<'g> Checker<'g> {
                         module_key: self.module_key(k, m),
                         in_macro: st.in_macro,
                         func_returns_result: false,
+                        func_is_async: false,
                     });
                 }
             }
@@ -356,7 +364,7 @@ impl<'g> Checker<'g> {
                 .any(|l| l.name == name && l.offset <= offset)
     }
 
-    fn classify(
+    pub fn classify(
         &mut self,
         k: usize,
         m: usize,
@@ -606,6 +614,15 @@ pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding
         out.extend(crate::rules::global_pool_outside_ssot::check(
             checker, &sites,
         ));
+    }
+    if enabled("SSOT003") {
+        out.extend(crate::rules::deprecated_path::check(checker));
+    }
+    if enabled("SSOT004") {
+        out.extend(crate::rules::uninitialized_access::check(checker));
+    }
+    if enabled("SSOT005") {
+        out.extend(crate::rules::detached_initialization::check(checker));
     }
     if enabled("SSOT006") {
         out.extend(crate::rules::competing_ssot::check(checker, &sites));

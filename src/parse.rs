@@ -16,6 +16,7 @@ use crate::summary::*;
 pub fn summarize(text: &str, edition: Edition) -> FileSummary {
     let parse = SourceFile::parse(text, edition);
     let mut w = Walker {
+        module_ranges: Vec::new(),
         out: FileSummary::default(),
         shift: 0,
         in_macro: false,
@@ -39,6 +40,7 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
         self_type: None,
     };
     w.walk_items(file.items(), &ctx);
+    w.collect_paths(file.syntax());
     w.out.line_starts = line_starts(text);
     if text.contains("ssot-lint:") {
         w.out.suppressions = suppressions(file.syntax(), text);
@@ -66,6 +68,8 @@ struct Ctx {
 
 struct Walker {
     out: FileSummary,
+    /// Ranges of inline modules (for placing paths collected after the walk).
+    module_ranges: Vec<(TextRange, usize)>,
     /// Added to every offset of the tree being walked (non-zero inside re-parsed macros).
     shift: i64,
     in_macro: bool,
@@ -140,9 +144,13 @@ impl Walker {
 
     fn raw_path(&self, path: &ast::Path) -> Option<RawPath> {
         let mut segs = Vec::new();
+        let mut seg_ends = Vec::new();
         let mut anchor = None;
         let mut global = false;
         for (i, seg) in path.segments().enumerate() {
+            if let Some(n) = seg.name_ref() {
+                seg_ends.push(self.span(n.syntax().text_range()).end);
+            }
             if i == 0 && seg.coloncolon_token().is_some() {
                 global = true;
             }
@@ -168,6 +176,7 @@ impl Walker {
             anchor,
             segs,
             span: self.span(path.syntax().text_range()),
+            seg_ends,
         })
     }
 
@@ -211,6 +220,64 @@ impl Walker {
                 self.raw_path(&path)
             }
             _ => None,
+        }
+    }
+
+    /// Every multi-segment path outside `use` items and macro bodies, with its module and
+    /// function, found by position after the walk.
+    fn collect_paths(&mut self, root: &SyntaxNode) {
+        let fn_ranges: Vec<(Span, usize)> = self
+            .out
+            .fns
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.span.clone(), i))
+            .collect();
+        let mut iter = root.preorder();
+        while let Some(ev) = iter.next() {
+            let ra_ap_syntax::WalkEvent::Enter(node) = ev else {
+                continue;
+            };
+            match node.kind() {
+                SyntaxKind::USE | SyntaxKind::MACRO_RULES | SyntaxKind::TOKEN_TREE => {
+                    iter.skip_subtree();
+                    continue;
+                }
+                SyntaxKind::PATH => {}
+                _ => continue,
+            }
+            if node.parent().is_some_and(|p| p.kind() == SyntaxKind::PATH) {
+                continue;
+            }
+            let Some(p) = ast::Path::cast(node.clone()) else {
+                continue;
+            };
+            if p.qualifier().is_none() {
+                continue;
+            }
+            let Some(rp) = self.raw_path(&p) else {
+                continue;
+            };
+            let at = rp.span.start;
+            let inner = |r: &Span| r.start <= at && at < r.end;
+            let func = fn_ranges
+                .iter()
+                .filter(|(r, _)| inner(r))
+                .min_by_key(|(r, _)| r.end - r.start)
+                .map(|&(_, i)| i);
+            let module = self
+                .module_ranges
+                .iter()
+                .filter(|(r, _)| r.contains(node.text_range().start()))
+                .min_by_key(|(r, _)| r.len())
+                .map(|&(_, i)| i)
+                .unwrap_or(0);
+            self.out.paths.push(PathRef {
+                path: rp,
+                module,
+                func,
+                in_macro: false,
+            });
         }
     }
 
@@ -275,6 +342,9 @@ impl Walker {
                         let mut inline_path = self.out.modules[ctx.module].inline_path.clone();
                         inline_path.push(name.clone());
                         let idx = self.out.modules.len();
+                        if !self.in_macro {
+                            self.module_ranges.push((m.syntax().text_range(), idx));
+                        }
                         self.out.modules.push(ModuleSummary {
                             inline_path,
                             parent: Some(ctx.module),
@@ -734,7 +804,48 @@ impl Walker {
         if !interesting {
             return;
         }
+        let mut awaited = false;
+        let mut n = Some(top.clone());
+        while let Some(x) = n {
+            if x.kind() == SyntaxKind::AWAIT_EXPR {
+                awaited = true;
+                break;
+            }
+            n = x.children().find(|c| ast::Expr::can_cast(c.kind()));
+        }
+        let tried = top.kind() == SyntaxKind::TRY_EXPR;
+        let (args_span, async_tail) =
+            match ast::CallExpr::cast(root_node.parent().unwrap_or(root_node.clone())) {
+                Some(call) if matches!(root, ChainRoot::Call(_)) => {
+                    let args = call.arg_list();
+                    let span = args.as_ref().map(|a| {
+                        let r = a.syntax().text_range();
+                        let s = self.span(r);
+                        s.start + 1..s.end.saturating_sub(1).max(s.start + 1)
+                    });
+                    let tail = args
+                        .and_then(|a| a.args().next())
+                        .and_then(|first| match first {
+                            ast::Expr::BlockExpr(b) if b.async_token().is_some() => {
+                                let list = b.stmt_list()?;
+                                if list.statements().next().is_some() {
+                                    return None;
+                                }
+                                list.tail_expr().map(|t| self.span(t.syntax().text_range()))
+                            }
+                            _ => None,
+                        });
+                    (span, tail)
+                }
+                _ => (None, None),
+            };
+        let context = chain_context(top);
         self.out.chains.push(Chain {
+            context,
+            awaited,
+            tried,
+            args_span,
+            async_tail,
             root,
             root_span: self.span(root_node.text_range()),
             methods,
@@ -898,6 +1009,122 @@ impl Walker {
             });
         }
         prefix.truncate(depth);
+    }
+}
+
+/// Text that makes a branch fail rather than initialize: an error, a panic.
+fn fails(node: &SyntaxNode) -> bool {
+    let t = node.text().to_string();
+    [
+        "Err(",
+        "panic!",
+        "unreachable!",
+        "expect(",
+        "bail!",
+        "anyhow!",
+        "todo!",
+        "unimplemented!",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
+        && !t.contains("get_or_init")
+        && !t.contains("get_or_try_init")
+}
+
+/// What the surrounding code does with the value of the spine `top`.
+fn chain_context(top: &SyntaxNode) -> ChainContext {
+    let Some(parent) = top.parent() else {
+        return ChainContext::Other;
+    };
+    match parent.kind() {
+        SyntaxKind::EXPR_STMT => ChainContext::Stmt,
+        SyntaxKind::LET_STMT => {
+            let Some(l) = ast::LetStmt::cast(parent.clone()) else {
+                return ChainContext::Other;
+            };
+            if let Some(le) = l.let_else() {
+                let some = l
+                    .pat()
+                    .is_some_and(|p| p.syntax().text().to_string().starts_with("Some"));
+                return if some && fails(le.syntax()) {
+                    ChainContext::NoneFails
+                } else {
+                    ChainContext::Other
+                };
+            }
+            match l.pat() {
+                Some(ast::Pat::WildcardPat(_)) => {
+                    ChainContext::LetUnderscore(range(parent.text_range()))
+                }
+                Some(ast::Pat::IdentPat(ip)) => match ip.name() {
+                    Some(n) => ChainContext::LetBind(n.text().to_string()),
+                    None => ChainContext::Other,
+                },
+                _ => ChainContext::Other,
+            }
+        }
+        SyntaxKind::MATCH_EXPR => {
+            let Some(m) = ast::MatchExpr::cast(parent) else {
+                return ChainContext::Other;
+            };
+            let none_fails = m.match_arm_list().is_some_and(|l| {
+                l.arms().any(|a| {
+                    a.pat().is_some_and(|p| p.syntax().text() == "None")
+                        && a.expr().is_some_and(|e| fails(e.syntax()))
+                })
+            });
+            if none_fails {
+                ChainContext::NoneFails
+            } else {
+                ChainContext::Other
+            }
+        }
+        SyntaxKind::LET_EXPR => {
+            let Some(le) = ast::LetExpr::cast(parent.clone()) else {
+                return ChainContext::Other;
+            };
+            let pat = le
+                .pat()
+                .map(|p| p.syntax().text().to_string())
+                .unwrap_or_default();
+            let Some(if_expr) = parent.parent().and_then(ast::IfExpr::cast) else {
+                return ChainContext::Other;
+            };
+            if pat.starts_with("Some") {
+                let else_fails = if_expr.else_branch().is_some_and(|e| match e {
+                    ast::ElseBranch::Block(b) => fails(b.syntax()),
+                    ast::ElseBranch::IfExpr(i) => fails(i.syntax()),
+                });
+                return if else_fails {
+                    ChainContext::NoneFails
+                } else {
+                    ChainContext::Other
+                };
+            }
+            if pat.starts_with("Err") {
+                let then_propagates = if_expr.then_branch().is_some_and(|b| {
+                    let t = b.syntax().text().to_string();
+                    [
+                        "return",
+                        "?",
+                        "panic!",
+                        "Err(",
+                        "exit(",
+                        "bail!",
+                        "unreachable!",
+                        "break",
+                        "continue",
+                    ]
+                    .iter()
+                    .any(|p| t.contains(p))
+                });
+                if !then_propagates && if_expr.else_branch().is_none() {
+                    return ChainContext::ErrOnlyLogged;
+                }
+            }
+            ChainContext::Other
+        }
+        _ => ChainContext::Other,
     }
 }
 

@@ -239,7 +239,7 @@ impl<'g> Resolver<'g> {
         self.extern_res(k, name)
     }
 
-    fn resolve_segments(
+    pub fn resolve_segments(
         &mut self,
         scope: Scope,
         segs: &[String],

@@ -19,6 +19,8 @@ pub struct RawPath {
     pub anchor: Option<Box<RawPath>>,
     pub segs: Vec<String>,
     pub span: Span,
+    /// End offset of each segment's name (generic arguments excluded), for prefix rewrites.
+    pub seg_ends: Vec<u32>,
 }
 
 impl RawPath {
@@ -193,6 +195,43 @@ pub struct Chain {
     /// Inside a macro call's token tree (fixes there are display-only).
     pub in_macro: bool,
     pub is_test: bool,
+    /// Where the value goes: dropped, bound, matched on, ...
+    pub context: ChainContext,
+    /// The spine has a `.await` (anywhere) / ends in `?`.
+    pub awaited: bool,
+    pub tried: bool,
+    /// For a root call: the range of its argument list, parentheses excluded.
+    pub args_span: Option<Span>,
+    /// For a root call whose first argument is `async [move] { tail }` with only a tail
+    /// expression: the tail's range (what a detached task runs).
+    pub async_tail: Option<Span>,
+}
+
+/// What the code around a chain does with its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ChainContext {
+    #[default]
+    Other,
+    /// `expr;`: the value is dropped.
+    Stmt,
+    /// `let _ = expr;`: the whole statement's range.
+    LetUnderscore(Span),
+    /// `let name = expr;`
+    LetBind(String),
+    /// `match expr { .. None => <fails> .. }`, `if let Some(..) = expr {..} else { <fails> }`,
+    /// `let Some(..) = expr else { <fails> };`
+    NoneFails,
+    /// `if let Err(e) = expr { .. }` whose block neither returns nor propagates.
+    ErrOnlyLogged,
+}
+
+/// A multi-segment path outside `use` items (an expression or a type), for path rules.
+#[derive(Debug, Clone)]
+pub struct PathRef {
+    pub path: RawPath,
+    pub module: usize,
+    pub func: Option<usize>,
+    pub in_macro: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -231,6 +270,7 @@ pub struct FileSummary {
     pub fns: Vec<FnSummary>,
     pub adts: Vec<AdtSummary>,
     pub chains: Vec<Chain>,
+    pub paths: Vec<PathRef>,
     pub statics: Vec<StaticSummary>,
     pub suppressions: Vec<Suppression>,
     pub syntax_errors: Vec<SyntaxProblem>,

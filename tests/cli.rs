@@ -89,7 +89,7 @@ fn single_module_without_config_is_clean() {
     write(
         d.path(),
         "src/lib.rs",
-        "pub async fn a(u: &str) { let _ = sqlx::PgPool::connect(u).await; }\npub async fn b(u: &str) { let _ = sqlx::PgPool::connect_lazy(u); }\n",
+        "pub async fn a(u: &str) { let _p = sqlx::PgPool::connect(u).await; }\npub async fn b(u: &str) { let _p = sqlx::PgPool::connect_lazy(u); }\n",
     );
     let o = run(d.path(), &["--format", "short"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));

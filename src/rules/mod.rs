@@ -2,9 +2,12 @@
 //! README's rule table are generated from it.
 
 pub mod competing_ssot;
+pub mod deprecated_path;
+pub mod detached_initialization;
 pub mod global_pool_outside_ssot;
 pub mod pool_outside_ssot;
 pub mod syntax_error;
+pub mod uninitialized_access;
 pub mod unused_suppression;
 
 /// A rule's identity and documentation.
@@ -25,6 +28,9 @@ pub const RULES: &[RuleInfo] = &[
     syntax_error::RULE,
     pool_outside_ssot::RULE,
     global_pool_outside_ssot::RULE,
+    deprecated_path::RULE,
+    uninitialized_access::RULE,
+    detached_initialization::RULE,
     competing_ssot::RULE,
     unused_suppression::RULE,
 ];

@@ -2,7 +2,8 @@
 
 use super::RuleInfo;
 use crate::check::{Checker, Site, SiteKind};
-use crate::diagnostic::{Finding, article};
+use crate::diagnostic::{Applicability, Edit, Finding, Fix, article};
+use crate::summary::ImportKind;
 
 pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT001",
@@ -36,10 +37,12 @@ let pool = crate::database::pool().await?;
 ```
 
 ## Fix safety
-No automatic fix yet. The planned fix replaces the whole expression (through `.await` and
-`?`) with the accessor configured in `[accessor]`; it will be unsafe: the accessor may
+Replaces the whole expression (through `.await` and `?`) with the accessor configured in
+`[accessor]` (or the pack's default), writing `crate::` as the SSOT crate's name from other
+crates, and removes the imports only the construction used. Unsafe: the accessor may
 return another type (`&PgPool` for `PgPool`) and the removed construction's options are
-lost.
+lost. Offered only where the template's `.await`/`?` fit the enclosing function; inside a
+macro body it is only displayed.
 
 ## Known limitations
 Names are resolved syntactically: a receiver is typed only from a declaration (a parameter,
@@ -82,9 +85,102 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
                 s.resource, ssot_text[0]
             ),
         };
-        out.push(
-            Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help),
-        );
+        let mut f =
+            Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help);
+        f.fix = accessor_fix(c, s, &ssot[0].segs);
+        out.push(f);
     }
     out
+}
+
+/// Replace the construction (through `.await` and `?`) with the configured accessor, and
+/// remove the imports that only the construction used.
+fn accessor_fix(c: &Checker, s: &Site, ssot: &[String]) -> Option<Fix> {
+    let template = c
+        .cfg
+        .accessors
+        .get(&s.resource)
+        .or(c.packs.packs[s.pack].accessor.as_ref())?;
+    if (template.contains(".await") && !s.func_is_async)
+        || (template.contains('?') && !s.func_returns_result)
+    {
+        return None;
+    }
+    // `crate::` in the template means the SSOT's crate; from another crate, name it.
+    let here = &c.g.crates[s.krate].name;
+    let content = match (template.strip_prefix("crate::"), ssot.first()) {
+        (Some(rest), Some(krate)) if krate != here => format!("{krate}::{rest}"),
+        _ => template.clone(),
+    };
+    let text = std::fs::read_to_string(&c.g.files[s.file].path).ok()?;
+    let mut edits = vec![Edit {
+        range: s.full_span.clone(),
+        content,
+    }];
+    let node = &c.g.crates[s.krate].modules[s.module];
+    let summary = &c.g.files[s.file].summary;
+    let imports = &summary.modules[node.local].imports;
+    for imp in imports {
+        let ImportKind::Named(name) = &imp.kind else {
+            continue;
+        };
+        let single = imports
+            .iter()
+            .filter(|i| i.item_span == imp.item_span)
+            .count()
+            == 1;
+        let removed = &s.full_span;
+        let used_elsewhere = word_positions(&text, name).any(|p| {
+            let p = p as u32;
+            !(removed.contains(&p) || imp.item_span.contains(&p))
+        });
+        let used_in_removed = word_positions(&text, name)
+            .any(|p| removed.start <= p as u32 && (p as u32) < removed.end);
+        if single && used_in_removed && !used_elsewhere {
+            // The whole `use` line, its newline included.
+            let start = text[..imp.item_span.start as usize]
+                .rfind('\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let only_ws_before = text[start..imp.item_span.start as usize].trim().is_empty();
+            let end = imp.item_span.end as usize;
+            let end = if text[end..].starts_with('\n') {
+                end + 1
+            } else {
+                end
+            };
+            let range = if only_ws_before {
+                start as u32..end as u32
+            } else {
+                imp.item_span.clone()
+            };
+            edits.push(Edit {
+                range,
+                content: String::new(),
+            });
+        }
+    }
+    edits.sort_by_key(|e| e.range.start);
+    if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
+        return None;
+    }
+    Some(Fix {
+        title: "use the SSOT accessor".into(),
+        applicability: if s.in_macro {
+            Applicability::Display
+        } else {
+            Applicability::Unsafe
+        },
+        edits,
+    })
+}
+
+/// Byte offsets where `word` occurs as a whole identifier.
+fn word_positions<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).filter_map(move |(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        (!before.is_some_and(ident) && !after.is_some_and(ident)).then_some(i)
+    })
 }

@@ -8,7 +8,7 @@ pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT100",
     name: "unused-suppression",
     summary: "an `ssot-lint: allow(...)` comment that suppressed nothing",
-    fix: None,
+    fix: Some("remove it (safe)"),
     doc: r#"
 ## What it does
 Flags a `// ssot-lint: allow(CODE) reason` comment that suppressed no finding on its line
@@ -25,8 +25,8 @@ let pool = crate::database::pool().await?;
 ```
 
 ## Fix safety
-The finding carries a safe fix that removes the comment (shown in `--format json`);
-`--fix` does not exist yet.
+Safe: removes the comment, with its line when it stands alone, or with the spaces before
+it when it ends a line of code.
 
 ## Known limitations
 A suppression naming a rule that is not selected in this run is not reported.
@@ -81,11 +81,12 @@ pub fn apply(
                     ),
                 )
                 .with_help("remove the comment");
+                let text = std::fs::read_to_string(&file.path).unwrap_or_default();
                 f.fix = Some(Fix {
                     title: "remove the unused suppression".into(),
                     applicability: Applicability::Safe,
                     edits: vec![Edit {
-                        range: s.span.clone(),
+                        range: removal_range(&text, &s.span),
                         content: String::new(),
                     }],
                 });
@@ -94,4 +95,26 @@ pub fn apply(
         }
     }
     kept
+}
+
+/// What to delete for a comment: its whole line when it stands alone, else the comment and
+/// the blanks before it.
+fn removal_range(text: &str, span: &std::ops::Range<u32>) -> std::ops::Range<u32> {
+    let (a, b) = (span.start as usize, span.end as usize);
+    if b > text.len() || a > b {
+        return span.clone();
+    }
+    let line_start = text[..a].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = text[b..].find('\n').map(|i| b + i).unwrap_or(text.len());
+    let alone = text[line_start..a].trim().is_empty() && text[b..line_end].trim().is_empty();
+    if alone {
+        let end = if line_end < text.len() {
+            line_end + 1
+        } else {
+            line_end
+        };
+        return line_start as u32..end as u32;
+    }
+    let start = text[..a].trim_end_matches([' ', '\t']).len();
+    start as u32..span.end
 }

@@ -1,0 +1,329 @@
+//! SSOT003 deprecated-path.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::RuleInfo;
+use crate::check::Checker;
+use crate::config::ConfigPath;
+use crate::diagnostic::{Applicability, Edit, Finding, Fix};
+use crate::resolve::{Res, Scope};
+use crate::summary::{Import, ImportKind, Span};
+
+pub const RULE: RuleInfo = RuleInfo {
+    code: "SSOT003",
+    name: "deprecated-path",
+    summary: "a `use` or path through a module configured as deprecated (shims, legacy managers)",
+    fix: Some("rewrite to its configured SSOT path (safe)"),
+    doc: r#"
+## What it does
+Flags every `use` and every path (in expressions and types) that goes through a module
+listed under `[deprecated]` in the config, such as a shim that re-exports the SSOT or a
+legacy manager module, and rewrites it to the configured replacement.
+
+## Why is this bad?
+A shim keeps a second way to reach the resource alive. As long as code imports through it,
+nobody can delete it, and the next "quick fix" lands in the shim instead of the SSOT. The
+incident behind this tool had exactly such a shim (`app::core::database`).
+
+## Example
+```toml
+[deprecated]
+"app::core::database" = "app::database"
+```
+```rust
+use crate::core::database::get_engine;
+```
+Use instead:
+```rust
+use crate::database::get_engine;
+```
+
+## Fix safety
+Safe: the deprecated prefix of the path is replaced by the configured module, and the rest
+of the path, its `as` rename and the rest of a `use` group stay as written. An item taken
+out of a `use` group gets a `use` of its own after the group. In a macro body the fix is
+only displayed.
+
+## Known limitations
+The replacement must export the same names as the deprecated module; ssot-lint checks that
+it exists, not that every name is there. Paths inside macro bodies are not looked at.
+"#,
+};
+
+/// A hit: how many leading segments name the deprecated module, and its replacement.
+fn deprecated_prefix(
+    c: &mut Checker,
+    scope: Scope,
+    segs: &[String],
+    global: bool,
+    in_use: bool,
+    keys: &BTreeMap<String, (ConfigPath, ConfigPath)>,
+) -> Option<(usize, ConfigPath, ConfigPath)> {
+    for i in 1..=segs.len() {
+        let r = if in_use {
+            c.res.resolve_segments(scope, &segs[..i], global, true)
+        } else {
+            let p = crate::summary::RawPath {
+                global,
+                anchor: None,
+                segs: segs[..i].to_vec(),
+                span: 0..0,
+                seg_ends: Vec::new(),
+            };
+            c.res.resolve_path(scope, &p)
+        };
+        match r {
+            Some(Res::Module(k, m)) => {
+                if let Some((from, to)) = keys.get(&c.module_key(k, m)) {
+                    return Some((i, from.clone(), to.clone()));
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The replacement written from crate `krate_name`: `crate::...` inside the same crate.
+fn replacement(to: &ConfigPath, krate_name: &str) -> String {
+    match to.segs.split_first() {
+        Some((first, rest)) if first == krate_name => {
+            let mut v = vec!["crate".to_string()];
+            v.extend(rest.iter().cloned());
+            v.join("::")
+        }
+        _ => to.text.clone(),
+    }
+}
+
+pub fn check(c: &mut Checker) -> Vec<Finding> {
+    if c.cfg.deprecated.is_empty() {
+        return Vec::new();
+    }
+    let keys: BTreeMap<String, (ConfigPath, ConfigPath)> = c
+        .cfg
+        .deprecated
+        .iter()
+        .map(|(f, t)| (f.segs.join("::"), (f.clone(), t.clone())))
+        .collect();
+    let mut out = Vec::new();
+    let mut seen: HashSet<(usize, u32)> = HashSet::new();
+    for k in 0..c.g.crates.len() {
+        let krate_name = c.g.crates[k].name.clone();
+        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
+        files.sort();
+        for (fid, base) in files {
+            let summary = c.g.files[fid].summary.clone();
+            let text = std::fs::read_to_string(&c.g.files[fid].path).unwrap_or_default();
+            for (li, module) in summary.modules.iter().enumerate() {
+                let m = base + li;
+                if c.allowed(k, m, fid, false) {
+                    continue;
+                }
+                for imp in &module.imports {
+                    let scope = Scope {
+                        krate: k,
+                        module: m,
+                        func: None,
+                        fns: None,
+                    };
+                    let Some((i, from, to)) =
+                        deprecated_prefix(c, scope, &imp.path, imp.global, true, &keys)
+                    else {
+                        continue;
+                    };
+                    if !seen.insert((fid, imp.span.start)) {
+                        continue;
+                    }
+                    out.push(import_finding(&text, fid, imp, i, &from, &to, &krate_name));
+                }
+            }
+            for f in &summary.fns {
+                for imp in &f.local_imports {
+                    let scope = Scope {
+                        krate: k,
+                        module: base + f.module,
+                        func: None,
+                        fns: None,
+                    };
+                    let Some((i, from, to)) =
+                        deprecated_prefix(c, scope, &imp.path, imp.global, true, &keys)
+                    else {
+                        continue;
+                    };
+                    if !seen.insert((fid, imp.span.start)) {
+                        continue;
+                    }
+                    out.push(import_finding(&text, fid, imp, i, &from, &to, &krate_name));
+                }
+            }
+            for pr in &summary.paths {
+                if pr.path.anchor.is_some() {
+                    continue;
+                }
+                let m = base + pr.module;
+                let func = pr.func.map(|f| &summary.fns[f]);
+                if c.allowed(k, m, fid, func.is_some_and(|f| f.is_test)) {
+                    continue;
+                }
+                let scope = Scope {
+                    krate: k,
+                    module: m,
+                    func,
+                    fns: Some(&summary.fns),
+                };
+                let segs = pr.path.segs.clone();
+                let Some((i, from, to)) =
+                    deprecated_prefix(c, scope, &segs, pr.path.global, false, &keys)
+                else {
+                    continue;
+                };
+                if i > pr.path.seg_ends.len() || !seen.insert((fid, pr.path.span.start)) {
+                    continue;
+                }
+                let end = pr.path.seg_ends[i - 1];
+                let written = text
+                    .get(pr.path.span.start as usize..end as usize)
+                    .unwrap_or("")
+                    .to_string();
+                let new = replacement(&to, &krate_name);
+                let mut f = finding(fid, pr.path.span.clone(), &written, &from, &to);
+                f.fix = Some(Fix {
+                    title: format!("replace `{written}` with `{new}`"),
+                    applicability: if pr.in_macro {
+                        Applicability::Display
+                    } else {
+                        Applicability::Safe
+                    },
+                    edits: vec![Edit {
+                        range: pr.path.span.start..end,
+                        content: new,
+                    }],
+                });
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+fn finding(fid: usize, span: Span, written: &str, from: &ConfigPath, to: &ConfigPath) -> Finding {
+    Finding::new(
+        RULE.code,
+        RULE.name,
+        fid,
+        span,
+        format!(
+            "`{written}` goes through the deprecated module `{}`; use `{}`",
+            from.text, to.text
+        ),
+    )
+    .with_help(format!(
+        "`{}` is deprecated in ssot-lint.toml in favour of `{}`",
+        from.text, to.text
+    ))
+}
+
+fn import_finding(
+    text: &str,
+    fid: usize,
+    imp: &Import,
+    i: usize,
+    from: &ConfigPath,
+    to: &ConfigPath,
+    krate_name: &str,
+) -> Finding {
+    let sub = text
+        .get(imp.span.start as usize..imp.span.end as usize)
+        .unwrap_or("");
+    // How many segments of the full import path are written in this use tree itself (the
+    // rest is a shared `{..}` group prefix above it).
+    let own_path = sub.split(" as ").next().unwrap_or("").trim();
+    let own_segs: Vec<&str> = own_path.split("::").map(str::trim).collect();
+    let plain = !sub.contains('{') && own_segs.iter().all(|s| !s.is_empty() && *s != "*");
+    let shared = imp
+        .path
+        .len()
+        .saturating_sub(if imp.kind == ImportKind::Glob {
+            own_segs.len() - 1
+        } else {
+            own_segs.len()
+        });
+    let new = replacement(to, krate_name);
+    let written: String = imp.path[..i].join("::");
+    let mut f = finding(fid, imp.span.clone(), &written, from, to);
+    if !plain && imp.kind != ImportKind::Glob {
+        return f;
+    }
+    if shared == 0 {
+        // The whole prefix is written here: replace it in place.
+        let prefix_len: usize = own_segs[..i.min(own_segs.len())]
+            .iter()
+            .map(|s| s.len())
+            .sum::<usize>()
+            + 2 * (i.saturating_sub(1));
+        if !sub.starts_with(&own_segs[..i.min(own_segs.len())].join("::")) {
+            return f;
+        }
+        f.fix = Some(Fix {
+            title: format!("import from `{new}`"),
+            applicability: Applicability::Safe,
+            edits: vec![Edit {
+                range: imp.span.start..imp.span.start + prefix_len as u32,
+                content: new,
+            }],
+        });
+        return f;
+    }
+    // Inside a group: take the tree out of the group and give it a `use` of its own.
+    let (a, b) = (imp.span.start as usize, imp.span.end as usize);
+    let after = &text[b..];
+    let trimmed_after = after.trim_start_matches([' ', '\t']);
+    let del = if let Some(rest) = trimmed_after.strip_prefix(',') {
+        let ws = rest.len() - rest.trim_start().len();
+        a..b + (after.len() - trimmed_after.len()) + 1 + ws
+    } else {
+        let before = text[..a].trim_end();
+        match before.strip_suffix(',') {
+            Some(bb) => bb.len()..b,
+            None => return f,
+        }
+    };
+    let mut rest: Vec<String> = imp.path[i..].to_vec();
+    if imp.kind == ImportKind::Glob {
+        rest.push("*".into());
+    }
+    let mut new_path = new.clone();
+    for r in &rest {
+        new_path.push_str("::");
+        new_path.push_str(r);
+    }
+    if let Some(alias) = sub.split(" as ").nth(1) {
+        new_path.push_str(" as ");
+        new_path.push_str(alias.trim());
+    }
+    let line_start = text[..imp.item_span.start as usize]
+        .rfind('\n')
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    let indent: String = text[line_start..imp.item_span.start as usize]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let vis = if imp.is_pub { "pub " } else { "" };
+    f.fix = Some(Fix {
+        title: format!("import `{new_path}` on its own"),
+        applicability: Applicability::Safe,
+        edits: vec![
+            Edit {
+                range: del.start as u32..del.end as u32,
+                content: String::new(),
+            },
+            Edit {
+                range: imp.item_span.end..imp.item_span.end,
+                content: format!("\n{indent}{vis}use {new_path};"),
+            },
+        ],
+    });
+    f
+}

@@ -1,0 +1,298 @@
+//! SSOT004 uninitialized-access.
+
+use std::collections::HashSet;
+
+use super::RuleInfo;
+use crate::check::Checker;
+use crate::diagnostic::Finding;
+use crate::resolve::{Res, Scope};
+use crate::summary::{ChainContext, ChainRoot, ItemKind};
+
+pub const RULE: RuleInfo = RuleInfo {
+    code: "SSOT004",
+    name: "uninitialized-access",
+    summary: "an accessor that fails or panics when the resource is not yet initialized (`cell.get().expect(..)`, `get().ok_or(..)`, `None => Err/panic!`, `static mut` + `Option`) instead of initializing on first use",
+    fix: None,
+    doc: r#"
+## What it does
+Inside the SSOT module of a resource kind (every module when none is configured), flags
+reads of a global that holds a pool/client and fail or panic when it is still empty:
+`POOL.get().expect(..)`, `.unwrap()`, `.ok_or(..)`, `.ok_or_else(..)`,
+`match POOL.get() { None => Err(..)/panic!(..) }`, `if let Some(p) = POOL.get() {..} else
+{ Err(..) }`, `let Some(p) = POOL.get() else { .. }`, on `OnceCell`, `OnceLock`,
+`arc_swap`, `RwLock<Option<_>>`/`Mutex<Option<_>>` (after `read()`/`lock()`), and any
+`static mut` `Option` of a pool. Anywhere, flags the legacy manager shape: a type whose
+field holds a pool in an `Option`, with an `initialize`/`init`/`setup`/`connect` method,
+whose other methods read that field with `.expect(..)`/`.ok_or(..)` instead of
+initializing it.
+
+## Why is this bad?
+The outage behind this tool was `DatabaseManager not initialized`: an accessor that
+assumed someone had called `initialize()` first. On first use, in another start-up order,
+or after a failed initialization, such an accessor takes the service down.
+
+## Example
+```rust
+static POOL: OnceLock<PgPool> = OnceLock::new();
+pub fn pool() -> &'static PgPool { POOL.get().expect("not initialized") }
+```
+Use instead (race-free, exactly once, never observable empty):
+```rust
+static POOL: tokio::sync::OnceCell<PgPool> = tokio::sync::OnceCell::const_new();
+pub async fn pool() -> Result<&'static PgPool, sqlx::Error> {
+    POOL.get_or_try_init(|| PgPool::connect(&database_url())).await
+}
+```
+
+## Fix safety
+No fix: initialization on first use needs the connection settings, which only the author
+knows.
+
+## Known limitations
+Only reads through a `static` of the SSOT module and through `self.field` of a manager are
+followed; a cell passed around by reference is not. A branch counts as failing when it
+contains `Err(`, `panic!`, `unreachable!`, `expect(`, `bail!` or `todo!`.
+"#,
+};
+
+const PEEK: &[&str] = &[
+    "get",
+    "as_ref",
+    "as_deref",
+    "as_mut",
+    "clone",
+    "cloned",
+    "load",
+    "load_full",
+    "get_mut",
+    "copied",
+];
+const FAILING: &[&str] = &[
+    "expect",
+    "unwrap",
+    "ok_or",
+    "ok_or_else",
+    "unwrap_unchecked",
+];
+const INIT_METHODS: &[&str] = &["initialize", "init", "setup", "connect", "initialise"];
+
+fn verb(m: &str) -> &'static str {
+    if m.starts_with("ok_or") {
+        "fails"
+    } else {
+        "panics"
+    }
+}
+
+pub fn check(c: &mut Checker) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<(usize, u32)> = HashSet::new();
+    for k in 0..c.g.crates.len() {
+        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
+        files.sort();
+        for (fid, base) in files {
+            let s = c.g.files[fid].summary.clone();
+            // `static mut` Options of a pool in an SSOT module.
+            for st in &s.statics {
+                let m = base + st.module;
+                if !st.is_mut
+                    || c.allowed(k, m, fid, st.is_test)
+                    || !st
+                        .ty
+                        .all
+                        .iter()
+                        .any(|p| p.segs.last().is_some_and(|l| l == "Option"))
+                {
+                    continue;
+                }
+                let scope = Scope {
+                    krate: k,
+                    module: m,
+                    func: None,
+                    fns: None,
+                };
+                let Some((pack, _)) = c
+                    .res
+                    .resolve_type_paths(scope, &st.ty)
+                    .iter()
+                    .find_map(|r| c.holder_of(r))
+                else {
+                    continue;
+                };
+                let resource = c.packs.packs[pack].resource.clone();
+                if !c.ssot_scope(&resource, k, m) || !seen.insert((fid, st.span.start)) {
+                    continue;
+                }
+                out.push(
+                    Finding::new(
+                        RULE.code,
+                        RULE.name,
+                        fid,
+                        st.span.start..st.span.start,
+                        format!("`static mut {}` holds the {resource} pool/client in an `Option`: every read can see it uninitialized", st.name),
+                    )
+                    .with_help(HELP),
+                );
+            }
+            for chain in &s.chains {
+                let m = base + chain.module;
+                let func = chain.func.map(|f| &s.fns[f]);
+                if c.allowed(k, m, fid, chain.is_test || func.is_some_and(|f| f.is_test)) {
+                    continue;
+                }
+                let names: Vec<&str> = chain.methods.iter().map(|x| x.name.as_str()).collect();
+                // The failing read: a peek followed by a failing method, or a peek whose
+                // `None` branch fails.
+                let failing = names
+                    .windows(2)
+                    .position(|w| PEEK.contains(&w[0]) && FAILING.contains(&w[1]))
+                    .map(|i| i + 1)
+                    .or_else(|| {
+                        (names.first().is_some_and(|n| FAILING.contains(n))
+                            && matches!(chain.root, ChainRoot::SelfField(_)))
+                        .then_some(0)
+                    });
+                let none_fails = chain.context == ChainContext::NoneFails
+                    && names.last().is_some_and(|n| PEEK.contains(n));
+                if failing.is_none() && !none_fails {
+                    continue;
+                }
+                let how = match failing {
+                    Some(i) => format!("{}(..)", names[i]),
+                    None => "a failing `None` branch".to_string(),
+                };
+                let v = failing.map(|i| verb(names[i])).unwrap_or("fails");
+                let scope = Scope {
+                    krate: k,
+                    module: m,
+                    func,
+                    fns: Some(&s.fns),
+                };
+                let message = match &chain.root {
+                    ChainRoot::Value(p)
+                        if !p.is_single()
+                            || !func.is_some_and(|f| {
+                                f.lets.iter().any(|l| l.name == p.segs[0])
+                                    || f.params.iter().any(|(n, _)| n == &p.segs[0])
+                            }) =>
+                    {
+                        let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) else {
+                            continue;
+                        };
+                        let node = &c.g.crates[ik].modules[im];
+                        let fs = c.g.files[node.file].summary.clone();
+                        let item = &fs.modules[node.local].items[ii];
+                        if item.kind != ItemKind::Static {
+                            continue;
+                        }
+                        let Some(st) = fs
+                            .statics
+                            .iter()
+                            .find(|st| st.name == item.name && st.module == node.local)
+                        else {
+                            continue;
+                        };
+                        let sscope = Scope {
+                            krate: ik,
+                            module: im,
+                            func: None,
+                            fns: None,
+                        };
+                        let Some((pack, _)) = c
+                            .res
+                            .resolve_type_paths(sscope, &st.ty)
+                            .iter()
+                            .find_map(|r| c.holder_of(r))
+                        else {
+                            continue;
+                        };
+                        let resource = c.packs.packs[pack].resource.clone();
+                        if !c.ssot_scope(&resource, k, m) {
+                            continue;
+                        }
+                        format!(
+                            "`{}` {v} when the {resource} pool/client is not initialized yet ({how}); initialize it on first use instead",
+                            p.text()
+                        )
+                    }
+                    ChainRoot::SelfField(field) => {
+                        let Some(st) = func.and_then(|f| f.self_type.clone()) else {
+                            continue;
+                        };
+                        let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(
+                            Scope {
+                                func: None,
+                                ..scope
+                            },
+                            &st,
+                        ) else {
+                            continue;
+                        };
+                        let node = &c.g.crates[ik].modules[im];
+                        let fs = c.g.files[node.file].summary.clone();
+                        let item = &fs.modules[node.local].items[ii];
+                        let Some(adt) = item.adt else { continue };
+                        let Some((_, fty)) = fs.adts[adt].fields.iter().find(|(n, _)| n == field)
+                        else {
+                            continue;
+                        };
+                        if !fty
+                            .all
+                            .iter()
+                            .any(|p| p.segs.last().is_some_and(|l| l == "Option"))
+                        {
+                            continue;
+                        }
+                        let fscope = Scope {
+                            krate: ik,
+                            module: im,
+                            func: None,
+                            fns: None,
+                        };
+                        if !c
+                            .res
+                            .resolve_type_paths(fscope, fty)
+                            .iter()
+                            .any(|r| c.holder_of(r).is_some())
+                        {
+                            continue;
+                        }
+                        // The legacy manager: an explicit init method on the same type.
+                        let has_init = s.fns.iter().chain(fs.fns.iter()).any(|f| {
+                            INIT_METHODS.contains(&f.name.as_str())
+                                && f.self_type
+                                    .as_ref()
+                                    .is_some_and(|t| t.segs.last() == st.segs.last())
+                        });
+                        if !has_init {
+                            continue;
+                        }
+                        format!(
+                            "`self.{field}` {v} when `{}` is not initialized ({how}); initialize on first use instead",
+                            item.name
+                        )
+                    }
+                    _ => continue,
+                };
+                if !seen.insert((fid, chain.root_span.start)) {
+                    continue;
+                }
+                out.push(
+                    Finding::new(
+                        RULE.code,
+                        RULE.name,
+                        fid,
+                        chain.root_span.start..chain.span.end,
+                        message,
+                    )
+                    .with_help(HELP),
+                );
+            }
+        }
+    }
+    out
+}
+
+const HELP: &str = "let the first caller initialize it, race-free and exactly once: \
+`POOL.get_or_try_init(|| PgPool::connect(&url)).await` on a `tokio::sync::OnceCell`, \
+or `std::sync::LazyLock` for a synchronous client";
