@@ -65,7 +65,7 @@ pub async fn user_by_token_hash(
 ) -> Result<Option<(String, String)>, DatabaseError> {
     let row = sqlx::query("SELECT id, name FROM users WHERE token_hash = $1")
         .bind(token_hash)
-        .fetch_optional(db.reader())
+        .fetch_optional(db.pool())
         .await?;
     match row {
         Some(row) => Ok(Some((row.try_get("id")?, row.try_get("name")?))),
@@ -77,7 +77,7 @@ pub async fn user_by_token_hash(
 pub async fn thread_owner(db: &Database, thread_id: &str) -> Result<Option<String>, DatabaseError> {
     let row = sqlx::query("SELECT owner_id FROM threads WHERE id = $1")
         .bind(thread_id)
-        .fetch_optional(db.reader())
+        .fetch_optional(db.pool())
         .await?;
     match row {
         Some(row) => Ok(Some(row.try_get("owner_id")?)),
@@ -294,7 +294,7 @@ pub async fn list_messages(
          WHERE thread_id = $1 ORDER BY id",
     )
     .bind(thread_id)
-    .fetch_all(db.reader())
+    .fetch_all(db.pool())
     .await?;
     rows.iter()
         .map(|row| {

@@ -87,14 +87,9 @@ async fn cold_start_50_concurrent_first_requests(target: Target) {
     // Every issued token works, concurrently, over WebSocket.
     let mut runs = Vec::new();
     for (i, token) in tokens.into_iter().enumerate() {
-        let ws_url = server.ws_url("");
+        let addr = server.addr;
         runs.push(tokio::spawn(async move {
-            use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-            let mut request = ws_url.into_client_request().unwrap();
-            request
-                .headers_mut()
-                .insert("authorization", format!("Bearer {token}").parse().unwrap());
-            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+            let mut socket = ws_connect_addr(addr, &token).await;
             run_agent(&mut socket, &format!("cold-{i}"), "first contact").await
         }));
     }

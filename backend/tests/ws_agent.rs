@@ -12,6 +12,7 @@ on_each_backend!(
     isolation_between_users,
     malformed_frames_then_a_valid_run,
     token_in_query_and_new_thread_ids,
+    concurrent_runs_are_all_stored,
 );
 
 async fn event_order(target: Target) {
@@ -225,4 +226,84 @@ async fn token_in_query_and_new_thread_ids(target: Target) {
         matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401),
         "{refused:?}"
     );
+}
+
+/// Many runs at once (the SQLite path writes them in groups): every acknowledged exchange
+/// is stored under the ids `agent_completed` reported, including three connections of one
+/// user writing to the same thread.
+async fn concurrent_runs_are_all_stored(target: Target) {
+    let server = target.start();
+    let client = http();
+    let (_, shared_owner) = create_user(&client, &server, "many").await;
+    let mut users = Vec::new();
+    for i in 0..10 {
+        users.push(create_user(&client, &server, &format!("user{i}")).await.1);
+    }
+
+    let mut tasks = Vec::new();
+    for connection in 0..3 {
+        let (addr, token) = (server.addr, shared_owner.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut socket = ws_connect_addr(addr, &token).await;
+            let mut acknowledged = Vec::new();
+            for run in 0..10 {
+                let message = format!("shared connection {connection} run {run}");
+                let events = run_agent(&mut socket, "shared", &message).await;
+                acknowledged.push(("shared".to_owned(), message, events[4].clone()));
+            }
+            acknowledged
+        }));
+    }
+    for (i, token) in users.iter().enumerate() {
+        let (addr, token) = (server.addr, token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut socket = ws_connect_addr(addr, &token).await;
+            let thread = format!("own-{i}");
+            let mut acknowledged = Vec::new();
+            for run in 0..5 {
+                let message = format!("user {i} run {run}");
+                let events = run_agent(&mut socket, &thread, &message).await;
+                acknowledged.push((thread.clone(), message, events[4].clone()));
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.extend(task.await.unwrap());
+    }
+    assert_eq!(acknowledged.len(), 30 + 50);
+
+    let mut stored = std::collections::HashMap::new();
+    let (_, body) = messages(&client, &server, &shared_owner, "shared").await;
+    stored.insert(
+        "shared".to_owned(),
+        body["messages"].as_array().unwrap().clone(),
+    );
+    for (i, token) in users.iter().enumerate() {
+        let thread = format!("own-{i}");
+        let (_, body) = messages(&client, &server, token, &thread).await;
+        stored.insert(thread, body["messages"].as_array().unwrap().clone());
+    }
+    assert_eq!(stored["shared"].len(), 60);
+    for i in 0..10 {
+        assert_eq!(stored[&format!("own-{i}")].len(), 10);
+    }
+    for (thread, message, completed) in &acknowledged {
+        let ids = completed["message_ids"].as_array().unwrap();
+        let find = |id: &serde_json::Value| {
+            stored[thread]
+                .iter()
+                .find(|m| &m["id"] == id)
+                .unwrap_or_else(|| panic!("message {id} of {thread} is not stored"))
+                .clone()
+        };
+        let (user, assistant) = (find(&ids[0]), find(&ids[1]));
+        assert_eq!(user["role"], "user");
+        assert_eq!(user["content"], message.as_str());
+        assert_eq!(assistant["role"], "assistant");
+        assert_eq!(assistant["content"], expected_answer(message));
+        assert_eq!(user["run_id"], completed["run_id"]);
+        assert_eq!(assistant["run_id"], completed["run_id"]);
+    }
 }

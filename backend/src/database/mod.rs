@@ -177,8 +177,8 @@ impl Database {
         self.backend
     }
 
-    /// The pool for reads.
-    pub fn reader(&self) -> &AnyPool {
+    /// The pool, for reads. Writes go through [`Database::writer`].
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 

@@ -294,7 +294,12 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A WebSocket with the token in the `Authorization` header.
 pub async fn ws_connect(server: &Server, token: &str) -> Socket {
-    let mut request = server.ws_url("").into_client_request().unwrap();
+    ws_connect_addr(server.addr, token).await
+}
+
+/// [`ws_connect`] by address (for spawned tasks, which cannot borrow the server).
+pub async fn ws_connect_addr(addr: SocketAddr, token: &str) -> Socket {
+    let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
