@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::engine::{LintOptions, lint};
+use crate::diagnostic::Applicability;
+use crate::engine::{LintOptions, Outcome, lint};
+use crate::error::Error;
+use crate::fix::{self, FixError, FixMode, FixOptions};
 use crate::report::{self, Format};
 use crate::rules;
 
@@ -58,6 +61,18 @@ pub struct Args {
     /// Print what was checked.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Apply safe fixes, write the changed files, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// Also apply unsafe fixes (with --fix or --diff; alone it changes nothing).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff and write nothing (exit 1 if anything would change).
+    #[arg(long)]
+    pub diff: bool,
+    /// Let --fix write files that have uncommitted changes in git.
+    #[arg(long)]
+    pub allow_dirty: bool,
 }
 
 /// Run the CLI; returns the exit status (0 clean, 1 findings, 2 error).
@@ -109,27 +124,103 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         ignore: args.ignore.clone(),
         overlay: Default::default(),
     };
+    if args.fix || args.diff {
+        return run_fix(&args, &opts, &mut out);
+    }
     let outcome = match lint(&opts) {
         Ok(o) => o,
         Err(e) => {
-            let handler = miette::GraphicalReportHandler::new_themed(
-                miette::GraphicalTheme::unicode_nocolor(),
-            );
-            let mut s = String::new();
-            let report = e.to_report();
-            if handler.render_report(&mut s, report.as_ref()).is_err() {
-                s = e.to_string();
-            }
-            eprintln!("error: {}", s.trim_start());
+            print_error(&e);
             return 2;
         }
     };
+    print_outcome(&args, &outcome, &mut out);
+    if outcome.findings.is_empty() { 0 } else { 1 }
+}
+
+/// `--fix` / `--diff`: 0 nothing left (or, for `--diff`, nothing would change), 1 findings
+/// remain (would change), 2 an error, including a file that could not be written.
+fn run_fix(args: &Args, opts: &LintOptions, out: &mut impl Write) -> i32 {
+    let mode = if args.diff {
+        FixMode::Diff
+    } else {
+        FixMode::Write
+    };
+    let fix_opts = FixOptions {
+        level: if args.unsafe_fixes {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+        mode,
+        allow_dirty: args.allow_dirty,
+    };
+    let report = match fix::fix(opts, &fix_opts) {
+        Ok(r) => r,
+        Err(FixError::Lint(e)) => {
+            print_error(&e);
+            return 2;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &report.write_errors {
+        eprintln!("error: {e}");
+    }
+    let fixed = report.fixed_findings(mode);
+    let files = report.fixed_files(mode);
+    if mode == FixMode::Diff {
+        let _ = out.write_all(report.diff().as_bytes());
+        if !args.quiet {
+            eprintln!("{}", fix::summary_line("would fix", fixed, files));
+        }
+        return if report.files.is_empty() { 0 } else { 1 };
+    }
+    // What remains, as the files now are on disk.
+    let outcome = match lint(opts) {
+        Ok(o) => o,
+        Err(e) => {
+            print_error(&e);
+            return 2;
+        }
+    };
+    print_outcome(args, &outcome, out);
+    if !args.quiet {
+        eprintln!("{}", fix::summary_line("fixed", fixed, files));
+    }
+    if !report.write_errors.is_empty() {
+        2
+    } else if outcome.findings.is_empty() {
+        0
+    } else {
+        1
+    }
+}
+
+fn print_error(e: &Error) {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    let mut s = String::new();
+    let report = e.to_report();
+    if handler.render_report(&mut s, report.as_ref()).is_err() {
+        s = e.to_string();
+    }
+    eprintln!("error: {}", s.trim_start());
+}
+
+/// The findings in the chosen format, `--statistics`, and the summary line.
+fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
     let tty = std::io::stdout().is_terminal();
     let format = args
         .format
         .unwrap_or(if tty { Format::Human } else { Format::Short });
     let width = terminal_width();
-    let _ = out.write_all(report::render(format, &outcome, tty, width).as_bytes());
+    let _ = out.write_all(report::render(format, outcome, tty, width).as_bytes());
     if args.statistics {
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for f in &outcome.findings {
@@ -164,7 +255,6 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             }
         );
     }
-    if outcome.findings.is_empty() { 0 } else { 1 }
 }
 
 fn terminal_width() -> usize {

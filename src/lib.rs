@@ -11,6 +11,7 @@ pub mod crates;
 pub mod diagnostic;
 pub mod engine;
 pub mod error;
+pub mod fix;
 pub mod packs;
 pub mod parse;
 pub mod report;
