@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use tokio::net::TcpListener;
 
+/// mimalloc: under load the server allocates many small, short-lived buffers (frames,
+/// events, rows) on several threads; with it the server needs ~15% less CPU per agent run
+/// than with glibc's malloc (measured with the load benchmark, README "Load").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let address = match backend::bind_address_from_env() {

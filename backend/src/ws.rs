@@ -26,6 +26,8 @@ pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 pub const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Largest `message` of a run, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 32 * 1024;
+/// Thread ids a connection remembers as the user's before it starts over (bounds memory).
+const MAX_CACHED_THREADS: usize = 1024;
 /// Longest thread id, in bytes.
 pub const MAX_THREAD_ID_LEN: usize = 128;
 
@@ -195,6 +197,18 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str) -> Result<(), Gone> {
+        // Well-formed frames parse once; only a bad one is examined further for the reason.
+        match serde_json::from_str::<ClientFrame>(text) {
+            Ok(ClientFrame::Ping) => self.send(&Event::Pong).await,
+            Ok(ClientFrame::RunAgent { thread_id, message }) => {
+                self.run_agent(thread_id, message).await
+            }
+            Err(_) => self.on_bad_frame(text).await,
+        }
+    }
+
+    /// Says precisely what is wrong with a frame that is not a valid request.
+    async fn on_bad_frame(&mut self, text: &str) -> Result<(), Gone> {
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(value) => value,
             Err(error) => {
@@ -220,16 +234,12 @@ impl Session {
                 .send(&error_event(ErrorCode::UnknownType, message))
                 .await;
         }
-        match serde_json::from_value::<ClientFrame>(value) {
-            Ok(ClientFrame::Ping) => self.send(&Event::Pong).await,
-            Ok(ClientFrame::RunAgent { thread_id, message }) => {
-                self.run_agent(thread_id, message).await
-            }
-            Err(error) => {
-                self.send(&error_event(ErrorCode::InvalidRequest, error.to_string()))
-                    .await
-            }
-        }
+        let reason = match serde_json::from_value::<ClientFrame>(value) {
+            Err(error) => error.to_string(),
+            Ok(_) => "invalid request".to_owned(),
+        };
+        self.send(&error_event(ErrorCode::InvalidRequest, reason))
+            .await
     }
 
     async fn run_agent(&mut self, thread_id: Option<String>, message: String) -> Result<(), Gone> {
@@ -279,6 +289,9 @@ impl Session {
             };
             match claim {
                 Ok(Claim::Owned) => {
+                    if self.owned_threads.len() >= MAX_CACHED_THREADS {
+                        self.owned_threads.clear();
+                    }
                     self.owned_threads.insert(thread_id.clone());
                 }
                 Ok(Claim::Foreign) => {
