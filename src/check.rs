@@ -622,7 +622,9 @@ pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding
         out.extend(crate::rules::uninitialized_access::check(checker));
     }
     if enabled("SSOT005") {
-        out.extend(crate::rules::detached_initialization::check(checker));
+        out.extend(crate::rules::detached_initialization::check(
+            checker, &sites,
+        ));
     }
     if enabled("SSOT006") {
         out.extend(crate::rules::competing_ssot::check(checker, &sites));

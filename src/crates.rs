@@ -56,6 +56,15 @@ pub struct CrateGraph {
     pub files: Vec<FileEntry>,
     pub crates: Vec<CrateDef>,
     pub packages: Vec<Package>,
+    /// The texts the summaries were made from where they are not the disk's.
+    pub overlay: Overlay,
+}
+
+impl CrateGraph {
+    /// A file's text as the summaries saw it (rules compute fix edits on it).
+    pub fn source(&self, file: usize) -> String {
+        read_source(&self.overlay, &self.files[file].path).unwrap_or_default()
+    }
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {
@@ -92,6 +101,7 @@ pub fn read_source(overlay: &Overlay, path: &Path) -> std::io::Result<String> {
 pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
     let mut g = CrateGraph {
         packages: unit.packages.clone(),
+        overlay: overlay.clone(),
         ..Default::default()
     };
     let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
@@ -190,6 +200,10 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
         let wave = std::mem::take(&mut queue);
         for pend in wave {
             reached.insert(pend.path.clone());
+            // A module file reached through a symlink reaches its target too.
+            if let Ok(canon) = pend.path.canonicalize() {
+                reached.insert(canon);
+            }
             let Some(&fid) = file_ids.get(&pend.path) else {
                 continue;
             };

@@ -1031,6 +1031,36 @@ fn fails(node: &SyntaxNode) -> bool {
         && !t.contains("get_or_try_init")
 }
 
+/// Whether a block leaves the function or the loop, or panics: `?`, `return`, `break`,
+/// `continue`, `panic!`/`bail!`/`unreachable!`/`todo!`, `Err(..)`, `exit(..)`.
+fn propagates(block: &SyntaxNode) -> bool {
+    block.descendants().any(|n| match n.kind() {
+        SyntaxKind::TRY_EXPR
+        | SyntaxKind::RETURN_EXPR
+        | SyntaxKind::BREAK_EXPR
+        | SyntaxKind::CONTINUE_EXPR => true,
+        SyntaxKind::MACRO_CALL => ast::MacroCall::cast(n)
+            .and_then(|m| m.path())
+            .and_then(|p| p.segment())
+            .and_then(|s| s.name_ref())
+            .is_some_and(|name| {
+                matches!(
+                    name.text(),
+                    "panic" | "bail" | "unreachable" | "todo" | "unimplemented"
+                )
+            }),
+        SyntaxKind::CALL_EXPR => ast::CallExpr::cast(n)
+            .and_then(|c| c.expr())
+            .is_some_and(|e| {
+                matches!(
+                    e.syntax().text().to_string().rsplit("::").next(),
+                    Some("Err" | "exit" | "abort")
+                )
+            }),
+        _ => false,
+    })
+}
+
 /// What the surrounding code does with the value of the spine `top`.
 fn chain_context(top: &SyntaxNode) -> ChainContext {
     let Some(parent) = top.parent() else {
@@ -1068,8 +1098,16 @@ fn chain_context(top: &SyntaxNode) -> ChainContext {
                 return ChainContext::Other;
             };
             let none_fails = m.match_arm_list().is_some_and(|l| {
+                let has_some = l.arms().any(|a| {
+                    a.pat()
+                        .is_some_and(|p| p.syntax().text().to_string().starts_with("Some"))
+                });
                 l.arms().any(|a| {
-                    a.pat().is_some_and(|p| p.syntax().text() == "None")
+                    let pat = a
+                        .pat()
+                        .map(|p| p.syntax().text().to_string())
+                        .unwrap_or_default();
+                    (pat == "None" || (pat == "_" && has_some))
                         && a.expr().is_some_and(|e| fails(e.syntax()))
                 })
             });
@@ -1102,22 +1140,9 @@ fn chain_context(top: &SyntaxNode) -> ChainContext {
                 };
             }
             if pat.starts_with("Err") {
-                let then_propagates = if_expr.then_branch().is_some_and(|b| {
-                    let t = b.syntax().text().to_string();
-                    [
-                        "return",
-                        "?",
-                        "panic!",
-                        "Err(",
-                        "exit(",
-                        "bail!",
-                        "unreachable!",
-                        "break",
-                        "continue",
-                    ]
-                    .iter()
-                    .any(|p| t.contains(p))
-                });
+                let then_propagates = if_expr
+                    .then_branch()
+                    .is_some_and(|b| propagates(b.syntax()));
                 if !then_propagates && if_expr.else_branch().is_none() {
                     return ChainContext::ErrOnlyLogged;
                 }

@@ -485,16 +485,7 @@ fn cases_with_fixed(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Cases whose `fixed/` tree is right and the tool is not yet (relative to `fixtures/`,
 /// with why). They are run and their differences printed, but do not fail the test; a
 /// listed case that passes does, so the entry gets removed.
-const KNOWN_WRONG: &[(&str, &str)] = &[
-    (
-        "rules/deprecated-path/fire",
-        "SSOT003: a one-item group `{pool}` left in pass 2 has no fix; a `pub(crate)` item taken out of a group becomes `pub`",
-    ),
-    (
-        "rules/detached-initialization/fire",
-        "SSOT005: the fix adds `?` after an `async fn` that returns no `Result`",
-    ),
-];
+const KNOWN_WRONG: &[(&str, &str)] = &[];
 
 /// Every fixture case with a `fixed/` tree fixes to it, parses, and converges.
 #[test]

@@ -114,7 +114,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
         files.sort();
         for (fid, base) in files {
             let summary = c.g.files[fid].summary.clone();
-            let text = std::fs::read_to_string(&c.g.files[fid].path).unwrap_or_default();
+            let text = c.g.source(fid);
             for (li, module) in summary.modules.iter().enumerate() {
                 let m = base + li;
                 if c.allowed(k, m, fid, false) {
@@ -132,10 +132,17 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     else {
                         continue;
                     };
-                    if !seen.insert((fid, imp.span.start)) {
+                    if inside(&c.module_key(k, m), &from) {
                         continue;
                     }
-                    out.push(import_finding(&text, fid, imp, i, &from, &to, &krate_name));
+                    let Some((key, f)) =
+                        import_finding(&text, fid, imp, i, &from, &to, &krate_name)
+                    else {
+                        continue;
+                    };
+                    if seen.insert((fid, key)) {
+                        out.push(f);
+                    }
                 }
             }
             for f in &summary.fns {
@@ -151,10 +158,17 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     else {
                         continue;
                     };
-                    if !seen.insert((fid, imp.span.start)) {
+                    if inside(&c.module_key(k, base + f.module), &from) {
                         continue;
                     }
-                    out.push(import_finding(&text, fid, imp, i, &from, &to, &krate_name));
+                    let Some((key, finding)) =
+                        import_finding(&text, fid, imp, i, &from, &to, &krate_name)
+                    else {
+                        continue;
+                    };
+                    if seen.insert((fid, key)) {
+                        out.push(finding);
+                    }
                 }
             }
             for pr in &summary.paths {
@@ -178,7 +192,10 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 else {
                     continue;
                 };
-                if i > pr.path.seg_ends.len() || !seen.insert((fid, pr.path.span.start)) {
+                if i > pr.path.seg_ends.len()
+                    || inside(&c.module_key(k, m), &from)
+                    || !seen.insert((fid, pr.path.span.start))
+                {
                     continue;
                 }
                 let end = pr.path.seg_ends[i - 1];
@@ -207,6 +224,13 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
     out
 }
 
+/// Whether a module is the deprecated module or inside it (the shim's own code is not
+/// migrated; it is deleted whole).
+fn inside(module_key: &str, from: &ConfigPath) -> bool {
+    let f = from.segs.join("::");
+    module_key == f || module_key.starts_with(&format!("{f}::"))
+}
+
 fn finding(fid: usize, span: Span, written: &str, from: &ConfigPath, to: &ConfigPath) -> Finding {
     Finding::new(
         RULE.code,
@@ -224,6 +248,36 @@ fn finding(fid: usize, span: Span, written: &str, from: &ConfigPath, to: &Config
     ))
 }
 
+/// Where the path of a `use` item starts (after attributes, visibility and `use`), and the
+/// visibility as written (`pub(crate) `).
+fn use_item_parts(text: &str, item: &Span) -> Option<(usize, String)> {
+    let t = text.get(item.start as usize..item.end as usize)?;
+    let mut pos = 0;
+    let bytes = t.as_bytes();
+    let use_at = loop {
+        let i = t[pos..].find("use")? + pos;
+        let before_ok = i == 0 || !(bytes[i - 1] as char).is_alphanumeric() && bytes[i - 1] != b'_';
+        let after_ok = bytes
+            .get(i + 3)
+            .is_some_and(|b| (*b as char).is_whitespace() || *b == b':' || *b == b'{');
+        if before_ok && after_ok {
+            break i;
+        }
+        pos = i + 3;
+    };
+    let before = t[..use_at].trim_end();
+    let vis = match before.rfind("pub") {
+        Some(v) if before[v..].starts_with("pub") && !before[v..].contains('\n') => {
+            format!("{} ", &before[v..])
+        }
+        _ => String::new(),
+    };
+    let rest = &t[use_at + 3..];
+    let ws = rest.len() - rest.trim_start().len();
+    Some((item.start as usize + use_at + 3 + ws, vis))
+}
+
+/// Returns the offset the finding is keyed on (one finding per written prefix) and the finding.
 fn import_finding(
     text: &str,
     fid: usize,
@@ -232,61 +286,69 @@ fn import_finding(
     from: &ConfigPath,
     to: &ConfigPath,
     krate_name: &str,
-) -> Finding {
+) -> Option<(u32, Finding)> {
     let sub = text
         .get(imp.span.start as usize..imp.span.end as usize)
         .unwrap_or("");
     // How many segments of the full import path are written in this use tree itself (the
     // rest is a shared `{..}` group prefix above it).
     let own_path = sub.split(" as ").next().unwrap_or("").trim();
-    let own_segs: Vec<&str> = own_path.split("::").map(str::trim).collect();
-    let plain = !sub.contains('{') && own_segs.iter().all(|s| !s.is_empty() && *s != "*");
-    let shared = imp
-        .path
-        .len()
-        .saturating_sub(if imp.kind == ImportKind::Glob {
-            own_segs.len() - 1
-        } else {
-            own_segs.len()
-        });
+    let own_segs: Vec<&str> = own_path
+        .split("::")
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "*")
+        .collect();
+    let own = own_segs.len();
+    let shared = imp.path.len().saturating_sub(own);
     let new = replacement(to, krate_name);
     let written: String = imp.path[..i].join("::");
-    let mut f = finding(fid, imp.span.clone(), &written, from, to);
-    if !plain && imp.kind != ImportKind::Glob {
-        return f;
-    }
-    if shared == 0 {
-        // The whole prefix is written here: replace it in place.
-        let prefix_len: usize = own_segs[..i.min(own_segs.len())]
-            .iter()
-            .map(|s| s.len())
-            .sum::<usize>()
-            + 2 * (i.saturating_sub(1));
-        if !sub.starts_with(&own_segs[..i.min(own_segs.len())].join("::")) {
-            return f;
+    let (path_start, vis) = use_item_parts(text, &imp.item_span)?;
+    if i <= shared || own == 0 {
+        // The deprecated prefix is written once, before the group: rewrite it there.
+        let at = path_start as u32;
+        let mut f = finding(fid, at..at, &written, from, to);
+        let prefix = compact_prefix(text, path_start, i);
+        if let Some(len) = prefix {
+            f.fix = Some(Fix {
+                title: format!("import from `{new}`"),
+                applicability: Applicability::Safe,
+                edits: vec![Edit {
+                    range: at..at + len as u32,
+                    content: new,
+                }],
+            });
         }
-        f.fix = Some(Fix {
-            title: format!("import from `{new}`"),
-            applicability: Applicability::Safe,
-            edits: vec![Edit {
-                range: imp.span.start..imp.span.start + prefix_len as u32,
-                content: new,
-            }],
-        });
-        return f;
+        return Some((at, f));
     }
-    // Inside a group: take the tree out of the group and give it a `use` of its own.
+    let mut f = finding(fid, imp.span.clone(), &written, from, to);
+    let key = imp.span.start;
+    if shared == 0 {
+        // The whole path is written here: replace its prefix in place.
+        if let Some(len) = compact_prefix(text, imp.span.start as usize, i) {
+            f.fix = Some(Fix {
+                title: format!("import from `{new}`"),
+                applicability: Applicability::Safe,
+                edits: vec![Edit {
+                    range: imp.span.start..imp.span.start + len as u32,
+                    content: new,
+                }],
+            });
+        }
+        return Some((key, f));
+    }
+    // Inside a group, the prefix partly written here: take the tree out of the group and
+    // give it a `use` of its own.
     let (a, b) = (imp.span.start as usize, imp.span.end as usize);
     let after = &text[b..];
     let trimmed_after = after.trim_start_matches([' ', '\t']);
     let del = if let Some(rest) = trimmed_after.strip_prefix(',') {
-        let ws = rest.len() - rest.trim_start().len();
+        let ws = rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len();
         a..b + (after.len() - trimmed_after.len()) + 1 + ws
     } else {
         let before = text[..a].trim_end();
         match before.strip_suffix(',') {
             Some(bb) => bb.len()..b,
-            None => return f,
+            None => return Some((key, f)),
         }
     };
     let mut rest: Vec<String> = imp.path[i..].to_vec();
@@ -310,7 +372,6 @@ fn import_finding(
         .chars()
         .take_while(|c| c.is_whitespace())
         .collect();
-    let vis = if imp.is_pub { "pub " } else { "" };
     f.fix = Some(Fix {
         title: format!("import `{new_path}` on its own"),
         applicability: Applicability::Safe,
@@ -325,5 +386,30 @@ fn import_finding(
             },
         ],
     });
-    f
+    Some((key, f))
+}
+
+/// Byte length of the first `n` `::`-separated segments written at `start` (spaces allowed
+/// around `::`), or `None` when the text there is not a plain path.
+fn compact_prefix(text: &str, start: usize, n: usize) -> Option<usize> {
+    let t = text.get(start..)?;
+    let mut pos = 0;
+    for k in 0..n {
+        let rest = &t[pos..];
+        let ident_len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if ident_len == 0 {
+            return None;
+        }
+        pos += ident_len;
+        if k + 1 < n {
+            let rest = &t[pos..];
+            let trimmed = rest.trim_start();
+            let after = trimmed.strip_prefix("::")?;
+            let after_trim = after.trim_start();
+            pos += rest.len() - after_trim.len();
+        }
+    }
+    Some(pos)
 }

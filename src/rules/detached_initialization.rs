@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::RuleInfo;
-use crate::check::Checker;
+use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 use crate::resolve::{Res, Scope};
 use crate::summary::{Chain, ChainContext, ChainRoot, FileSummary, ItemKind};
@@ -15,9 +15,11 @@ pub const RULE: RuleInfo = RuleInfo {
     fix: Some("await it and propagate with `?` (unsafe)"),
     doc: r#"
 ## What it does
-Flags an initialization of a resource (a pack constructor, the SSOT accessor, or a call
-named `initialize`/`init`/`init_*`/`setup`/`warm_up`) whose completion or error nobody
-observes: spawned with `tokio::spawn`/`std::thread::spawn`/`spawn_blocking` and the
+Flags an initialization of a resource whose completion or error nobody observes. An
+initialization is a pack constructor, a call of the SSOT accessor from outside the SSOT,
+a method named `initialize`/`init`/`init_*`/`setup`/`warm_up` of a project type that holds
+a pool or client (the legacy manager), or a function so named that constructs one. It is
+detached when it is spawned with `tokio::spawn`/`std::thread::spawn`/`spawn_blocking` and the
 `JoinHandle` dropped, discarded with `let _ =`, swallowed with `.ok();`,
 `.unwrap_or_default()` or `.unwrap_or(..)`, or only logged in `if let Err(e) = ..`.
 
@@ -61,6 +63,7 @@ impl Checker<'_> {
     /// What initialization a chain performs, for messages; `None` when it is not one.
     pub fn init_call(
         &mut self,
+        idx: &InitIndex,
         k: usize,
         m: usize,
         s: &FileSummary,
@@ -69,7 +72,7 @@ impl Checker<'_> {
     ) -> Option<String> {
         let methods = &chain.methods[..upto.min(chain.methods.len())];
         if let Some(last) = methods.last()
-            && init_like(&last.name)
+            && idx.methods.contains(&last.name)
         {
             return Some(format!("{}()", last.name));
         }
@@ -79,8 +82,21 @@ impl Checker<'_> {
             return Some(c.what);
         }
         if let ChainRoot::Call(p) = &chain.root {
-            if methods.is_empty() && p.segs.last().is_some_and(|l| init_like(l)) {
-                return Some(format!("{}()", p.text()));
+            let scope = Scope {
+                krate: k,
+                module: m,
+                func: chain.func.map(|f| &s.fns[f]),
+                fns: Some(&s.fns),
+            };
+            if methods.is_empty()
+                && p.segs.last().is_some_and(|l| init_like(l))
+                && let Some(Res::Item(ik, im, ii)) = self.res.resolve_path(scope, p)
+            {
+                let node = &self.g.crates[ik].modules[im];
+                let item = &self.g.files[node.file].summary.modules[node.local].items[ii];
+                if item.func.is_some_and(|f| idx.fns.contains(&(node.file, f))) {
+                    return Some(format!("{}()", p.text()));
+                }
             }
             // The SSOT accessor: a function of an SSOT module.
             let scope = Scope {
@@ -159,13 +175,102 @@ impl Checker<'_> {
     }
 }
 
+/// Whether the initialization's value is a `Result` (so that `?` fits): an init method of
+/// the project by its signature, a local function by its signature, a pack constructor yes.
+fn init_returns_result(
+    c: &mut Checker,
+    idx: &InitIndex,
+    k: usize,
+    m: usize,
+    s: &FileSummary,
+    chain: &Chain,
+) -> bool {
+    if let Some(last) = chain.methods.last() {
+        return idx.method_results.get(&last.name).copied().unwrap_or(true);
+    }
+    if let ChainRoot::Call(p) = &chain.root {
+        let scope = Scope {
+            krate: k,
+            module: m,
+            func: chain.func.map(|f| &s.fns[f]),
+            fns: Some(&s.fns),
+        };
+        if let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) {
+            let node = &c.g.crates[ik].modules[im];
+            let fs = &c.g.files[node.file].summary;
+            if let Some(f) = fs.modules[node.local].items[ii].func {
+                return fs.fns[f].returns_result;
+            }
+        }
+    }
+    true
+}
+
 fn slice(text: &str, r: &std::ops::Range<u32>) -> String {
     text.get(r.start as usize..r.end as usize)
         .unwrap_or("")
         .to_string()
 }
 
-pub fn check(c: &mut Checker) -> Vec<Finding> {
+/// What counts as an initialization by name: `initialize`-like methods of project types
+/// that hold a pool or client, and `init`-like functions that construct one.
+#[derive(Debug, Default)]
+pub struct InitIndex {
+    pub methods: HashSet<String>,
+    /// Whether every init method of that name returns a `Result`.
+    pub method_results: std::collections::HashMap<String, bool>,
+    /// (file, function index)
+    pub fns: HashSet<(usize, usize)>,
+}
+
+fn init_index(c: &mut Checker, sites: &[Site]) -> InitIndex {
+    let mut idx = InitIndex::default();
+    for k in 0..c.g.crates.len() {
+        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
+        files.sort();
+        for (fid, base) in files {
+            let s = c.g.files[fid].summary.clone();
+            for (fi, f) in s.fns.iter().enumerate() {
+                if !init_like(&f.name) {
+                    continue;
+                }
+                let holder = match &f.self_type {
+                    Some(st) => {
+                        let scope = Scope {
+                            krate: k,
+                            module: base + f.module,
+                            func: None,
+                            fns: None,
+                        };
+                        c.res
+                            .resolve_path(scope, st)
+                            .and_then(|r| c.holder_of(&r))
+                            .is_some()
+                    }
+                    None => false,
+                };
+                let constructs = sites.iter().any(|x| {
+                    x.kind == SiteKind::Construction
+                        && x.file == fid
+                        && f.span.start <= x.span.start
+                        && x.span.end <= f.span.end
+                });
+                if holder || constructs {
+                    idx.fns.insert((fid, fi));
+                    if f.self_type.is_some() {
+                        idx.methods.insert(f.name.clone());
+                        let e = idx.method_results.entry(f.name.clone()).or_insert(true);
+                        *e &= f.returns_result;
+                    }
+                }
+            }
+        }
+    }
+    idx
+}
+
+pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
+    let idx = init_index(c, sites);
     let mut out = Vec::new();
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
     for k in 0..c.g.crates.len() {
@@ -191,9 +296,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     _ => false,
                 };
                 let mut hit: Option<(String, Option<Replacement>)> = None;
-                let t = || -> String {
-                    std::fs::read_to_string(&c.g.files[fid].path).unwrap_or_default()
-                };
+                let t = || -> String { c.g.source(fid) };
 
                 if dropped && !chain.awaited && c.is_spawn(k, m, &s, chain) {
                     // A task that initializes, with its handle dropped.
@@ -209,17 +312,18 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                         .collect();
                     let what = inner.iter().find_map(|x| {
                         let n = x.methods.len();
-                        c.init_call(k, m, &s, x, n)
+                        let what = c.init_call(&idx, k, m, &s, x, n)?;
+                        Some((what, init_returns_result(c, &idx, k, m, &s, x)))
                     });
-                    if let Some(what) = what {
+                    if let Some((what, rr)) = what {
                         let text = text.get_or_insert_with(t);
                         let fix = chain
                             .async_tail
                             .as_ref()
-                            .filter(|_| is_async && returns_result)
+                            .filter(|_| is_async && (returns_result || !rr))
                             .map(|tail| {
                                 let body = slice(text, tail);
-                                let body = if body.trim_end().ends_with('?') {
+                                let body = if body.trim_end().ends_with('?') || !rr {
                                     body
                                 } else {
                                     format!("{body}?")
@@ -239,19 +343,26 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                         ));
                     }
                 } else if let ChainContext::LetUnderscore(stmt) = &chain.context {
-                    if let Some(what) = c.init_call(k, m, &s, chain, chain.methods.len()) {
+                    // `let _ = init().await?;` propagated the error already.
+                    if chain.tried {
+                        continue;
+                    }
+                    if let Some(what) = c.init_call(&idx, k, m, &s, chain, chain.methods.len()) {
                         let text = text.get_or_insert_with(t);
                         let expr = slice(text, &chain.span);
                         let future = !chain.awaited && c.calls_local_async(k, m, &s, chain);
+                        let rr = init_returns_result(c, &idx, k, m, &s, chain);
                         let fix =
-                            (returns_result && !chain.tried && (is_async || !future)).then(|| {
-                                let awaited = if future {
-                                    format!("{expr}.await")
-                                } else {
-                                    expr.clone()
-                                };
-                                (stmt.clone(), format!("{awaited}?;"))
-                            });
+                            ((returns_result || !rr) && (is_async || !future) && (future || rr))
+                                .then(|| {
+                                    let awaited = if future {
+                                        format!("{expr}.await")
+                                    } else {
+                                        expr.clone()
+                                    };
+                                    let q = if rr { "?" } else { "" };
+                                    (stmt.clone(), format!("{awaited}{q};"))
+                                });
                         let msg = if future {
                             format!(
                                 "`{what}` returns a future that is never awaited: the initialization never runs"
@@ -266,7 +377,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 } else if chain.context == ChainContext::Stmt
                     && let Some(last) = chain.methods.last()
                     && SWALLOW.contains(&last.name.as_str())
-                    && let Some(what) = c.init_call(k, m, &s, chain, chain.methods.len() - 1)
+                    && let Some(what) = c.init_call(&idx, k, m, &s, chain, chain.methods.len() - 1)
                 {
                     let text = text.get_or_insert_with(t);
                     let dot = text[..last.name_offset as usize]
@@ -278,7 +389,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                         fix,
                     ));
                 } else if chain.context == ChainContext::ErrOnlyLogged
-                    && let Some(what) = c.init_call(k, m, &s, chain, chain.methods.len())
+                    && let Some(what) = c.init_call(&idx, k, m, &s, chain, chain.methods.len())
                 {
                     hit = Some((
                         format!(
@@ -289,12 +400,15 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 } else if chain.context == ChainContext::Stmt
                     && !chain.awaited
                     && c.calls_local_async(k, m, &s, chain)
-                    && let Some(what) = c.init_call(k, m, &s, chain, 0)
+                    && let Some(what) = c.init_call(&idx, k, m, &s, chain, 0)
                 {
                     let text = text.get_or_insert_with(t);
                     let expr = slice(text, &chain.span);
-                    let fix = (is_async && returns_result)
-                        .then(|| (chain.span.clone(), format!("{expr}.await?")));
+                    let rr = init_returns_result(c, &idx, k, m, &s, chain);
+                    let fix = (is_async && (returns_result || !rr)).then(|| {
+                        let q = if rr { "?" } else { "" };
+                        (chain.span.clone(), format!("{expr}.await{q}"))
+                    });
                     hit = Some((
                         format!(
                             "`{what}` returns a future that is never awaited: the initialization never runs"

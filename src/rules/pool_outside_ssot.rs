@@ -112,7 +112,7 @@ fn accessor_fix(c: &Checker, s: &Site, ssot: &[String]) -> Option<Fix> {
         (Some(rest), Some(krate)) if krate != here => format!("{krate}::{rest}"),
         _ => template.clone(),
     };
-    let text = std::fs::read_to_string(&c.g.files[s.file].path).ok()?;
+    let text = c.g.source(s.file);
     let mut edits = vec![Edit {
         range: s.full_span.clone(),
         content,

@@ -143,12 +143,25 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 let names: Vec<&str> = chain.methods.iter().map(|x| x.name.as_str()).collect();
                 // The failing read: a peek followed by a failing method, or a peek whose
                 // `None` branch fails.
-                let failing = names
-                    .windows(2)
-                    .position(|w| PEEK.contains(&w[0]) && FAILING.contains(&w[1]))
-                    .map(|i| i + 1)
+                // `unwrap_or_else(|| panic!(..))` and the like fail too.
+                let text_of = |r: &std::ops::Range<u32>| -> String {
+                    c.g.source(fid)
+                        .get(r.start as usize..r.end as usize)
+                        .map(str::to_string)
+                        .unwrap_or_default()
+                };
+                let is_failing = |i: usize| -> bool {
+                    FAILING.contains(&names[i])
+                        || (matches!(names[i], "unwrap_or_else" | "map_or_else" | "unwrap_or")
+                            && ["panic!", "unreachable!", "expect(", "todo!"]
+                                .iter()
+                                .any(|p| text_of(&chain.methods[i].span).contains(p)))
+                };
+                let failing = (1..names.len())
+                    .find(|&i| PEEK.contains(&names[i - 1]) && is_failing(i))
                     .or_else(|| {
-                        (names.first().is_some_and(|n| FAILING.contains(n))
+                        (!names.is_empty()
+                            && is_failing(0)
                             && matches!(chain.root, ChainRoot::SelfField(_)))
                         .then_some(0)
                     });

@@ -81,7 +81,7 @@ pub fn apply(
                     ),
                 )
                 .with_help("remove the comment");
-                let text = std::fs::read_to_string(&file.path).unwrap_or_default();
+                let text = g.source(fid);
                 f.fix = Some(Fix {
                     title: "remove the unused suppression".into(),
                     applicability: Applicability::Safe,
