@@ -82,6 +82,7 @@ impl<'g> Checker<'g> {
         g: &'g CrateGraph,
         packs: &'g PackIndex,
         cfg: &'g Config,
+        shared_config: bool,
     ) -> Result<Self, crate::error::Error> {
         let mut res = Resolver::new(g, packs);
         let mut ssot = BTreeMap::new();
@@ -92,10 +93,14 @@ impl<'g> Checker<'g> {
             }
             ssot.insert(resource, v);
         }
-        // Every module the config names must exist.
+        // Every module the config names must exist. A config shared by many independent
+        // crates (a scan of a folder) names crates of other units too: there, only paths
+        // into this unit's crates are checked.
         if !g.crates.is_empty() {
             for p in cfg.all_module_paths() {
-                if res.config_module(&p.segs).is_empty() {
+                let foreign =
+                    shared_config && !g.crates.iter().any(|c| Some(&c.name) == p.segs.first());
+                if !foreign && res.config_module(&p.segs).is_empty() {
                     let crates: Vec<&str> = {
                         let mut c: Vec<&str> = g
                             .crates

@@ -111,6 +111,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         root_config: root_config.as_deref(),
         builtin: &builtin,
         filters: &filters,
+        multi_unit: units.len() > 1,
         enabled: &enabled,
     };
     // Units (independent workspaces and packages) are linted in parallel; results are
@@ -191,6 +192,7 @@ struct UnitCtx<'a> {
     root_config: Option<&'a Path>,
     builtin: &'a PackIndex,
     filters: &'a [PathBuf],
+    multi_unit: bool,
     enabled: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
@@ -212,7 +214,12 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let t0 = std::time::Instant::now();
     let graph = crates::build(&unit, ctx.root, &opts.overlay);
     let t1 = std::time::Instant::now();
-    let mut checker = Checker::new(&graph, &packs, &cfg)?;
+    let mut checker = Checker::new(
+        &graph,
+        &packs,
+        &cfg,
+        ctx.root_config.is_some() && ctx.multi_unit,
+    )?;
     let mut findings = crate::check::run(&mut checker, enabled);
     let t2 = std::time::Instant::now();
     outcome.parse_secs = (t1 - t0).as_secs_f64();

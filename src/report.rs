@@ -50,6 +50,44 @@ struct HumanDiag {
     labels: Vec<LabeledSpan>,
 }
 
+impl HumanDiag {
+    fn src_text(&self) -> String {
+        String::from_utf8_lossy(self.src.inner().as_bytes()).into_owned()
+    }
+}
+
+/// A fix as a small diff under its finding: the edited lines before and after.
+fn fix_diff(fix: &crate::diagnostic::Fix, text: &str) -> String {
+    let kind = match fix.applicability {
+        crate::diagnostic::Applicability::Safe => "fix",
+        crate::diagnostic::Applicability::Unsafe => "unsafe fix (--unsafe-fixes)",
+        crate::diagnostic::Applicability::Display => "suggestion (not applied)",
+    };
+    let mut s = format!("  {kind}: {}\n", fix.title);
+    for e in &fix.edits {
+        let (a, b) = (e.range.start as usize, e.range.end as usize);
+        if b > text.len() || a > b || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+            continue;
+        }
+        let line_start = text[..a].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let line_end = text[b..].find('\n').map(|i| b + i).unwrap_or(text.len());
+        let before = &text[line_start..line_end];
+        let after = format!(
+            "{}{}{}",
+            &text[line_start..a],
+            e.content,
+            &text[b..line_end]
+        );
+        for l in before.lines() {
+            s.push_str(&format!("    - {l}\n"));
+        }
+        for l in after.lines() {
+            s.push_str(&format!("    + {l}\n"));
+        }
+    }
+    s
+}
+
 impl std::fmt::Display for HumanDiag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -96,9 +134,16 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
             end = start + nl;
         }
         let label = match f.code {
-            "SSOT000" => "here".to_string(),
-            _ => first_sentence(&f.message),
-        };
+            "SSOT001" => "constructed here",
+            "SSOT002" => "held here",
+            "SSOT003" => "deprecated path",
+            "SSOT004" => "can run before initialization",
+            "SSOT005" => "nobody awaits this",
+            "SSOT006" => "another module builds it here",
+            "SSOT100" => "suppresses nothing",
+            _ => "here",
+        }
+        .to_string();
         let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label), start..end)];
         for r in &f.related {
             if r.file == f.file
@@ -126,20 +171,16 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
             code: f.code.to_string(),
             message: f.message.clone(),
             help,
-            src: NamedSource::new(format!("{}:{}:{}", f.file, f.line, f.column), text),
+            src: NamedSource::new(f.file.clone(), text),
             labels,
         };
         let _ = handler.render_report(&mut out, &d);
+        if let Some(fix) = &f.fix {
+            out.push_str(&fix_diff(fix, &d.src_text()));
+        }
         out.push('\n');
     }
     out
-}
-
-fn first_sentence(m: &str) -> String {
-    match m.find(" outside ") {
-        Some(i) => m[..i].to_string(),
-        None => m.to_string(),
-    }
 }
 
 fn offset_of(text: &str, line: u32, col: u32) -> Option<usize> {

@@ -170,9 +170,23 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 if failing.is_none() && !none_fails {
                     continue;
                 }
-                let how = match failing {
-                    Some(i) => format!("{}(..)", names[i]),
-                    None => "a failing `None` branch".to_string(),
+                // The read as written, shortened: `POOL.get().expect(..)`.
+                let upto = failing.map(|i| i + 1).unwrap_or(names.len());
+                let calls: String = names[..upto]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        if Some(i) == failing && !matches!(*n, "unwrap") {
+                            format!(".{n}(..)")
+                        } else {
+                            format!(".{n}()")
+                        }
+                    })
+                    .collect();
+                let tail = if failing.is_none() {
+                    " with a failing `None` branch"
+                } else {
+                    ""
                 };
                 let v = failing.map(|i| verb(names[i])).unwrap_or("fails");
                 let scope = Scope {
@@ -224,7 +238,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                             continue;
                         }
                         format!(
-                            "`{}` {v} when the {resource} pool/client is not initialized yet ({how}); initialize it on first use instead",
+                            "`{}{calls}`{tail} {v} when the {resource} pool/client is not initialized yet; initialize it on first use instead",
                             p.text()
                         )
                     }
@@ -281,7 +295,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                             continue;
                         }
                         format!(
-                            "`self.{field}` {v} when `{}` is not initialized ({how}); initialize on first use instead",
+                            "`self.{field}{calls}`{tail} {v} when `{}` is not initialized; initialize it on first use instead",
                             item.name
                         )
                     }
