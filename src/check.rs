@@ -42,6 +42,7 @@ pub struct Site {
     pub in_macro: bool,
     pub func_returns_result: bool,
     pub func_is_async: bool,
+    pub by_method: bool,
 }
 
 /// Either a type or a builder in progress, for typing receivers.
@@ -64,6 +65,9 @@ pub struct Construction {
     /// Root span for the location (the original root for a split chain).
     pub span: Span,
     pub returns: Option<Vec<String>>,
+    /// A connection opened by a method on a value of a pack type (not a construction of
+    /// the pool/client itself).
+    pub by_method: bool,
 }
 
 pub struct Checker<'g> {
@@ -301,6 +305,7 @@ impl<'g> Checker<'g> {
                             in_macro: chain.in_macro,
                             func_returns_result: func.is_some_and(|f| f.returns_result),
                             func_is_async: func.is_some_and(|f| f.is_async),
+                            by_method: c.by_method,
                         });
                     }
                 }
@@ -342,6 +347,7 @@ impl<'g> Checker<'g> {
                         in_macro: st.in_macro,
                         func_returns_result: false,
                         func_is_async: false,
+                        by_method: false,
                     });
                 }
             }
@@ -398,6 +404,7 @@ impl<'g> Checker<'g> {
                 if let Some(c) = self.packs.constructors.get(&path) {
                     return Some(Construction {
                         pack: c.pack,
+                        by_method: false,
                         what: path_text(&path),
                         span: start,
                         returns: c.returns.clone(),
@@ -434,6 +441,7 @@ impl<'g> Checker<'g> {
                         let c = self.packs.constructors.get(&path)?;
                         return Some(Construction {
                             pack: c.pack,
+                            by_method: false,
                             what: path_text(&path),
                             span: start,
                             returns: c.returns.clone(),
@@ -457,6 +465,7 @@ impl<'g> Checker<'g> {
                     if terminals.iter().any(|t| t == &method.name) {
                         return Some(Construction {
                             pack: *pack,
+                            by_method: false,
                             what: format!("{}().{}()", path_text(root), method.name),
                             span: span.clone(),
                             returns: returns.clone(),
@@ -469,6 +478,7 @@ impl<'g> Checker<'g> {
                     if let Some(e) = self.packs.methods.get(&key) {
                         return Some(Construction {
                             pack: e.pack,
+                            by_method: true,
                             what: format!("{}::{}", path_text(t), method.name),
                             span: start,
                             returns: e.returns.clone(),

@@ -96,6 +96,10 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
 /// Replace the construction (through `.await` and `?`) with the configured accessor, and
 /// remove the imports that only the construction used.
 fn accessor_fix(c: &Checker, s: &Site, ssot: &[String]) -> Option<Fix> {
+    // A connection opened from a client is not the client: the accessor does not replace it.
+    if s.by_method {
+        return None;
+    }
     let template = c
         .cfg
         .accessors
