@@ -61,6 +61,9 @@ pub struct Args {
     /// Print what was checked.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print every file that was checked (relative to the root) instead of findings.
+    #[arg(long)]
+    pub list_files: bool,
     /// Apply safe fixes, write the changed files, then report what remains.
     #[arg(long)]
     pub fix: bool,
@@ -215,6 +218,14 @@ fn print_error(e: &Error) {
 
 /// The findings in the chosen format, `--statistics`, and the summary line.
 fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
+    if args.list_files {
+        let mut files = outcome.files.clone();
+        files.sort();
+        for f in files {
+            let _ = writeln!(out, "{f}");
+        }
+        return;
+    }
     let tty = std::io::stdout().is_terminal();
     let format = args
         .format

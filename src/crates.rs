@@ -270,7 +270,11 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                         dir.join(&decl.name).join("mod.rs"),
                     ],
                 };
-                let Some(file) = candidates.into_iter().find(|c| c.is_file()) else {
+                let Some(file) = candidates
+                    .into_iter()
+                    .find(|c| c.is_file())
+                    .map(|c| crate::workspace::normalize(&c))
+                else {
                     continue;
                 };
                 let is_mod_rs =

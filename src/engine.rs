@@ -41,6 +41,8 @@ pub struct Outcome {
     pub check_secs: f64,
     /// File texts by relative path, for the human renderer and fixes (files with findings).
     pub sources: std::collections::BTreeMap<String, String>,
+    /// Every file checked, relative to the root (for `--list-files`).
+    pub files: Vec<String>,
     /// Absolute path of every file with findings, by relative path.
     pub abs_paths: std::collections::BTreeMap<String, PathBuf>,
 }
@@ -135,6 +137,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.check_secs += u.check_secs;
         outcome.sources.extend(u.sources);
         outcome.abs_paths.extend(u.abs_paths);
+        outcome.files.extend(u.files);
     }
     outcome.findings.sort_by(|a, b| {
         (
@@ -226,6 +229,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     outcome.check_secs = (t2 - t1).as_secs_f64();
     outcome.crates = graph.crates.len();
     outcome.files_checked = graph.files.len();
+    outcome.files = graph.files.iter().map(|f| f.rel.clone()).collect();
     for f in &graph.files {
         outcome.lines += f.summary.line_starts.len();
         outcome.bytes += f.bytes;

@@ -249,7 +249,7 @@ fn member_dirs(root: &Path, ws: &toml::Table) -> Vec<PathBuf> {
     out
 }
 
-fn normalize(p: &Path) -> PathBuf {
+pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
