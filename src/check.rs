@@ -79,6 +79,8 @@ pub struct Checker<'g> {
     pub ssot: BTreeMap<String, Vec<(usize, usize)>>,
     /// Project types that hold a pool: (file, adt index) -> pack.
     holder_adts: HashMap<(usize, usize), (usize, String)>,
+    /// Config module paths that exist in this unit (for a shared config's check).
+    pub found_config_paths: Vec<String>,
 }
 
 impl<'g> Checker<'g> {
@@ -98,13 +100,16 @@ impl<'g> Checker<'g> {
             ssot.insert(resource, v);
         }
         // Every module the config names must exist. A config shared by many independent
-        // crates (a scan of a folder) names crates of other units too: there, only paths
-        // into this unit's crates are checked.
+        // crates (a scan of a folder) names crates of other units too: there the engine
+        // checks that each path exists in some unit (`found_config_paths`).
+        let mut found_config_paths = Vec::new();
         if !g.crates.is_empty() {
             for p in cfg.all_module_paths() {
-                let foreign =
-                    shared_config && !g.crates.iter().any(|c| Some(&c.name) == p.segs.first());
-                if !foreign && res.config_module(&p.segs).is_empty() {
+                let found = !res.config_module(&p.segs).is_empty();
+                if found {
+                    found_config_paths.push(p.text.clone());
+                }
+                if !shared_config && !found {
                     let crates: Vec<&str> = {
                         let mut c: Vec<&str> = g
                             .crates
@@ -129,6 +134,7 @@ impl<'g> Checker<'g> {
             }
         }
         let mut c = Checker {
+            found_config_paths,
             g,
             packs,
             cfg,
@@ -220,6 +226,33 @@ impl<'g> Checker<'g> {
         let mut p = vec![self.g.crates[k].name.clone()];
         p.extend(self.g.crates[k].modules[m].path.iter().cloned());
         p.join("::")
+    }
+
+    /// The SSOT modules of a resource kind to name in messages: those of this unit, or the
+    /// configured ones (at most three) when none is here.
+    pub fn ssot_names(&self, resource: &str) -> Vec<Vec<String>> {
+        let mut v: Vec<Vec<String>> = self
+            .ssot
+            .get(resource)
+            .into_iter()
+            .flatten()
+            .map(|&(k, m)| {
+                let mut p = vec![self.g.crates[k].name.clone()];
+                p.extend(self.g.crates[k].modules[m].path.iter().cloned());
+                p
+            })
+            .collect();
+        v.dedup();
+        if v.is_empty() {
+            v = self
+                .cfg
+                .ssot_for(resource)
+                .iter()
+                .take(3)
+                .map(|p| p.segs.clone())
+                .collect();
+        }
+        v
     }
 
     /// Where SSOT004 looks: the SSOT modules of the kind, or every module when it has none.

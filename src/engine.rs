@@ -41,6 +41,8 @@ pub struct Outcome {
     pub check_secs: f64,
     /// File texts by relative path, for the human renderer and fixes (files with findings).
     pub sources: std::collections::BTreeMap<String, String>,
+    /// Config module paths found in some unit (a shared config is checked against all).
+    pub found_config_paths: std::collections::BTreeSet<String>,
     /// Every file checked, relative to the root (for `--list-files`).
     pub files: Vec<String>,
     /// Absolute path of every file with findings, by relative path.
@@ -107,13 +109,14 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             .filter(|f| f.is_file())
     });
     let builtin = PackIndex::builtin()?;
+    let multi_unit = units.len() > 1;
     let ctx = UnitCtx {
         root: &root,
         opts,
         root_config: root_config.as_deref(),
         builtin: &builtin,
         filters: &filters,
-        multi_unit: units.len() > 1,
+        multi_unit,
         enabled: &enabled,
     };
     // Units (independent workspaces and packages) are linted in parallel; results are
@@ -138,6 +141,24 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.sources.extend(u.sources);
         outcome.abs_paths.extend(u.abs_paths);
         outcome.files.extend(u.files);
+        outcome.found_config_paths.extend(u.found_config_paths);
+    }
+    // A config shared by every unit of a scan: each module path must exist in one of them.
+    if let (Some(path), true) = (root_config.as_deref(), multi_unit) {
+        let mut packs = builtin.clone();
+        let cfg = config::load(&root, Some(path), &mut packs)?;
+        for p in cfg.all_module_paths() {
+            if !outcome.found_config_paths.contains(&p.text) {
+                return Err(cfg.error(
+                    p.span.clone(),
+                    format!(
+                        "module `{}` does not exist in any crate below {}",
+                        p.text,
+                        root.display()
+                    ),
+                ));
+            }
+        }
     }
     outcome.findings.sort_by(|a, b| {
         (
@@ -223,6 +244,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
         &cfg,
         ctx.root_config.is_some() && ctx.multi_unit,
     )?;
+    outcome.found_config_paths = checker.found_config_paths.iter().cloned().collect();
     let mut findings = crate::check::run(&mut checker, enabled);
     let t2 = std::time::Instant::now();
     outcome.parse_secs = (t1 - t0).as_secs_f64();

@@ -371,9 +371,7 @@ impl Walker {
                         self.walk_items(list.items(), &inner);
                     }
                     None => {
-                        if self.in_macro {
-                            return;
-                        }
+                        // `mod x;` inside `cfg_if!`/`cfg_xxx! { .. }` wrappers counts too.
                         let path_attr = m.attrs().find_map(|a| path_attr(&a));
                         self.out.mod_decls.push(ModDecl {
                             name: name.clone(),
@@ -880,7 +878,9 @@ impl Walker {
             .unwrap_or_default();
 
         if NOT_RUST_MACROS.contains(&name.as_str())
-            || !(inner.contains('(') || inner.contains("static"))
+            || !["(", "static", "mod ", "use ", "::"]
+                .iter()
+                .any(|t| inner.contains(t))
         {
             return;
         }

@@ -46,7 +46,8 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
         if ssot.is_empty() {
             continue;
         }
-        let ssot_text: Vec<String> = ssot.iter().map(|p| p.text.clone()).collect();
+        let names = c.ssot_names(&s.resource);
+        let ssot_text: Vec<String> = names.iter().map(|p| p.join("::")).collect();
         let message = format!(
             "static `{}` holds {} {} pool/client (`{}`) outside the SSOT module `{}`",
             s.what,

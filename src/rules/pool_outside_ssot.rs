@@ -62,7 +62,8 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
         if ssot.is_empty() {
             continue;
         }
-        let ssot_text: Vec<String> = ssot.iter().map(|p| p.text.clone()).collect();
+        let names = c.ssot_names(&s.resource);
+        let ssot_text: Vec<String> = names.iter().map(|p| p.join("::")).collect();
         let message = format!(
             "`{}` builds {} {} pool/client outside the SSOT module `{}`",
             s.what,
@@ -87,7 +88,7 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
         };
         let mut f =
             Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help);
-        f.fix = accessor_fix(c, s, &ssot[0].segs);
+        f.fix = accessor_fix(c, s, &names[0]);
         out.push(f);
     }
     out
