@@ -223,7 +223,7 @@ pub struct InitIndex {
     pub fns: HashSet<(usize, usize)>,
 }
 
-fn init_index(c: &mut Checker, sites: &[Site]) -> InitIndex {
+pub fn init_index(c: &mut Checker, sites: &[Site]) -> InitIndex {
     let mut idx = InitIndex::default();
     for k in 0..c.g.crates.len() {
         let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
