@@ -146,14 +146,16 @@ impl<'g> Checker<'g> {
         Ok(c)
     }
 
-    pub fn file_base(&self, k: usize) -> HashMap<usize, usize> {
-        let mut m = HashMap::new();
+    /// The files of crate `k` in file order, each with the index of its root module node
+    /// (a file's modules are numbered from there, in the order of its summary).
+    pub fn file_base(&self, k: usize) -> Vec<(usize, usize)> {
+        let mut m: BTreeMap<usize, usize> = BTreeMap::new();
         for (i, node) in self.g.crates[k].modules.iter().enumerate() {
             if node.local == 0 {
                 m.entry(node.file).or_insert(i);
             }
         }
-        m
+        m.into_iter().collect()
     }
 
     /// Project types whose fields hold a pool or client, directly or through other such types.
@@ -226,6 +228,33 @@ impl<'g> Checker<'g> {
         let mut p = vec![self.g.crates[k].name.clone()];
         p.extend(self.g.crates[k].modules[m].path.iter().cloned());
         p.join("::")
+    }
+
+    /// Sites of `kind` outside the SSOT of their resource (when one is configured), with the
+    /// SSOT modules to name and their text for messages (`a` or `b`).
+    pub fn outside_ssot<'s>(
+        &self,
+        sites: &'s [Site],
+        kind: SiteKind,
+    ) -> Vec<(&'s Site, Vec<Vec<String>>, String)> {
+        sites
+            .iter()
+            .filter(|s| {
+                s.kind == kind
+                    && !s.in_ssot
+                    && !s.allowed
+                    && !self.cfg.ssot_for(&s.resource).is_empty()
+            })
+            .map(|s| {
+                let names = self.ssot_names(&s.resource);
+                let text = names
+                    .iter()
+                    .map(|p| p.join("::"))
+                    .collect::<Vec<_>>()
+                    .join("` or `");
+                (s, names, text)
+            })
+            .collect()
     }
 
     /// The SSOT modules of a resource kind to name in messages: those of this unit, or the
@@ -303,10 +332,7 @@ impl<'g> Checker<'g> {
         let mut out = Vec::new();
         let mut seen: HashSet<(usize, u32)> = HashSet::new();
         for k in 0..self.g.crates.len() {
-            let bases = self.file_base(k);
-            let mut files: Vec<(usize, usize)> = bases.into_iter().collect();
-            files.sort();
-            for (fid, base) in files {
+            for (fid, base) in self.file_base(k) {
                 let summary = self.g.files[fid].summary.clone();
                 for chain in &summary.chains {
                     let m = base + chain.module;

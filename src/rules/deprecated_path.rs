@@ -110,9 +110,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
     for k in 0..c.g.crates.len() {
         let krate_name = c.g.crates[k].name.clone();
-        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
-        files.sort();
-        for (fid, base) in files {
+        for (fid, base) in c.file_base(k) {
             let summary = c.g.files[fid].summary.clone();
             let text = c.g.source(fid);
             for (li, module) in summary.modules.iter().enumerate() {

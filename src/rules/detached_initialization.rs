@@ -226,9 +226,7 @@ pub struct InitIndex {
 pub fn init_index(c: &mut Checker, sites: &[Site]) -> InitIndex {
     let mut idx = InitIndex::default();
     for k in 0..c.g.crates.len() {
-        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
-        files.sort();
-        for (fid, base) in files {
+        for (fid, base) in c.file_base(k) {
             let s = c.g.files[fid].summary.clone();
             for (fi, f) in s.fns.iter().enumerate() {
                 if !init_like(&f.name) {
@@ -274,9 +272,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
     for k in 0..c.g.crates.len() {
-        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
-        files.sort();
-        for (fid, base) in files {
+        for (fid, base) in c.file_base(k) {
             let s = c.g.files[fid].summary.clone();
             let mut text: Option<String> = None;
             for chain in &s.chains {

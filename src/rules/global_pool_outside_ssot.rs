@@ -38,27 +38,19 @@ A type from a third-party crate that wraps a pool is not known unless a pack lis
 
 pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in sites {
-        if s.kind != SiteKind::Holder || s.in_ssot || s.allowed {
-            continue;
-        }
-        let ssot = c.cfg.ssot_for(&s.resource);
-        if ssot.is_empty() {
-            continue;
-        }
-        let names = c.ssot_names(&s.resource);
-        let ssot_text: Vec<String> = names.iter().map(|p| p.join("::")).collect();
+    for (s, names, ssot_text) in c.outside_ssot(sites, SiteKind::Holder) {
         let message = format!(
             "static `{}` holds {} {} pool/client (`{}`) outside the SSOT module `{}`",
             s.what,
             article(&s.resource),
             s.resource,
             s.holder_type,
-            ssot_text.join("` or `")
+            ssot_text
         );
         let help = format!(
             "keep the one {} global in `{}` and reach it through its accessor",
-            s.resource, ssot_text[0]
+            s.resource,
+            names[0].join("::")
         );
         out.push(
             Finding::new(

@@ -54,22 +54,13 @@ Rust.
 
 pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in sites {
-        if s.kind != SiteKind::Construction || s.in_ssot || s.allowed {
-            continue;
-        }
-        let ssot = c.cfg.ssot_for(&s.resource);
-        if ssot.is_empty() {
-            continue;
-        }
-        let names = c.ssot_names(&s.resource);
-        let ssot_text: Vec<String> = names.iter().map(|p| p.join("::")).collect();
+    for (s, names, ssot_text) in c.outside_ssot(sites, SiteKind::Construction) {
         let message = format!(
             "`{}` builds {} {} pool/client outside the SSOT module `{}`",
             s.what,
             article(&s.resource),
             s.resource,
-            ssot_text.join("` or `")
+            ssot_text
         );
         let help = match c
             .cfg
@@ -83,7 +74,8 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
             ),
             None => format!(
                 "get the {} pool/client from the SSOT module `{}` instead",
-                s.resource, ssot_text[0]
+                s.resource,
+                names[0].join("::")
             ),
         };
         let mut f =

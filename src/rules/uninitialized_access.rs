@@ -88,9 +88,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
     for k in 0..c.g.crates.len() {
-        let mut files: Vec<(usize, usize)> = c.file_base(k).into_iter().collect();
-        files.sort();
-        for (fid, base) in files {
+        for (fid, base) in c.file_base(k) {
             let s = c.g.files[fid].summary.clone();
             // `static mut` Options of a pool in an SSOT module.
             for st in &s.statics {
