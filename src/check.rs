@@ -206,6 +206,18 @@ impl<'g> Checker<'g> {
         }
     }
 
+    /// The pack and holder type path if type `t`, written in `scope`, holds a pool or client.
+    pub fn holder_in(
+        &mut self,
+        scope: Scope,
+        t: &crate::summary::RawType,
+    ) -> Option<(usize, String)> {
+        self.res
+            .resolve_type_paths(scope, t)
+            .iter()
+            .find_map(|r| self.holder_of(r))
+    }
+
     /// The pack and display path if `r` is a holder type (a pack type or a project holder).
     pub fn holder_of(&self, r: &Res) -> Option<(usize, String)> {
         match r {
@@ -377,12 +389,7 @@ impl<'g> Checker<'g> {
                         func,
                         fns: Some(&summary.fns),
                     };
-                    let found = self
-                        .res
-                        .resolve_type_paths(scope, &st.ty)
-                        .iter()
-                        .find_map(|r| self.holder_of(r));
-                    let Some((pack, holder_type)) = found else {
+                    let Some((pack, holder_type)) = self.holder_in(scope, &st.ty) else {
                         continue;
                     };
                     if !seen.insert((fid, st.span.start)) {

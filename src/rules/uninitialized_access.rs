@@ -109,12 +109,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     func: None,
                     fns: None,
                 };
-                let Some((pack, _)) = c
-                    .res
-                    .resolve_type_paths(scope, &st.ty)
-                    .iter()
-                    .find_map(|r| c.holder_of(r))
-                else {
+                let Some((pack, _)) = c.holder_in(scope, &st.ty) else {
                     continue;
                 };
                 let resource = c.packs.packs[pack].resource.clone();
@@ -223,12 +218,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                             func: None,
                             fns: None,
                         };
-                        let Some((pack, _)) = c
-                            .res
-                            .resolve_type_paths(sscope, &st.ty)
-                            .iter()
-                            .find_map(|r| c.holder_of(r))
-                        else {
+                        let Some((pack, _)) = c.holder_in(sscope, &st.ty) else {
                             continue;
                         };
                         let resource = c.packs.packs[pack].resource.clone();
@@ -274,12 +264,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                             func: None,
                             fns: None,
                         };
-                        if !c
-                            .res
-                            .resolve_type_paths(fscope, fty)
-                            .iter()
-                            .any(|r| c.holder_of(r).is_some())
-                        {
+                        if c.holder_in(fscope, fty).is_none() {
                             continue;
                         }
                         // The legacy manager: an explicit init method on the same type.
