@@ -239,6 +239,12 @@ fn explain_and_list_rules() {
         "lapin",
         "rdkafka",
         "deadpool-postgres",
+        "rusqlite",
+        "mysql_async",
+        "mysql",
+        "tiberius",
+        "libsql",
+        "surrealdb",
     ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(pack)),
