@@ -245,6 +245,9 @@ fn explain_and_list_rules() {
         "tiberius",
         "libsql",
         "surrealdb",
+        "deadpool-sqlite",
+        "deadpool-libsql",
+        "deadpool-tiberius",
     ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(pack)),
