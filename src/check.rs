@@ -9,7 +9,7 @@ use crate::crates::CrateGraph;
 use crate::diagnostic::Finding;
 use crate::packs::{PackIndex, path_text};
 use crate::resolve::{Res, Resolver, Scope};
-use crate::summary::{Chain, ChainRoot, FileSummary, RawPath, Span};
+use crate::summary::{Chain, ChainRoot, FileSummary, FnSummary, RawPath, Span};
 use crate::workspace::TargetKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,8 @@ pub struct Site {
     pub func_returns_result: bool,
     pub func_is_async: bool,
     pub by_method: bool,
+    /// The enclosing function (index into the file's `fns`).
+    pub func: Option<usize>,
 }
 
 /// Either a type or a builder in progress, for typing receivers.
@@ -81,6 +83,12 @@ pub struct Checker<'g> {
     holder_adts: HashMap<(usize, usize), (usize, String)>,
     /// Config module paths that exist in this unit (for a shared config's check).
     pub found_config_paths: Vec<String>,
+    /// The initializations of the graph, computed once by [`run`].
+    pub inits: std::rc::Rc<InitIndex>,
+    /// What `-v` explains (test code decisions, skipped files).
+    pub notes: Vec<String>,
+    /// Packages that are test code, with the reason (`-v` prints it).
+    pub test_packages: BTreeMap<usize, String>,
 }
 
 impl<'g> Checker<'g> {
@@ -141,7 +149,16 @@ impl<'g> Checker<'g> {
             res,
             ssot,
             holder_adts: HashMap::new(),
+            inits: Default::default(),
+            notes: Vec::new(),
+            test_packages: test_packages(g),
         };
+        for (p, why) in c.test_packages.iter().filter(|_| cfg.allow_tests) {
+            c.notes.push(format!(
+                "package `{}` is treated as test code: {why}",
+                g.packages[*p].name
+            ));
+        }
         c.find_holder_adts();
         Ok(c)
     }
@@ -158,7 +175,10 @@ impl<'g> Checker<'g> {
         m.into_iter().collect()
     }
 
-    /// Project types whose fields hold a pool or client, directly or through other such types.
+    /// Project types that hold a pool or client: a field of a pack's holder type (through
+    /// `Option`/`Arc`/`Box`/cells/locks/enums, whatever wraps it), or a newtype (a single
+    /// field) of such a project type. A type that reaches a pool only through a field of
+    /// another project type (an application context) is not a holder.
     fn find_holder_adts(&mut self) {
         let mut adts: Vec<(usize, usize, usize, usize)> = Vec::new(); // (crate, module node, file, adt)
         for k in 0..self.g.crates.len() {
@@ -186,18 +206,28 @@ impl<'g> Checker<'g> {
             }
             resolved.push(v);
         }
+        // Direct holders first: a field of a pack holder type.
+        for (i, &(_, _, f, ai)) in adts.iter().enumerate() {
+            let direct = resolved[i].iter().find_map(|r| match r {
+                Res::Ext(p) => self.packs.holders.get(p).map(|&pk| (pk, path_text(p))),
+                _ => None,
+            });
+            if let Some(h) = direct {
+                self.holder_adts.insert((f, ai), h);
+            }
+        }
+        // Newtypes of holders, transitively (bounded by the number of types).
         loop {
             let mut changed = false;
             for (i, &(_, _, f, ai)) in adts.iter().enumerate() {
-                if self.holder_adts.contains_key(&(f, ai)) {
+                if self.holder_adts.contains_key(&(f, ai))
+                    || self.g.files[f].summary.adts[ai].fields.len() != 1
+                {
                     continue;
                 }
-                for r in &resolved[i] {
-                    if let Some(h) = self.holder_of(r) {
-                        self.holder_adts.insert((f, ai), h);
-                        changed = true;
-                        break;
-                    }
+                if let Some(h) = resolved[i].iter().find_map(|r| self.holder_of(r)) {
+                    self.holder_adts.insert((f, ai), h);
+                    changed = true;
                 }
             }
             if !changed {
@@ -321,7 +351,11 @@ impl<'g> Checker<'g> {
             return false;
         }
         let c = &self.g.crates[k];
-        if test_flag || c.kind.is_test_code() || c.modules[m].is_test {
+        if test_flag
+            || c.kind.is_test_code()
+            || c.modules[m].is_test
+            || self.test_packages.contains_key(&c.package)
+        {
             return true;
         }
         // Files under tests/, benches/, examples/ of their package.
@@ -352,6 +386,11 @@ impl<'g> Checker<'g> {
                         if !seen.insert((fid, c.span.start)) {
                             continue;
                         }
+                        if c.by_method && self.receiver_built_here(k, m, &summary, chain) {
+                            // `let p = Pool::new(cfg)?; p.init().await?;` is one resource,
+                            // reported at its construction.
+                            continue;
+                        }
                         let func = chain.func.map(|f| &summary.fns[f]);
                         let resource = self.packs.packs[c.pack].resource.clone();
                         out.push(Site {
@@ -377,6 +416,7 @@ impl<'g> Checker<'g> {
                             func_returns_result: func.is_some_and(|f| f.returns_result),
                             func_is_async: func.is_some_and(|f| f.is_async),
                             by_method: c.by_method,
+                            func: chain.func,
                         });
                     }
                 }
@@ -414,12 +454,33 @@ impl<'g> Checker<'g> {
                         func_returns_result: false,
                         func_is_async: false,
                         by_method: false,
+                        func: st.func,
                     });
                 }
             }
         }
         out.sort_by_key(|a| (a.file, a.span.start));
         out
+    }
+
+    /// Whether a chain's receiver is a local bound to a construction of the same function.
+    fn receiver_built_here(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain) -> bool {
+        let (ChainRoot::Value(p), Some(fi)) = (&chain.root, chain.func) else {
+            return false;
+        };
+        if !p.is_single() {
+            return false;
+        }
+        let Some(l) = s.fns[fi]
+            .lets
+            .iter()
+            .rev()
+            .find(|l| l.name == p.segs[0] && l.offset <= chain.root_span.start)
+        else {
+            return false;
+        };
+        let Some(init) = l.init else { return false };
+        self.classify(k, m, s, &s.chains[init]).is_some()
     }
 
     fn scope<'s>(&self, k: usize, m: usize, s: &'s FileSummary, chain: &Chain) -> Scope<'s> {
@@ -517,6 +578,11 @@ impl<'g> Checker<'g> {
                 }
             }
             ChainRoot::SelfField(f) => (self.self_field_type(k, m, s, chain, f)?, 0),
+            ChainRoot::BindingField(b, f) => {
+                let func = &s.fns[chain.func?];
+                let ty = Self::binding_decl_type(func, b, start.start)?;
+                (self.field_value_type(scope, &ty, f)?, 0)
+            }
             ChainRoot::Other => return None,
         };
         for method in &chain.methods[methods_from..] {
@@ -574,14 +640,31 @@ impl<'g> Checker<'g> {
             func: None,
             fns: None,
         };
-        let Res::Item(ik, im, ii) = self.res.resolve_path(scope, &st)? else {
+        self.field_value_type(scope, &st, field)
+    }
+
+    /// The declared type of `field` of the project type `ty` (written in `scope`), with the
+    /// scope its declaration is resolved in.
+    pub fn field_type(
+        &mut self,
+        scope: Scope,
+        ty: &RawPath,
+        field: &str,
+    ) -> Option<((usize, usize), crate::summary::RawType)> {
+        let Res::Item(ik, im, ii) = self.res.resolve_path(scope, ty)? else {
             return None;
         };
         let node = &self.g.crates[ik].modules[im];
-        let fs = self.g.files[node.file].summary.clone();
+        let fs = &self.g.files[node.file].summary;
         let adt = fs.modules[node.local].items[ii].adt?;
         let (_, fty) = fs.adts[adt].fields.iter().find(|(n, _)| n == field)?;
-        let head = fty.head.clone()?;
+        Some(((ik, im), fty.clone()))
+    }
+
+    /// The type a method call on `ty.field` dispatches on, when it is a published crate's.
+    fn field_value_type(&mut self, scope: Scope, ty: &RawPath, field: &str) -> Option<ValueType> {
+        let ((ik, im), fty) = self.field_type(scope, ty, field)?;
+        let head = fty.head?;
         let fscope = Scope {
             krate: ik,
             module: im,
@@ -590,6 +673,20 @@ impl<'g> Checker<'g> {
         };
         let t = self.res.resolve_ext(fscope, &head)?;
         Some(ValueType::Type(t))
+    }
+
+    /// The declared type of a binding (a parameter or an annotated `let`), as written.
+    fn binding_decl_type(func: &FnSummary, name: &str, before: u32) -> Option<RawPath> {
+        if let Some(l) = func
+            .lets
+            .iter()
+            .rev()
+            .find(|l| l.name == name && l.offset <= before)
+        {
+            return l.ty.as_ref().and_then(|t| t.head.clone());
+        }
+        let (_, t) = func.params.iter().find(|(n, _)| n == name)?;
+        t.head.clone()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -616,6 +713,10 @@ impl<'g> Checker<'g> {
             .rev()
             .find(|l| l.name == name && l.offset <= before)
         {
+            if let Some((ty, field)) = &l.field_of {
+                let (ty, field) = (ty.clone(), field.clone());
+                return self.field_value_type(scope, &ty, &field);
+            }
             if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
                 return self.res.resolve_ext(scope, &t).map(ValueType::Type);
             }
@@ -681,12 +782,73 @@ impl<'g> Checker<'g> {
     }
 }
 
+/// Packages that are test code as a whole: a package that other packages of the unit
+/// depend on only as a `[dev-dependencies]` entry (test support), and a member that lives
+/// under a `tests/` folder of the workspace (a load-test or integration-test crate).
+fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
+    use crate::workspace::{DepKind, underscore};
+    let mut out = BTreeMap::new();
+    for (pi, pkg) in g.packages.iter().enumerate() {
+        let me = underscore(&pkg.name);
+        let mut dev_of: Vec<&str> = Vec::new();
+        let mut normal = false;
+        for other in &g.packages {
+            if other.name == pkg.name {
+                continue;
+            }
+            for d in other.deps.iter().filter(|d| d.package == me) {
+                match d.kind {
+                    DepKind::Dev => dev_of.push(&other.name),
+                    _ => normal = true,
+                }
+            }
+        }
+        dev_of.sort();
+        dev_of.dedup();
+        if !normal && !dev_of.is_empty() {
+            out.insert(
+                pi,
+                format!(
+                    "only a [dev-dependencies] entry of {}",
+                    dev_of
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            continue;
+        }
+        if let Ok(rel) = pkg.dir.strip_prefix(&g.root)
+            && rel.components().any(|c| c.as_os_str() == "tests")
+        {
+            out.insert(
+                pi,
+                format!(
+                    "a workspace member under a `tests/` folder ({})",
+                    rel.display()
+                ),
+            );
+        }
+    }
+    out
+}
+
 /// Run every rule and return the findings (line/column not yet filled).
 pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let sites = checker.sites();
+    checker.inits = std::rc::Rc::new(checker.init_index(&sites));
     let mut out = Vec::new();
     if enabled("SSOT000") {
-        out.extend(crate::rules::syntax_error::check(checker.g));
+        let (found, skipped) = crate::rules::syntax_error::check(checker.g);
+        out.extend(found);
+        if !skipped.is_empty() {
+            checker.notes.push(format!(
+                "{} file(s) that no target reaches do not parse and were not reported: {}",
+                skipped.len(),
+                skipped.join(", ")
+            ));
+        }
     }
     if enabled("SSOT001") {
         out.extend(crate::rules::pool_outside_ssot::check(checker, &sites));
@@ -711,4 +873,246 @@ pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding
         out.extend(crate::rules::competing_ssot::check(checker, &sites));
     }
     out
+}
+
+/// Methods that store a value into a cell or lock eagerly (`OnceLock::set`,
+/// `ArcSwap::store`, `Option::replace`, ...). `get_or_init`/`get_or_try_init` are not:
+/// they initialize on first use and leave nothing half-initialized.
+const STORE_METHODS: &[&str] = &["set", "store", "swap", "replace", "insert"];
+
+/// The initializations of a graph: functions that construct a pool or client (directly or
+/// through functions of the workspace they call) and store it eagerly where later readers
+/// get it (a field or a global of a holder type), or that call such a function.
+#[derive(Debug, Default)]
+pub struct InitIndex {
+    /// (file, function) -> the resource kinds it initializes.
+    pub fns: HashMap<(usize, usize), std::collections::BTreeSet<String>>,
+    /// Names of initializing methods (functions with a `self` type), and whether every
+    /// one of that name returns a `Result`.
+    pub methods: HashMap<String, bool>,
+}
+
+impl InitIndex {
+    pub fn is_init(&self, file: usize, func: usize) -> bool {
+        self.fns.contains_key(&(file, func))
+    }
+}
+
+impl Checker<'_> {
+    /// The kind held by a place an assignment or a store method writes to.
+    fn place_kind(
+        &mut self,
+        scope: Scope,
+        func: &FnSummary,
+        place: &ChainRoot,
+        at: u32,
+    ) -> Option<String> {
+        let (ty_scope, ty) = match place {
+            ChainRoot::SelfField(f) => {
+                let st = func.self_type.clone()?;
+                let s = Scope {
+                    func: None,
+                    ..scope
+                };
+                self.field_type(s, &st, f)?
+            }
+            ChainRoot::BindingField(b, f) => {
+                let ty = Self::binding_decl_type(func, b, at)?;
+                self.field_type(scope, &ty, f)?
+            }
+            ChainRoot::Value(p) => {
+                if p.is_single() && Self::is_local_fn(func, &p.segs[0], at) {
+                    return None;
+                }
+                let Res::Item(ik, im, ii) = self.res.resolve_path(scope, p)? else {
+                    return None;
+                };
+                let node = &self.g.crates[ik].modules[im];
+                let fs = &self.g.files[node.file].summary;
+                let item = &fs.modules[node.local].items[ii];
+                if item.kind != crate::summary::ItemKind::Static {
+                    return None;
+                }
+                let st = fs
+                    .statics
+                    .iter()
+                    .find(|st| st.name == item.name && st.module == node.local)?;
+                ((ik, im), st.ty.clone())
+            }
+            _ => return None,
+        };
+        let s = Scope {
+            krate: ty_scope.0,
+            module: ty_scope.1,
+            func: None,
+            fns: None,
+        };
+        let (pack, _) = self.holder_in(s, &ty)?;
+        Some(self.packs.packs[pack].resource.clone())
+    }
+
+    fn is_local_fn(func: &FnSummary, name: &str, at: u32) -> bool {
+        func.params.iter().any(|(n, _)| n == name)
+            || func.lets.iter().any(|l| l.name == name && l.offset <= at)
+    }
+
+    /// Compute the [`InitIndex`] (once per run).
+    pub fn init_index(&mut self, sites: &[Site]) -> InitIndex {
+        type Key = (usize, usize);
+        let mut constructs: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
+        for s in sites {
+            if s.kind == SiteKind::Construction
+                && let Some(f) = s.func
+            {
+                constructs
+                    .entry((s.file, f))
+                    .or_default()
+                    .insert(s.resource.clone());
+            }
+        }
+        // Methods by (crate, self type name, method name).
+        let mut methods: HashMap<(usize, String, String), Vec<Key>> = HashMap::new();
+        for k in 0..self.g.crates.len() {
+            for (fid, _) in self.file_base(k) {
+                let s = &self.g.files[fid].summary;
+                for (fi, f) in s.fns.iter().enumerate() {
+                    if let Some(t) = f.self_type.as_ref().and_then(|t| t.segs.last()) {
+                        methods
+                            .entry((k, t.clone(), f.name.clone()))
+                            .or_default()
+                            .push((fid, fi));
+                    }
+                }
+            }
+        }
+        let mut stores: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
+        let mut callees: HashMap<Key, Vec<Key>> = HashMap::new();
+        for k in 0..self.g.crates.len() {
+            for (fid, base) in self.file_base(k) {
+                let s = self.g.files[fid].summary.clone();
+                for (fi, f) in s.fns.iter().enumerate() {
+                    let scope = Scope {
+                        krate: k,
+                        module: base + f.module,
+                        func: Some(f),
+                        fns: Some(&s.fns),
+                    };
+                    for a in &f.assigns {
+                        if let Some(kind) = self.place_kind(scope, f, &a.target, a.span.start) {
+                            stores.entry((fid, fi)).or_default().insert(kind);
+                        }
+                    }
+                }
+                for chain in &s.chains {
+                    let Some(fi) = chain.func else { continue };
+                    let f = &s.fns[fi];
+                    let scope = Scope {
+                        krate: k,
+                        module: base + chain.module,
+                        func: Some(f),
+                        fns: Some(&s.fns),
+                    };
+                    if chain
+                        .methods
+                        .iter()
+                        .any(|m| STORE_METHODS.contains(&m.name.as_str()))
+                        && let Some(kind) =
+                            self.place_kind(scope, f, &chain.root, chain.root_span.start)
+                    {
+                        stores.entry((fid, fi)).or_default().insert(kind);
+                    }
+                    let self_name = f.self_type.as_ref().and_then(|t| t.segs.last()).cloned();
+                    let mut found: Vec<Key> = Vec::new();
+                    match &chain.root {
+                        ChainRoot::Call(p) => {
+                            if let Some(Res::Item(ik, im, ii)) = self.res.resolve_path(scope, p) {
+                                let node = &self.g.crates[ik].modules[im];
+                                let fs = &self.g.files[node.file].summary;
+                                if let Some(cf) = fs.modules[node.local].items[ii].func {
+                                    found.push((node.file, cf));
+                                }
+                            } else if p.segs.len() >= 2 && p.anchor.is_none() {
+                                // `Self::f(..)` / `Type::f(..)`: a method of a project type.
+                                let ty = &p.segs[p.segs.len() - 2];
+                                let ty = if ty == "Self" {
+                                    self_name.clone().unwrap_or_default()
+                                } else {
+                                    ty.clone()
+                                };
+                                let name = p.segs[p.segs.len() - 1].clone();
+                                if let Some(v) = methods.get(&(k, ty, name)) {
+                                    found.extend(v.iter().copied());
+                                }
+                            }
+                        }
+                        ChainRoot::Value(p) if p.is_single() && p.segs[0] == "self" => {
+                            if let (Some(t), Some(m)) = (&self_name, chain.methods.first())
+                                && let Some(v) = methods.get(&(k, t.clone(), m.name.clone()))
+                            {
+                                found.extend(v.iter().copied());
+                            }
+                        }
+                        _ => {}
+                    }
+                    if !found.is_empty() {
+                        callees.entry((fid, fi)).or_default().extend(found);
+                    }
+                }
+            }
+        }
+        // What a function constructs, through callees up to three calls deep.
+        for _ in 0..3 {
+            let mut add: Vec<(Key, String)> = Vec::new();
+            for (f, cs) in &callees {
+                for c in cs {
+                    if let Some(kinds) = constructs.get(c) {
+                        add.extend(kinds.iter().map(|kd| (*f, kd.clone())));
+                    }
+                }
+            }
+            for (f, kd) in add {
+                constructs.entry(f).or_default().insert(kd);
+            }
+        }
+        let mut fns: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
+        for (f, kinds) in &stores {
+            let both: std::collections::BTreeSet<String> = kinds
+                .iter()
+                .filter(|kd| constructs.get(f).is_some_and(|c| c.contains(*kd)))
+                .cloned()
+                .collect();
+            if !both.is_empty() {
+                fns.insert(*f, both);
+            }
+        }
+        // A function that calls an initialization initializes, up to two calls deep.
+        for _ in 0..2 {
+            let mut add: Vec<(Key, String)> = Vec::new();
+            for (f, cs) in &callees {
+                for c in cs {
+                    if c != f
+                        && let Some(kinds) = fns.get(c)
+                    {
+                        add.extend(kinds.iter().map(|kd| (*f, kd.clone())));
+                    }
+                }
+            }
+            for (f, kd) in add {
+                fns.entry(f).or_default().insert(kd);
+            }
+        }
+        let mut idx = InitIndex {
+            fns,
+            methods: HashMap::new(),
+        };
+        let keys: Vec<Key> = idx.fns.keys().copied().collect();
+        for (fid, fi) in keys {
+            let f = &self.g.files[fid].summary.fns[fi];
+            if f.self_type.is_some() {
+                let e = idx.methods.entry(f.name.clone()).or_insert(true);
+                *e &= f.returns_result;
+            }
+        }
+        idx
+    }
 }

@@ -242,6 +242,11 @@ fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
             let _ = writeln!(out, "{n:>6}  {code}  {name}");
         }
     }
+    if args.verbose && !args.quiet {
+        for note in &outcome.notes {
+            eprintln!("note: {note}");
+        }
+    }
     if !args.quiet && (format == Format::Human || args.verbose) {
         let n = outcome.findings.len();
         eprintln!(

@@ -58,6 +58,8 @@ pub struct CrateGraph {
     pub packages: Vec<Package>,
     /// The texts the summaries were made from where they are not the disk's.
     pub overlay: Overlay,
+    /// The unit's root (the workspace root or the lone package's directory).
+    pub root: PathBuf,
 }
 
 impl CrateGraph {
@@ -102,6 +104,7 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
     let mut g = CrateGraph {
         packages: unit.packages.clone(),
         overlay: overlay.clone(),
+        root: unit.root.clone(),
         ..Default::default()
     };
     let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();

@@ -47,6 +47,8 @@ pub struct Outcome {
     pub files: Vec<String>,
     /// Absolute path of every file with findings, by relative path.
     pub abs_paths: std::collections::BTreeMap<String, PathBuf>,
+    /// What `-v` explains: crates treated as test code and why, files skipped.
+    pub notes: Vec<String>,
 }
 
 fn rule_enabled(select: &[String], ignore: &[String], code: &str) -> bool {
@@ -142,6 +144,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.abs_paths.extend(u.abs_paths);
         outcome.files.extend(u.files);
         outcome.found_config_paths.extend(u.found_config_paths);
+        outcome.notes.extend(u.notes);
     }
     // A config shared by every unit of a scan: each module path must exist in one of them.
     if let (Some(path), true) = (root_config.as_deref(), multi_unit) {
@@ -246,6 +249,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     )?;
     outcome.found_config_paths = checker.found_config_paths.iter().cloned().collect();
     let mut findings = crate::check::run(&mut checker, enabled);
+    outcome.notes = std::mem::take(&mut checker.notes);
     let t2 = std::time::Instant::now();
     outcome.parse_secs = (t1 - t0).as_secs_f64();
     outcome.check_secs = (t2 - t1).as_secs_f64();

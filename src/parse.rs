@@ -181,12 +181,44 @@ impl Walker {
     }
 
     fn raw_type(&self, ty: &ast::Type) -> RawType {
-        let all = ty
-            .syntax()
-            .descendants()
-            .filter_map(ast::PathType::cast)
-            .filter_map(|p| p.path().and_then(|p| self.raw_path(&p)))
-            .collect();
+        // Paths in `fn(..)` pointers, `Fn(..)` sugar and `PhantomData<..>` name types the
+        // value never holds: they are left out (a holder is what a field stores).
+        let mut all = Vec::new();
+        let mut iter = ty.syntax().preorder();
+        while let Some(ev) = iter.next() {
+            let ra_ap_syntax::WalkEvent::Enter(node) = ev else {
+                continue;
+            };
+            match node.kind() {
+                SyntaxKind::FN_PTR_TYPE | SyntaxKind::PARENTHESIZED_ARG_LIST => {
+                    iter.skip_subtree();
+                    continue;
+                }
+                SyntaxKind::RET_TYPE
+                    if node
+                        .parent()
+                        .is_some_and(|p| p.kind() == SyntaxKind::PATH_SEGMENT) =>
+                {
+                    iter.skip_subtree();
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(p) = ast::PathType::cast(node) else {
+                continue;
+            };
+            let Some(path) = p.path() else { continue };
+            let phantom = path
+                .segment()
+                .and_then(|s| s.name_ref())
+                .is_some_and(|n| n.text() == "PhantomData");
+            if let Some(rp) = self.raw_path(&path) {
+                all.push(rp);
+            }
+            if phantom {
+                iter.skip_subtree();
+            }
+        }
         RawType {
             head: self.head_type(ty, 0),
             all,
@@ -636,12 +668,16 @@ impl Walker {
     fn walk_fn(&mut self, f: &ast::Fn, ctx: &Ctx, is_test: bool) -> usize {
         let idx = self.out.fns.len();
         let mut params = Vec::new();
+        let mut pat_lets = Vec::new();
         if let Some(pl) = f.param_list() {
             for p in pl.params() {
                 if let (Some(ast::Pat::IdentPat(ip)), Some(ty)) = (p.pat(), p.ty())
                     && let Some(n) = ip.name()
                 {
                     params.push((n.text().to_string(), self.raw_type(&ty)));
+                } else if let Some(ast::Pat::RecordPat(rp)) = p.pat() {
+                    let start = self.span(f.syntax().text_range()).start;
+                    pat_lets.extend(self.record_pat_bindings(&rp, start));
                 }
             }
         }
@@ -658,6 +694,7 @@ impl Walker {
             returns_result,
             self_type: ctx.self_type.clone(),
             params,
+            lets: pat_lets,
             span: self.span(f.syntax().text_range()),
             ..Default::default()
         });
@@ -709,10 +746,24 @@ impl Walker {
                             ty,
                             init: init_chain,
                             offset,
+                            field_of: None,
                         });
+                    } else if let (Some(f), Some(ast::Pat::RecordPat(rp))) = (ctx.func, l.pat()) {
+                        let offset = self.span(node.text_range()).end;
+                        let lets = self.record_pat_bindings(&rp, offset);
+                        self.out.fns[f].lets.extend(lets);
                     }
                 }
                 return;
+            }
+            SyntaxKind::BIN_EXPR => {
+                if let (Some(f), Some(b)) = (ctx.func, ast::BinExpr::cast(node.clone()))
+                    && matches!(b.op_kind(), Some(ast::BinaryOp::Assignment { op: None }))
+                    && let Some(target) = b.lhs().and_then(|l| self.place_root(&l))
+                {
+                    let span = self.span(node.text_range());
+                    self.out.fns[f].assigns.push(Assign { target, span });
+                }
             }
             _ => {}
         }
@@ -722,6 +773,75 @@ impl Walker {
         for child in node.children() {
             self.walk_body(&child, ctx);
         }
+    }
+
+    /// The bindings of a struct pattern `Settings { pool_options, url: u, .. }`, each typed
+    /// later as the named field of the struct.
+    fn record_pat_bindings(&self, rp: &ast::RecordPat, offset: u32) -> Vec<LetBinding> {
+        let mut out = Vec::new();
+        let Some(path) = rp.path().and_then(|p| self.raw_path(&p)) else {
+            return out;
+        };
+        let Some(list) = rp.record_pat_field_list() else {
+            return out;
+        };
+        for field in list.fields() {
+            let Some(ast::Pat::IdentPat(ip)) = field.pat() else {
+                continue;
+            };
+            let Some(name) = ip.name().map(|n| n.text().to_string()) else {
+                continue;
+            };
+            let fname = field
+                .name_ref()
+                .map(|n| n.text().to_string())
+                .unwrap_or_else(|| name.clone());
+            out.push(LetBinding {
+                name,
+                ty: None,
+                init: None,
+                offset,
+                field_of: Some((path.clone(), fname)),
+            });
+        }
+        out
+    }
+
+    /// The root of an assignment's place: `self.f`, `binding.f`, a path, or any of these
+    /// under `*` and a spine of method calls (`*self.pool.write().await`).
+    fn place_root(&self, e: &ast::Expr) -> Option<ChainRoot> {
+        let mut cur = e.clone();
+        for _ in 0..16 {
+            cur = match cur {
+                ast::Expr::PrefixExpr(p) => p.expr()?,
+                ast::Expr::ParenExpr(p) => p.expr()?,
+                ast::Expr::AwaitExpr(a) => a.expr()?,
+                ast::Expr::TryExpr(t) => t.expr()?,
+                ast::Expr::MethodCallExpr(m) => m.receiver()?,
+                ast::Expr::FieldExpr(f) => {
+                    let name = f.name_ref()?.text().to_string();
+                    return match f.expr()? {
+                        ast::Expr::PathExpr(p) => {
+                            let rp = self.raw_path(&p.path()?)?;
+                            if !rp.is_single() {
+                                return None;
+                            }
+                            if rp.segs[0] == "self" {
+                                Some(ChainRoot::SelfField(name))
+                            } else {
+                                Some(ChainRoot::BindingField(rp.segs[0].clone(), name))
+                            }
+                        }
+                        _ => None,
+                    };
+                }
+                ast::Expr::PathExpr(p) => {
+                    return Some(ChainRoot::Value(self.raw_path(&p.path()?)?));
+                }
+                _ => return None,
+            };
+        }
+        None
     }
 
     fn record_chain(&mut self, top: &SyntaxNode, ctx: &Ctx) {
@@ -782,10 +902,23 @@ impl Walker {
                     let Some(f) = ast::FieldExpr::cast(node.clone()) else {
                         return;
                     };
-                    let is_self = matches!(f.expr(), Some(ast::Expr::PathExpr(ref p)) if p.syntax().text() == "self");
-                    match (is_self, f.name_ref()) {
-                        (true, Some(n)) => {
+                    let base = match f.expr() {
+                        Some(ast::Expr::PathExpr(p)) => p
+                            .path()
+                            .and_then(|p| self.raw_path(&p))
+                            .filter(RawPath::is_single)
+                            .map(|p| p.segs[0].clone()),
+                        _ => None,
+                    };
+                    match (base, f.name_ref()) {
+                        (Some(b), Some(n)) if b == "self" => {
                             break (ChainRoot::SelfField(n.text().to_string()), node.clone());
+                        }
+                        (Some(b), Some(n)) => {
+                            break (
+                                ChainRoot::BindingField(b, n.text().to_string()),
+                                node.clone(),
+                            );
                         }
                         _ => break (ChainRoot::Other, node.clone()),
                     }
@@ -797,7 +930,9 @@ impl Walker {
         let interesting = match &root {
             ChainRoot::Call(_) => true,
             ChainRoot::Value(p) => p.segs.len() > 1 || p.anchor.is_some() || !methods.is_empty(),
-            ChainRoot::SelfField(_) | ChainRoot::Other => !methods.is_empty(),
+            ChainRoot::SelfField(_) | ChainRoot::BindingField(..) | ChainRoot::Other => {
+                !methods.is_empty()
+            }
         };
         if !interesting {
             return;

@@ -145,6 +145,17 @@ pub struct FnSummary {
     pub local_items: Vec<String>,
     pub params: Vec<(String, RawType)>,
     pub lets: Vec<LetBinding>,
+    /// Assignments (`place = value`): where a function may store what it built.
+    pub assigns: Vec<Assign>,
+    pub span: Span,
+}
+
+/// An assignment's place, reduced to the root of the place expression: `self.pool = ..`
+/// and `*self.pool.write().await = ..` are `SelfField("pool")`, `*POOL.lock() = ..` is
+/// `Value(POOL)`, `state.pool = ..` is `BindingField("state", "pool")`.
+#[derive(Debug, Clone)]
+pub struct Assign {
+    pub target: ChainRoot,
     pub span: Span,
 }
 
@@ -156,6 +167,9 @@ pub struct LetBinding {
     pub init: Option<usize>,
     /// Where the binding starts being visible.
     pub offset: u32,
+    /// A binding made by a struct pattern (`let Settings { pool_options, .. } = s;`): the
+    /// struct's path and the field it binds.
+    pub field_of: Option<(RawPath, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +180,8 @@ pub enum ChainRoot {
     Value(RawPath),
     /// `self.field`
     SelfField(String),
+    /// `binding.field` (a parameter or a local)
+    BindingField(String, String),
     /// Anything else (a literal, a closure call, ...).
     Other,
 }

@@ -1,21 +1,33 @@
 //! SSOT006 competing-ssot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{RuleInfo, quote_list};
 use crate::check::{Checker, Site, SiteKind};
+use crate::crates::ExternRef;
 use crate::diagnostic::Finding;
+use crate::workspace::TargetKind;
 
 pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT006",
     name: "competing-ssot",
-    summary: "more than one module constructs or holds the same resource kind (one finding per extra module, listing all of them)",
+    summary: "more than one module constructs or holds the same resource kind within one program (one finding per kind and program, at a site outside the presumed SSOT)",
     fix: None,
     doc: r#"
 ## What it does
 For a resource kind with no SSOT module configured, finds every module that constructs a
-pool/client of that kind or holds one in a `static`. When there are two or more, reports
-one finding in each module after the first (in path order), naming all of them.
+pool/client of that kind or holds one in a `static`. A module and its descendants are one
+owner (`backend::redis::pool` belongs to `backend::redis`; a crate root owns only
+itself). Modules compete only inside one *program*: a binary, test or example target and
+the workspace crates it links; a library that no binary links is a program of its own.
+So separate `[[bin]]` packages or a workspace of independent examples do not compete.
+
+When a program has two or more owners of a kind, it reports **one** finding for that kind,
+at the first site outside the *presumed SSOT*, listing every owner, with the other owners
+as related locations (JSON `related`). The presumed SSOT is chosen from evidence, in this
+order: the owner that holds the resource in a global, the one with the most
+constructions, one named like `db`/`database`/`pool`/`storage`/`store`/`repo`; the help
+says which evidence decided.
 
 ## Why is this bad?
 Two modules that each build the database pool are two initialization patterns. Which one
@@ -23,12 +35,13 @@ a request meets depends on start-up order; the incident behind this tool was exa
 
 ## Example
 ```text
-src/db/manager.rs:31:20: SSOT006 sql pools/clients are built or held in 2 modules: `app::database`, `app::db::manager`; ...
+src/admin.rs:3:5: SSOT006 sql pools/clients are built or held in 3 modules: `app::admin`, `app::storage`, `app::worker`
+  help: designate one as the SSOT in ssot-lint.toml, e.g. `[ssot] sql = ["app::storage"]` (it builds the most (2)), ...
 ```
 Designate one module as the SSOT in `ssot-lint.toml`:
 ```toml
 [ssot]
-modules = ["app::database"]
+modules = ["app::storage"]
 ```
 Then every other construction is an SSOT001 finding with a fix.
 
@@ -37,66 +50,227 @@ No fix: choosing the SSOT is a decision.
 
 With an SSOT configured, it reports the competing *patterns* the way the incident
 analysis needed them, once per kind, when some other module still initializes the resource
-by hand (a type that holds a pool and has an `initialize`/`init`/`setup`/`connect`
-method): the SSOT, each legacy module, each module that builds or holds its own, and each
-`[deprecated]` shim that re-exports the SSOT, with a related location per module (in JSON
-under `related`).
+by hand (a type with a method that builds a pool and stores it in its own field, see
+SSOT005): the SSOT, each legacy module, each module that builds or holds its own, and each
+`[deprecated]` shim that re-exports the SSOT, with a related location per module. The SSOT
+is said to initialize on first use only when it really does (`get_or_init`,
+`get_or_try_init`, a `LazyLock`/`Lazy`/`lazy_static!` global in it).
 
 ## Known limitations
-Test code is left out. With an SSOT configured and no legacy manager, stray constructions
-and globals are SSOT001/SSOT002 findings only. A shim is known from `[deprecated]`, not
-detected from its re-exports.
+Test code is left out. Programs are known from targets and `[dependencies]` between
+workspace crates; a library linked by no binary of the workspace (a plugin loaded at run
+time) is a program of its own. Owners come from module paths: two sibling modules that
+are really one component still compete. With an SSOT configured and no legacy manager,
+stray constructions and globals are SSOT001/SSOT002 findings only. A shim is known from
+`[deprecated]`, not detected from its re-exports.
 "#,
 };
 
-pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
-    // resource -> module key -> first site
-    let mut by_kind: BTreeMap<&str, BTreeMap<&str, &Site>> = BTreeMap::new();
-    for s in sites {
-        if s.allowed || !c.cfg.ssot_for(&s.resource).is_empty() {
+/// A program: a binary (or test) target and the workspace crates it links; a library no
+/// binary links is a program of its own. Two modules compete only inside one program.
+struct Program {
+    name: String,
+    crates: BTreeSet<usize>,
+}
+
+fn programs(c: &Checker) -> Vec<Program> {
+    let g = c.g;
+    let links = |root: usize| -> BTreeSet<usize> {
+        let mut seen = BTreeSet::from([root]);
+        let mut stack = vec![root];
+        while let Some(k) = stack.pop() {
+            for e in g.crates[k].externs.values() {
+                if let ExternRef::Crate(d) = e
+                    && seen.insert(*d)
+                {
+                    stack.push(*d);
+                }
+            }
+        }
+        seen
+    };
+    let mut out: Vec<Program> = Vec::new();
+    let mut linked: BTreeSet<usize> = BTreeSet::new();
+    for (k, cr) in g.crates.iter().enumerate() {
+        if cr.kind == TargetKind::Lib {
             continue;
         }
-        let e = by_kind
-            .entry(&s.resource)
-            .or_default()
-            .entry(&s.module_key)
-            .or_insert(s);
-        if (s.file, s.span.start) < (e.file, e.span.start) {
-            *e = s;
+        let crates = links(k);
+        linked.extend(crates.iter().copied());
+        out.push(Program {
+            name: cr.name.clone(),
+            crates,
+        });
+    }
+    for (k, cr) in g.crates.iter().enumerate() {
+        if cr.kind == TargetKind::Lib && !linked.contains(&k) {
+            out.push(Program {
+                name: cr.name.clone(),
+                crates: links(k),
+            });
         }
     }
-    let mut out = Vec::new();
-    for (kind, modules) in by_kind {
-        if modules.len() < 2 {
-            continue;
+    out
+}
+
+/// Why a module looks like the SSOT of a kind, strongest evidence first.
+fn evidence(sites: &[&Site], key: &str) -> (u8, usize, u8) {
+    let holder = sites.iter().any(|s| s.kind == SiteKind::Holder);
+    let built = sites
+        .iter()
+        .filter(|s| s.kind == SiteKind::Construction)
+        .count();
+    let named = key
+        .rsplit("::")
+        .next()
+        .is_some_and(|l| l.split('_').any(|w| SSOT_NAMES.contains(&w)));
+    (u8::from(holder), built, u8::from(named))
+}
+
+const SSOT_NAMES: &[&str] = &[
+    "db",
+    "database",
+    "pool",
+    "storage",
+    "store",
+    "repo",
+    "persistence",
+];
+
+pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
+    // The crates each file belongs to (a file can be in a lib and a bin).
+    let mut file_crates: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for (k, cr) in c.g.crates.iter().enumerate() {
+        for m in &cr.modules {
+            file_crates.entry(m.file).or_default().insert(k);
         }
-        let names: Vec<String> = modules.keys().map(|k| k.to_string()).collect();
-        let list = quote_list(&names);
-        for (i, (_, site)) in modules.iter().enumerate() {
-            if i == 0 {
+    }
+    // Owners: a module and its descendants are one owner (the crate root owns nothing
+    // but itself). Module keys of sites, grouped under their highest ancestor with sites.
+    let relevant: Vec<&Site> = sites
+        .iter()
+        .filter(|s| !s.allowed && c.cfg.ssot_for(&s.resource).is_empty())
+        .collect();
+    let programs = programs(c);
+    let many_programs = programs
+        .iter()
+        .filter(|p| {
+            relevant.iter().any(|s| {
+                file_crates
+                    .get(&s.file)
+                    .is_some_and(|ks| ks.iter().any(|k| p.crates.contains(k)))
+            })
+        })
+        .count()
+        > 1;
+    let mut out = Vec::new();
+    let mut reported: BTreeSet<(String, Vec<String>)> = BTreeSet::new();
+    for prog in &programs {
+        // kind -> owner key -> sites
+        let mut by_kind: BTreeMap<&str, BTreeMap<String, Vec<&Site>>> = BTreeMap::new();
+        let in_prog: Vec<&Site> = relevant
+            .iter()
+            .copied()
+            .filter(|s| {
+                file_crates
+                    .get(&s.file)
+                    .is_some_and(|ks| ks.iter().any(|k| prog.crates.contains(k)))
+            })
+            .collect();
+        for s in &in_prog {
+            let keys: Vec<&str> = in_prog
+                .iter()
+                .filter(|o| o.resource == s.resource)
+                .map(|o| o.module_key.as_str())
+                .collect();
+            // The highest ancestor (not a crate root) that has sites of this kind.
+            let owner = keys
+                .iter()
+                .filter(|k| k.contains("::") && s.module_key.starts_with(&format!("{k}::")))
+                .min_by_key(|k| k.len())
+                .copied()
+                .unwrap_or(&s.module_key);
+            by_kind
+                .entry(&s.resource)
+                .or_default()
+                .entry(owner.to_string())
+                .or_default()
+                .push(s);
+        }
+        for (kind, owners) in by_kind {
+            if owners.len() < 2 {
                 continue;
             }
+            let names: Vec<String> = owners.keys().cloned().collect();
+            if !reported.insert((kind.to_string(), names.clone())) {
+                continue;
+            }
+            // The presumed SSOT: a holder cell, then the most constructions, then the name.
+            let Some((ssot, ssot_sites)) = owners.iter().rev().max_by_key(|(k, v)| evidence(v, k))
+            else {
+                continue;
+            };
+            let (holder, built, named) = evidence(ssot_sites, ssot);
+            let why = if holder == 1 {
+                "it holds the pool/client in a global".to_string()
+            } else if built > 1
+                && owners
+                    .iter()
+                    .all(|(k, v)| k == ssot || evidence(v, k).1 < built)
+            {
+                format!("it builds the most ({built})")
+            } else if named == 1 {
+                "its name says so".to_string()
+            } else {
+                "it comes first; nothing else sets it apart".to_string()
+            };
+            // The finding sits at the first site outside the presumed SSOT.
+            let Some(at) = owners
+                .iter()
+                .filter(|(k, _)| *k != ssot)
+                .flat_map(|(_, v)| v.iter())
+                .min_by_key(|s| (c.g.files[s.file].rel.clone(), s.span.start))
+            else {
+                continue;
+            };
+            let list = quote_list(&names);
+            let scope = if many_programs {
+                format!(" of program `{}`", prog.name)
+            } else {
+                String::new()
+            };
             let message = format!(
-                "{kind} pools/clients are built or held in {} modules: {list}",
+                "{kind} pools/clients are built or held in {} modules{scope}: {list}",
                 names.len()
             );
             let help = format!(
-                "designate one as the SSOT in ssot-lint.toml: `[ssot] {kind} = [\"{}\"]` (or `modules = [...]` for every kind)",
-                names[0]
+                "designate one as the SSOT in ssot-lint.toml, e.g. `[ssot] {kind} = [\"{ssot}\"]` ({why}), and build the {kind} pool/client only there"
             );
             let mut f = Finding::new(
                 RULE.code,
                 RULE.name,
-                site.file,
-                site.span.start..site.span.start,
+                at.file,
+                at.span.start..at.span.start,
                 message,
             )
             .with_help(help);
-            for (m, other) in &modules {
+            for (m, v) in &owners {
+                if v.iter()
+                    .any(|s| s.file == at.file && s.span.start == at.span.start)
+                {
+                    continue;
+                }
+                let Some(first) = v
+                    .iter()
+                    .min_by_key(|s| (c.g.files[s.file].rel.clone(), s.span.start))
+                else {
+                    continue;
+                };
+                let tag = if m == ssot { " (presumed SSOT)" } else { "" };
                 f.related_spans.push((
-                    other.file,
-                    other.span.clone(),
-                    format!("`{m}` {}s here", verb(other)),
+                    first.file,
+                    first.span.clone(),
+                    format!("`{m}` {}s here{tag}", verb(first)),
                 ));
             }
             out.push(f);
@@ -111,36 +285,29 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
 /// SSOT, every legacy module, every shim (a `[deprecated]` module that re-exports) and every
 /// module that builds its own.
 fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
-    let idx = crate::rules::detached_initialization::init_index(c, sites);
-    // (kind, module) of init methods on holder types, with a location each.
+    let idx = c.inits.clone();
+    // (kind, module) of initializing methods (a type initialized by hand), a location each.
     let mut init_mods: BTreeMap<(String, String), (usize, u32)> = BTreeMap::new();
     for k in 0..c.g.crates.len() {
         for (fid, base) in c.file_base(k) {
             let s = c.g.files[fid].summary.clone();
             for (fi, f) in s.fns.iter().enumerate() {
-                let Some(st) = &f.self_type else { continue };
-                if !idx.fns.contains(&(fid, fi)) {
+                if f.self_type.is_none() {
                     continue;
                 }
+                let Some(kinds) = idx.fns.get(&(fid, fi)) else {
+                    continue;
+                };
                 let m = base + f.module;
                 if c.allowed(k, m, fid, f.is_test) {
                     continue;
                 }
-                let scope = crate::resolve::Scope {
-                    krate: k,
-                    module: m,
-                    func: None,
-                    fns: None,
-                };
-                let Some((pack, _)) = c.res.resolve_path(scope, st).and_then(|r| c.holder_of(&r))
-                else {
-                    continue;
-                };
-                let kind = c.packs.packs[pack].resource.clone();
-                let e = init_mods
-                    .entry((kind, c.module_key(k, m)))
-                    .or_insert((fid, f.span.start));
-                *e = (*e).min((fid, f.span.start));
+                for kind in kinds {
+                    let e = init_mods
+                        .entry((kind.clone(), c.module_key(k, m)))
+                        .or_insert((fid, f.span.start));
+                    *e = (*e).min((fid, f.span.start));
+                }
             }
         }
     }
@@ -200,10 +367,12 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
             })
             .map(|(from, _)| from.text.clone())
             .collect();
-        let mut parts = vec![format!(
-            "SSOT `{}` (initializes on first use)",
-            ssot_text.join("`, `")
-        )];
+        let lazy = if ssot_is_lazy(c, &kind) {
+            " (initializes on first use)"
+        } else {
+            ""
+        };
+        let mut parts = vec![format!("SSOT `{}`{lazy}", ssot_text.join("`, `"))];
         for (m, (role, _, _)) in &roles {
             parts.push(format!("`{m}` ({role})"));
         }
@@ -227,6 +396,38 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+/// Whether the SSOT of a kind really initializes on first use: a `get_or_init` /
+/// `get_or_try_init` call, or a `LazyLock`/`Lazy`/`lazy_static!` global, in its modules.
+fn ssot_is_lazy(c: &Checker, kind: &str) -> bool {
+    let Some(mods) = c.ssot.get(kind) else {
+        return false;
+    };
+    mods.iter().any(|&(k, m)| {
+        let root = &c.g.crates[k].modules[m].path;
+        c.g.crates[k].modules.iter().any(|node| {
+            if !node.path.starts_with(root) {
+                return false;
+            }
+            let s = &c.g.files[node.file].summary;
+            s.chains.iter().any(|ch| {
+                ch.module == node.local
+                    && ch
+                        .methods
+                        .iter()
+                        .any(|x| matches!(x.name.as_str(), "get_or_init" | "get_or_try_init"))
+            }) || s.statics.iter().any(|st| {
+                st.module == node.local
+                    && (st.in_macro && !st.is_mut
+                        || st.ty.all.iter().any(|p| {
+                            p.segs.last().is_some_and(|l| {
+                                matches!(l.as_str(), "LazyLock" | "Lazy" | "LazyCell")
+                            })
+                        }))
+            })
+        })
+    })
 }
 
 fn verb(s: &Site) -> &'static str {

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::RuleInfo;
-use crate::check::{Checker, Site, SiteKind};
+use crate::check::{Checker, InitIndex, Site};
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 use crate::resolve::{Res, Scope};
 use crate::summary::{Chain, ChainContext, ChainRoot, FileSummary, ItemKind};
@@ -11,17 +11,27 @@ use crate::summary::{Chain, ChainContext, ChainRoot, FileSummary, ItemKind};
 pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT005",
     name: "detached-initialization",
-    summary: "initialization whose completion or error nobody awaits: a spawned init with its handle dropped, `let _ = init().await`, `.ok();` on an init result, an init error only logged",
+    summary: "initialization (code that builds a pool/client and stores it where readers get it) whose completion or error nobody awaits: a spawned init with its handle dropped, `let _ = init().await`, `.ok();` on an init result, an init error only logged",
     fix: Some("await it and propagate with `?` (unsafe)"),
     doc: r#"
 ## What it does
 Flags an initialization of a resource whose completion or error nobody observes. An
-initialization is a pack constructor, a call of the SSOT accessor from outside the SSOT,
-a method named `initialize`/`init`/`init_*`/`setup`/`warm_up` of a project type that holds
-a pool or client (the legacy manager), or a function so named that constructs one. It is
-detached when it is spawned with `tokio::spawn`/`std::thread::spawn`/`spawn_blocking` and the
-`JoinHandle` dropped, discarded with `let _ =`, swallowed with `.ok();`,
-`.unwrap_or_default()` or `.unwrap_or(..)`, or only logged in `if let Err(e) = ..`.
+initialization is code that **constructs a pool or client and stores it where later
+readers get it**: a function that builds one (a pack constructor, or a call of a function
+of the workspace that builds one, up to three calls deep) and stores it eagerly into a
+field or a global of a holder type (`self.pool = Some(..)`, `*self.pool.write() = ..`,
+`POOL.set(..)`, `.store(..)`, `.swap(..)`, `.replace(..)`), or a function that calls such
+a function (up to two calls deep). A name alone never makes one: `init_acme`, `setup` or
+`init_library` that build no pool are not initializations, and a method that *receives* a
+pool (`Actor::init(conn: PgPool)`) initializes nothing. A warm-up through a lazy SSOT
+accessor (`let _ = crate::database::pool().await;`, a function that only calls
+`get_or_try_init`) is not one either: a failure leaves nothing half-initialized and the
+next access simply tries again.
+
+It is detached when it is spawned with `tokio::spawn`/`std::thread::spawn`/`spawn_blocking`
+and the `JoinHandle` dropped, discarded with `let _ =`, swallowed with `.ok();`,
+`.unwrap_or_default()` or `.unwrap_or(..)`, only logged in `if let Err(e) = ..`, or an
+`async fn` of the crate called and never awaited.
 
 ## Why is this bad?
 The incident's hotfix was `tokio::spawn(async move { let _ = manager.initialize().await; })`:
@@ -44,6 +54,11 @@ function is `async` (when it must await) and returns a `Result`.
 ## Known limitations
 A `JoinHandle` bound to a name is assumed to be observed (ssot-lint does not follow it).
 Whether a method call returns a future is known only for functions of the same crate.
+Receivers of method calls are not typed here: `x.initialize()` counts when some project
+type has an initializing method of that name. Calls are followed to functions resolved by
+path and to `self.method()`/`Self::method()`/`Type::method()` of the same crate (by type
+name), not through trait objects or closures stored in fields. What is stored is not
+traced: a function that builds a pool and stores *something* into a holder field counts.
 "#,
 };
 
@@ -53,14 +68,10 @@ type Replacement = (std::ops::Range<u32>, String);
 const SPAWNS: &[&str] = &["spawn", "spawn_blocking", "spawn_local"];
 const SWALLOW: &[&str] = &["ok", "unwrap_or_default", "unwrap_or", "unwrap_or_else"];
 
-fn init_like(name: &str) -> bool {
-    matches!(name, "initialize" | "init" | "setup" | "warm_up" | "warmup")
-        || name.starts_with("init_")
-        || name.starts_with("initialize_")
-}
-
 impl Checker<'_> {
-    /// What initialization a chain performs, for messages; `None` when it is not one.
+    /// What initialization a chain performs, for messages; `None` when it is not one: a
+    /// call of a function of the workspace that initializes (see [`InitIndex`]), or a
+    /// method of that name (`manager.lock().await.initialize()`: receivers are not typed).
     pub fn init_call(
         &mut self,
         idx: &InitIndex,
@@ -71,59 +82,37 @@ impl Checker<'_> {
         upto: usize,
     ) -> Option<String> {
         let methods = &chain.methods[..upto.min(chain.methods.len())];
-        if let Some(last) = methods.last()
-            && idx.methods.contains(&last.name)
-        {
-            return Some(format!("{}()", last.name));
+        if let Some(last) = methods.last() {
+            return idx
+                .methods
+                .contains_key(&last.name)
+                .then(|| format!("{}()", last.name));
         }
-        if methods.len() == chain.methods.len()
-            && let Some(c) = self.classify(k, m, s, chain)
-        {
-            return Some(c.what);
-        }
-        if let ChainRoot::Call(p) = &chain.root {
-            let scope = Scope {
-                krate: k,
-                module: m,
-                func: chain.func.map(|f| &s.fns[f]),
-                fns: Some(&s.fns),
-            };
-            if methods.is_empty()
-                && p.segs.last().is_some_and(|l| init_like(l))
-                && let Some(Res::Item(ik, im, ii)) = self.res.resolve_path(scope, p)
-            {
+        let ChainRoot::Call(p) = &chain.root else {
+            return None;
+        };
+        let scope = Scope {
+            krate: k,
+            module: m,
+            func: chain.func.map(|f| &s.fns[f]),
+            fns: Some(&s.fns),
+        };
+        match self.res.resolve_path(scope, p) {
+            Some(Res::Item(ik, im, ii)) => {
                 let node = &self.g.crates[ik].modules[im];
                 let item = &self.g.files[node.file].summary.modules[node.local].items[ii];
-                if item.func.is_some_and(|f| idx.fns.contains(&(node.file, f))) {
-                    return Some(format!("{}()", p.text()));
-                }
+                item.func
+                    .is_some_and(|f| idx.is_init(node.file, f))
+                    .then(|| format!("{}()", p.text()))
             }
-            // The SSOT accessor: a function of an SSOT module.
-            let scope = Scope {
-                krate: k,
-                module: m,
-                func: chain.func.map(|f| &s.fns[f]),
-                fns: Some(&s.fns),
-            };
-            if methods.is_empty()
-                && let Some(Res::Item(ik, im, _)) = self.res.resolve_path(scope, p)
-                && self.ssot.values().flatten().any(|&(sk, sm)| {
-                    self.g.crates[sk].name == self.g.crates[ik].name
-                        && self.g.crates[ik].modules[im]
-                            .path
-                            .starts_with(&self.g.crates[sk].modules[sm].path)
-                })
-                && !self.ssot.values().flatten().any(|&(sk, sm)| {
-                    sk == k
-                        && self.g.crates[k].modules[m]
-                            .path
-                            .starts_with(&self.g.crates[sk].modules[sm].path)
-                })
+            // `Self::init(..)`, `Manager::initialize(..)`: an initializing method by name.
+            _ if p.segs.len() >= 2
+                && p.segs.last().is_some_and(|l| idx.methods.contains_key(l)) =>
             {
-                return Some(format!("{}()", p.text()));
+                Some(format!("{}()", p.text()))
             }
+            _ => None,
         }
-        None
     }
 
     fn is_spawn(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain) -> bool {
@@ -186,7 +175,7 @@ fn init_returns_result(
     chain: &Chain,
 ) -> bool {
     if let Some(last) = chain.methods.last() {
-        return idx.method_results.get(&last.name).copied().unwrap_or(true);
+        return idx.methods.get(&last.name).copied().unwrap_or(true);
     }
     if let ChainRoot::Call(p) = &chain.root {
         let scope = Scope {
@@ -212,63 +201,9 @@ fn slice(text: &str, r: &std::ops::Range<u32>) -> String {
         .to_string()
 }
 
-/// What counts as an initialization by name: `initialize`-like methods of project types
-/// that hold a pool or client, and `init`-like functions that construct one.
-#[derive(Debug, Default)]
-pub struct InitIndex {
-    pub methods: HashSet<String>,
-    /// Whether every init method of that name returns a `Result`.
-    pub method_results: std::collections::HashMap<String, bool>,
-    /// (file, function index)
-    pub fns: HashSet<(usize, usize)>,
-}
-
-pub fn init_index(c: &mut Checker, sites: &[Site]) -> InitIndex {
-    let mut idx = InitIndex::default();
-    for k in 0..c.g.crates.len() {
-        for (fid, base) in c.file_base(k) {
-            let s = c.g.files[fid].summary.clone();
-            for (fi, f) in s.fns.iter().enumerate() {
-                if !init_like(&f.name) {
-                    continue;
-                }
-                let holder = match &f.self_type {
-                    Some(st) => {
-                        let scope = Scope {
-                            krate: k,
-                            module: base + f.module,
-                            func: None,
-                            fns: None,
-                        };
-                        c.res
-                            .resolve_path(scope, st)
-                            .and_then(|r| c.holder_of(&r))
-                            .is_some()
-                    }
-                    None => false,
-                };
-                let constructs = sites.iter().any(|x| {
-                    x.kind == SiteKind::Construction
-                        && x.file == fid
-                        && f.span.start <= x.span.start
-                        && x.span.end <= f.span.end
-                });
-                if holder || constructs {
-                    idx.fns.insert((fid, fi));
-                    if f.self_type.is_some() {
-                        idx.methods.insert(f.name.clone());
-                        let e = idx.method_results.entry(f.name.clone()).or_insert(true);
-                        *e &= f.returns_result;
-                    }
-                }
-            }
-        }
-    }
-    idx
-}
-
-pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
-    let idx = init_index(c, sites);
+pub fn check(c: &mut Checker, _sites: &[Site]) -> Vec<Finding> {
+    let idx = c.inits.clone();
+    let idx = &*idx;
     let mut out = Vec::new();
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
     for k in 0..c.g.crates.len() {
@@ -308,8 +243,8 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                         .collect();
                     let what = inner.iter().find_map(|x| {
                         let n = x.methods.len();
-                        let what = c.init_call(&idx, k, m, &s, x, n)?;
-                        Some((what, init_returns_result(c, &idx, k, m, &s, x)))
+                        let what = c.init_call(idx, k, m, &s, x, n)?;
+                        Some((what, init_returns_result(c, idx, k, m, &s, x)))
                     });
                     if let Some((what, rr)) = what {
                         let text = text.get_or_insert_with(t);
@@ -343,11 +278,11 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                     if chain.tried {
                         continue;
                     }
-                    if let Some(what) = c.init_call(&idx, k, m, &s, chain, chain.methods.len()) {
+                    if let Some(what) = c.init_call(idx, k, m, &s, chain, chain.methods.len()) {
                         let text = text.get_or_insert_with(t);
                         let expr = slice(text, &chain.span);
                         let future = !chain.awaited && c.calls_local_async(k, m, &s, chain);
-                        let rr = init_returns_result(c, &idx, k, m, &s, chain);
+                        let rr = init_returns_result(c, idx, k, m, &s, chain);
                         let fix =
                             ((returns_result || !rr) && (is_async || !future) && (future || rr))
                                 .then(|| {
@@ -373,7 +308,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                 } else if chain.context == ChainContext::Stmt
                     && let Some(last) = chain.methods.last()
                     && SWALLOW.contains(&last.name.as_str())
-                    && let Some(what) = c.init_call(&idx, k, m, &s, chain, chain.methods.len() - 1)
+                    && let Some(what) = c.init_call(idx, k, m, &s, chain, chain.methods.len() - 1)
                 {
                     let text = text.get_or_insert_with(t);
                     let dot = text[..last.name_offset as usize]
@@ -385,7 +320,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                         fix,
                     ));
                 } else if chain.context == ChainContext::ErrOnlyLogged
-                    && let Some(what) = c.init_call(&idx, k, m, &s, chain, chain.methods.len())
+                    && let Some(what) = c.init_call(idx, k, m, &s, chain, chain.methods.len())
                 {
                     hit = Some((
                         format!(
@@ -396,11 +331,11 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                 } else if chain.context == ChainContext::Stmt
                     && !chain.awaited
                     && c.calls_local_async(k, m, &s, chain)
-                    && let Some(what) = c.init_call(&idx, k, m, &s, chain, 0)
+                    && let Some(what) = c.init_call(idx, k, m, &s, chain, 0)
                 {
                     let text = text.get_or_insert_with(t);
                     let expr = slice(text, &chain.span);
-                    let rr = init_returns_result(c, &idx, k, m, &s, chain);
+                    let rr = init_returns_result(c, idx, k, m, &s, chain);
                     let fix = (is_async && (returns_result || !rr)).then(|| {
                         let q = if rr { "?" } else { "" };
                         (chain.span.clone(), format!("{expr}.await{q}"))

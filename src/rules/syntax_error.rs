@@ -3,6 +3,7 @@
 use super::RuleInfo;
 use crate::crates::CrateGraph;
 use crate::diagnostic::Finding;
+use crate::workspace::TargetKind;
 
 pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT000",
@@ -25,15 +26,43 @@ fn broken( { let pool = PgPool::connect(url).await?; }
 ## Fix safety
 No fix.
 
+A `.rs` file that no target's module tree reaches is still checked for pools, but a parse
+failure there is not a finding (it may not be Rust at all); `-v` counts such files.
+
 ## Known limitations
 The parser is rust-analyzer's, run at the package's edition. Code that only a proc-macro
 makes valid (custom syntax inside attribute macros) is still parsed as plain Rust.
 "#,
 };
 
-pub fn check(g: &CrateGraph) -> Vec<Finding> {
+/// Files only reached as unreached-file crates (no module tree of a target includes them).
+pub fn unreached_files(g: &CrateGraph) -> std::collections::BTreeSet<usize> {
+    let in_target: std::collections::HashSet<usize> = g
+        .crates
+        .iter()
+        .filter(|c| c.kind != TargetKind::Orphan)
+        .flat_map(|c| c.modules.iter().map(|m| m.file))
+        .collect();
+    g.crates
+        .iter()
+        .filter(|c| c.kind == TargetKind::Orphan)
+        .flat_map(|c| c.modules.iter().map(|m| m.file))
+        .filter(|f| !in_target.contains(f))
+        .collect()
+}
+
+/// The findings, and the unreached files that failed to parse (not findings: a file no
+/// target compiles may not be Rust at all, like a shell script named `.rs`).
+pub fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
+    let unreached = unreached_files(g);
+    let mut skipped = Vec::new();
     let mut out = Vec::new();
     for (fid, f) in g.files.iter().enumerate() {
+        if unreached.contains(&fid) && f.read_error.is_none() && !f.summary.syntax_errors.is_empty()
+        {
+            skipped.push(f.rel.clone());
+            continue;
+        }
         if let Some(e) = &f.read_error {
             out.push(Finding::new(
                 RULE.code,
@@ -58,5 +87,5 @@ pub fn check(g: &CrateGraph) -> Vec<Finding> {
             format!("syntax error: {}{more}", first.message),
         ));
     }
-    out
+    (out, skipped)
 }

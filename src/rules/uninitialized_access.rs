@@ -74,7 +74,6 @@ const FAILING: &[&str] = &[
     "ok_or_else",
     "unwrap_unchecked",
 ];
-const INIT_METHODS: &[&str] = &["initialize", "init", "setup", "connect", "initialise"];
 
 fn verb(m: &str) -> &'static str {
     if m.starts_with("ok_or") {
@@ -267,12 +266,15 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                         if c.holder_in(fscope, fty).is_none() {
                             continue;
                         }
-                        // The legacy manager: an explicit init method on the same type.
-                        let has_init = s.fns.iter().chain(fs.fns.iter()).any(|f| {
-                            INIT_METHODS.contains(&f.name.as_str())
-                                && f.self_type
-                                    .as_ref()
-                                    .is_some_and(|t| t.segs.last() == st.segs.last())
+                        // The legacy manager: a method of the same type initializes it.
+                        let inits = c.inits.clone();
+                        let has_init = [(fid, &s), (node.file, &fs)].iter().any(|(file, sm)| {
+                            sm.fns.iter().enumerate().any(|(fi, f)| {
+                                inits.is_init(*file, fi)
+                                    && f.self_type
+                                        .as_ref()
+                                        .is_some_and(|t| t.segs.last() == st.segs.last())
+                            })
                         });
                         if !has_init {
                             continue;
