@@ -52,9 +52,12 @@ pub struct Args {
     /// Print the number of findings per rule after the findings.
     #[arg(long)]
     pub statistics: bool,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads (default: all cores; at most 512).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub threads: Option<u16>,
+    /// Skip files larger than this many bytes (with a notice).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::safety::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
     /// Print nothing but findings.
     #[arg(short, long)]
     pub quiet: bool,
@@ -78,6 +81,9 @@ pub struct Args {
     pub allow_dirty: bool,
 }
 
+/// Stack of the worker threads that parse.
+const PARSE_STACK: usize = 64 << 20;
+
 /// Run the CLI; returns the exit status (0 clean, 1 findings, 2 error).
 pub fn main(mut argv: Vec<OsString>) -> i32 {
     // `cargo ssot-lint ...` runs `cargo-ssot-lint ssot-lint ...`.
@@ -92,11 +98,13 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             return code;
         }
     };
-    if let Some(t) = args.threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(t.max(1))
-            .build_global();
-    }
+    // Files are parsed on the pool's threads: large stacks for deeply nested code (the
+    // depth is bounded too; see `safety::MAX_SOURCE_NESTING`).
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.map_or(0, usize::from))
+        .stack_size(PARSE_STACK)
+        .build_global();
+    crate::safety::set_max_file_size(args.max_file_size);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(code) = &args.explain {
@@ -113,6 +121,15 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     }
     if args.list_rules {
         return list_rules(&mut out);
+    }
+    if let Some(m) = &args.manifest_path
+        && (m.file_name().is_none_or(|n| n != "Cargo.toml") || !m.is_file())
+    {
+        eprintln!(
+            "error: --manifest-path must name an existing Cargo.toml file: {}",
+            m.display()
+        );
+        return 2;
     }
     let start = args.manifest_path.as_ref().map(|m| match m.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -218,6 +235,9 @@ fn print_error(e: &Error) {
 
 /// The findings in the chosen format, `--statistics`, and the summary line.
 fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
     if args.list_files {
         let mut files = outcome.files.clone();
         files.sort();

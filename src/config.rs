@@ -119,24 +119,27 @@ impl Config {
 
 /// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`.
 pub fn load(root: &Path, explicit: Option<&Path>, packs: &mut PackIndex) -> Result<Config, Error> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| Error::Io {
+    // A file named on the command line may be anywhere; one found in the workspace must be
+    // a regular file inside it. Either is read with the size cap, and a refused file's
+    // text is never read, so an error cannot print it.
+    let read = |p: &Path, within: Option<&Path>| {
+        crate::safety::read_utf8(p, within).map_err(|e| Error::Io {
             path: p.to_path_buf(),
-            source: e,
+            source: e.into(),
         })
     };
     if let Some(p) = explicit {
-        let text = read(p)?;
+        let text = read(p, None)?;
         return parse_file(p, &text, packs);
     }
     let file = root.join("ssot-lint.toml");
-    if file.is_file() {
-        let text = read(&file)?;
+    if file.symlink_metadata().is_ok() {
+        let text = read(&file, Some(root))?;
         return parse_file(&file, &text, packs);
     }
     let manifest = root.join("Cargo.toml");
     if manifest.is_file() {
-        let text = read(&manifest)?;
+        let text = read(&manifest, Some(root))?;
         let m: CargoManifest =
             toml::from_str(&text).map_err(|e| toml_error(&manifest, &text, e))?;
         let src = m
@@ -161,6 +164,7 @@ pub fn parse_file(path: &Path, text: &str, packs: &mut PackIndex) -> Result<Conf
 }
 
 fn module_path(path: &Path, text: &str, s: &Spanned<String>) -> Result<ConfigPath, Error> {
+    crate::safety::check_nesting(path, text, s)?;
     let parsed: syn::Path = syn::parse_str(s.get_ref()).map_err(|_| {
         Error::config(
             path,
@@ -255,6 +259,7 @@ fn compile(
                 format!("unknown resource kind `{}` in [accessor]", kind.get_ref()),
             ));
         }
+        crate::safety::check_nesting(path, text, tmpl)?;
         syn::parse_str::<syn::Expr>(tmpl.get_ref()).map_err(|e| {
             Error::config(
                 path,

@@ -60,12 +60,17 @@ pub struct CrateGraph {
     pub overlay: Overlay,
     /// The unit's root (the workspace root or the lone package's directory).
     pub root: PathBuf,
+    /// Every file read is inside this directory (real path): the scan root.
+    pub read_root: PathBuf,
+    /// `mod` declarations whose file cannot be read (missing, outside the workspace, not a
+    /// regular file, too large): the declaring file, the declaration, why.
+    pub unreadable_modules: Vec<(usize, crate::summary::Span, String)>,
 }
 
 impl CrateGraph {
     /// A file's text as the summaries saw it (rules compute fix edits on it).
     pub fn source(&self, file: usize) -> String {
-        read_source(&self.overlay, &self.files[file].path).unwrap_or_default()
+        read_source(&self.overlay, &self.read_root, &self.files[file].path).unwrap_or_default()
     }
 }
 
@@ -92,11 +97,12 @@ struct Pending {
 /// File texts that replace what is on disk (the fixer's in-memory passes), by absolute path.
 pub type Overlay = HashMap<PathBuf, String>;
 
-/// A file's text: from the overlay when it has one, else from disk (lossy UTF-8).
-pub fn read_source(overlay: &Overlay, path: &Path) -> std::io::Result<String> {
+/// A file's text: from the overlay when it has one, else from disk (lossy UTF-8), read
+/// only when it is a regular file inside `root` (see [`crate::safety`]).
+pub fn read_source(overlay: &Overlay, root: &Path, path: &Path) -> std::io::Result<String> {
     match overlay.get(path) {
         Some(t) => Ok(t.clone()),
-        None => std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()),
+        None => crate::safety::read_text(path, Some(root)).map_err(Into::into),
     }
 }
 
@@ -105,6 +111,7 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
         packages: unit.packages.clone(),
         overlay: overlay.clone(),
         root: unit.root.clone(),
+        read_root: out_root.to_path_buf(),
         ..Default::default()
     };
     let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
@@ -180,7 +187,7 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
             .into_par_iter()
             .map(|p| {
                 let krate_edition = edition_for(unit, &p);
-                match read_source(overlay, &p) {
+                match read_source(overlay, out_root, &p) {
                     Ok(text) => {
                         let n = text.len() as u64;
                         (p, parse::summarize(&text, krate_edition), None, n)
@@ -273,11 +280,25 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                         dir.join(&decl.name).join("mod.rs"),
                     ],
                 };
-                let Some(file) = candidates
-                    .into_iter()
-                    .find(|c| c.is_file())
-                    .map(|c| crate::workspace::normalize(&c))
-                else {
+                let Ok(file) = module_file(&candidates, out_root, overlay).map_err(|why| {
+                    let shown: Vec<String> = candidates
+                        .iter()
+                        .map(|c| rel_path(out_root, &crate::workspace::normalize(c)))
+                        .collect();
+                    let msg = match &why {
+                        Some((i, e)) => format!(
+                            "module `{}`: {}: {e}",
+                            decl.name,
+                            shown.get(*i).map(String::as_str).unwrap_or_default()
+                        ),
+                        None => format!(
+                            "module `{}`: file not found (looked for {})",
+                            decl.name,
+                            shown.join(" and ")
+                        ),
+                    };
+                    g.unreadable_modules.push((fid, decl.span.clone(), msg));
+                }) else {
                     continue;
                 };
                 let is_mod_rs =
@@ -304,6 +325,30 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
         }
     }
     g
+}
+
+/// The first candidate that is a readable module file (normalized), or why none is: the
+/// first candidate that exists but may not be read, or `None` when none exists.
+fn module_file(
+    candidates: &[PathBuf],
+    root: &Path,
+    overlay: &Overlay,
+) -> Result<PathBuf, Option<(usize, crate::safety::ReadError)>> {
+    let mut why = None;
+    for (i, c) in candidates.iter().enumerate() {
+        let n = crate::workspace::normalize(c);
+        if overlay.contains_key(&n) {
+            return Ok(n);
+        }
+        match crate::safety::check(c, Some(root)) {
+            Ok(_) => return Ok(n),
+            Err(crate::safety::ReadError::Missing) => {}
+            Err(e) => {
+                why.get_or_insert((i, e));
+            }
+        }
+    }
+    Err(why)
 }
 
 /// Where an unreached file would sit: `src/database/helpers.rs` of package `app` is checked

@@ -7,6 +7,7 @@ use crate::config;
 use crate::crates;
 use crate::diagnostic::{Finding, Related};
 use crate::error::Error;
+use crate::lines::LineIndex;
 use crate::packs::PackIndex;
 use crate::rules;
 use crate::workspace;
@@ -49,6 +50,9 @@ pub struct Outcome {
     pub abs_paths: std::collections::BTreeMap<String, PathBuf>,
     /// What `-v` explains: crates treated as test code and why, files skipped.
     pub notes: Vec<String>,
+    /// What was skipped (a broken package in a scanned folder, a target that cannot be
+    /// read), for stderr.
+    pub warnings: Vec<String>,
 }
 
 fn rule_enabled(select: &[String], ignore: &[String], code: &str) -> bool {
@@ -85,9 +89,25 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             source: e,
         })?,
     };
-    let (root, units) = workspace::discover(&start)?;
+    let workspace::Discovery {
+        root,
+        units,
+        warnings,
+    } = workspace::discover(&start)?;
     if units.is_empty() {
         return Err(Error::NoWorkspace { path: start });
+    }
+    // `-p` must name a package that exists.
+    for name in &opts.packages {
+        if !units
+            .iter()
+            .any(|u| u.packages.iter().any(|p| &p.name == name))
+        {
+            return Err(Error::Usage(format!(
+                "package `{name}` not found in {}",
+                root.display()
+            )));
+        }
     }
     let enabled = |code: &str| rule_enabled(&opts.select, &opts.ignore, code);
     let enabled: &(dyn Fn(&str) -> bool + Sync) = &enabled;
@@ -101,15 +121,32 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
                 std::env::current_dir().unwrap_or_default().join(p)
             }
         })
-        .map(|p| p.canonicalize().unwrap_or(p))
-        .collect();
+        .map(|p| match p.canonicalize() {
+            Ok(c) if c.starts_with(&root) => Ok(c),
+            Ok(_) => Err(Error::Usage(format!(
+                "{} is outside {}",
+                p.display(),
+                root.display()
+            ))),
+            Err(e) => Err(Error::Io { path: p, source: e }),
+        })
+        .collect::<Result<_, _>>()?;
     // A config at the scan root applies to every unit below it.
-    let root_config = opts.config.clone().or_else(|| {
-        let f = root.join("ssot-lint.toml");
-        (units.len() > 1 || units[0].root != root)
-            .then_some(f)
-            .filter(|f| f.is_file())
-    });
+    let shared = root.join("ssot-lint.toml");
+    let root_config = match opts.config.clone() {
+        Some(c) => Some(c),
+        None if (units.len() > 1 || units[0].root != root)
+            && shared.symlink_metadata().is_ok() =>
+        {
+            // Found, not named: it must be a regular file inside the root.
+            crate::safety::check(&shared, Some(&root)).map_err(|e| Error::Io {
+                path: shared.clone(),
+                source: e.into(),
+            })?;
+            Some(shared)
+        }
+        None => None,
+    };
     let builtin = PackIndex::builtin()?;
     let multi_unit = units.len() > 1;
     let ctx = UnitCtx {
@@ -129,6 +166,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         .collect();
     let mut outcome = Outcome {
         root: root.clone(),
+        warnings,
         ..Default::default()
     };
     for r in results {
@@ -145,6 +183,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.files.extend(u.files);
         outcome.found_config_paths.extend(u.found_config_paths);
         outcome.notes.extend(u.notes);
+        outcome.warnings.extend(u.warnings);
     }
     // A config shared by every unit of a scan: each module path must exist in one of them.
     if let (Some(path), true) = (root_config.as_deref(), multi_unit) {
@@ -235,7 +274,10 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             return Ok(None);
         }
     }
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        warnings: std::mem::take(&mut unit.warnings),
+        ..Default::default()
+    };
     let mut packs = ctx.builtin.clone();
     let cfg = config::load(&unit.root, ctx.root_config, &mut packs)?;
     let t0 = std::time::Instant::now();
@@ -276,16 +318,28 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     need.sort();
     need.dedup();
     let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    let mut indexes: std::collections::HashMap<usize, LineIndex> =
+        std::collections::HashMap::new();
     for fid in need {
-        let t = crates::read_source(&opts.overlay, &graph.files[fid].path).unwrap_or_default();
+        let t = crates::read_source(&opts.overlay, ctx.root, &graph.files[fid].path)
+            .unwrap_or_default();
+        indexes.insert(fid, LineIndex::new(&t));
         texts.insert(fid, t);
     }
-    let text_of = |fid: usize| texts.get(&fid).map(String::as_str).unwrap_or("");
+    let empty = LineIndex::default();
+    let at = |fid: usize, off: u32| {
+        let text = texts.get(&fid).map(String::as_str).unwrap_or("");
+        let idx = indexes.get(&fid).unwrap_or(&empty);
+        if text.is_empty() {
+            return (1, 1);
+        }
+        idx.line_col(text, off as usize)
+    };
     for f in findings.iter_mut() {
-        (f.line, f.column) = line_col(text_of(f.file_id), f.span.start as usize);
+        (f.line, f.column) = at(f.file_id, f.span.start);
         f.file = graph.files[f.file_id].rel.clone();
         for (fid, span, msg) in std::mem::take(&mut f.related_spans) {
-            let (line, column) = line_col(text_of(fid), span.start as usize);
+            let (line, column) = at(fid, span.start);
             f.related.push(Related {
                 file: graph.files[fid].rel.clone(),
                 line,
@@ -298,7 +352,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
         rules::unused_suppression::apply(&graph, findings, enabled, enabled("SSOT100"));
     for f in findings.iter_mut() {
         if f.line == 0 {
-            (f.line, f.column) = line_col(text_of(f.file_id), f.span.start as usize);
+            (f.line, f.column) = at(f.file_id, f.span.start);
             f.file = graph.files[f.file_id].rel.clone();
         }
     }

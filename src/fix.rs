@@ -55,6 +55,15 @@ pub enum FixError {
         files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
     )]
     DirtyTree { files: Vec<String> },
+    #[error(
+        "cannot tell whether the files --fix would touch have uncommitted changes ({why}); nothing was written; pass --allow-dirty to fix them anyway"
+    )]
+    CannotTell { why: String },
+    #[error(
+        "--fix writes only regular files inside the workspace and its repository; these are not:\n{}\nnothing was written",
+        files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
+    )]
+    Outside { files: Vec<String> },
 }
 
 /// One file that the fixes change.
@@ -256,9 +265,30 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
     if opts.mode == FixMode::Diff || report.files.is_empty() {
         return Ok(report);
     }
+    // Only regular files inside the root (and the repository) are ever written.
+    let repo = git_toplevel(&report.root);
+    let outside: Vec<String> = report
+        .files
+        .iter()
+        .filter(|f| {
+            let inside = |dir: &Path| crate::safety::check(&f.path, Some(dir)).is_ok();
+            !inside(&report.root)
+                || matches!(&repo, Ok(Some(top)) if !inside(top))
+        })
+        .map(|f| f.file.clone())
+        .collect();
+    if !outside.is_empty() {
+        return Err(FixError::Outside { files: outside });
+    }
     if !opts.allow_dirty {
         let paths: Vec<&Path> = report.files.iter().map(|f| f.path.as_path()).collect();
-        let dirty = dirty_files(&report.root, &paths);
+        let dirty = match &repo {
+            Ok(Some(top)) => dirty_files(top, &paths)
+                .map_err(|why| FixError::CannotTell { why: why.clone() })?,
+            // Not in a git work tree: nothing to compare with.
+            Ok(None) => Vec::new(),
+            Err(why) => return Err(FixError::CannotTell { why: why.clone() }),
+        };
         if !dirty.is_empty() {
             return Err(FixError::DirtyTree { files: dirty });
         }
@@ -348,7 +378,8 @@ fn init_state(
     let text = match lint_opts.overlay.get(&path) {
         Some(t) => t.clone(),
         None => {
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {rel}: {e}"))?;
+            let bytes = crate::safety::read_bytes(&path, Some(&outcome.root))
+                .map_err(|e| format!("cannot read {rel}: {e}"))?;
             String::from_utf8(bytes).map_err(|_| format!("{rel} is not valid UTF-8; not fixed"))?
         }
     };
@@ -434,29 +465,63 @@ fn apply_pass(text: &str, mut fixes: Vec<(&Finding, &Fix)>) -> (String, Vec<&'st
 
 /// Syntax errors of a text; editions differ little for this comparison, 2021 is used.
 pub fn syntax_errors(text: &str) -> usize {
+    if crate::safety::source_too_deep(text).is_some() {
+        return usize::MAX;
+    }
     ra_ap_syntax::SourceFile::parse(text, ra_ap_syntax::Edition::Edition2021)
         .errors()
         .len()
 }
 
-/// Lines of `git status --porcelain` for these files; empty when clean, when `root` is not
-/// in a git work tree, or when git cannot be run.
-fn dirty_files(root: &Path, files: &[&Path]) -> Vec<String> {
-    let out = Command::new("git")
+/// The real path of the git work tree `root` is in; `None` when git says it is in none;
+/// an error when git cannot be run or fails otherwise ("cannot tell").
+fn git_toplevel(root: &Path) -> Result<Option<PathBuf>, String> {
+    let o = Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("git cannot be run: {e}"))?;
+    if o.status.success() {
+        let top = String::from_utf8_lossy(&o.stdout).trim_end().to_string();
+        let top = PathBuf::from(top);
+        return top
+            .canonicalize()
+            .map(Some)
+            .map_err(|e| format!("git work tree {}: {e}", top.display()));
+    }
+    let err = String::from_utf8_lossy(&o.stderr);
+    if err.contains("not a git repository") {
+        return Ok(None);
+    }
+    Err(format!(
+        "git rev-parse failed: {}",
+        err.lines().next().unwrap_or("no message")
+    ))
+}
+
+/// Lines of `git status --porcelain` for these files (empty when clean); any failure of
+/// git is an error, never "clean".
+fn dirty_files(top: &Path, files: &[&Path]) -> Result<Vec<String>, String> {
+    let o = Command::new("git")
         .arg("status")
         .arg("--porcelain")
         .arg("--")
         .args(files)
-        .current_dir(root)
-        .output();
-    match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
+        .current_dir(top)
+        .output()
+        .map_err(|e| format!("git cannot be run: {e}"))?;
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        return Err(format!(
+            "git status failed: {}",
+            err.lines().next().unwrap_or("no message")
+        ));
     }
+    Ok(String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 /// Replace `path` with `text` via a temp file in the same directory and a rename, keeping
@@ -464,9 +529,12 @@ fn dirty_files(root: &Path, files: &[&Path]) -> Vec<String> {
 /// A read-only file, or one whose bytes are no longer `expected` (edited meanwhile), is
 /// left alone. Returns the directory, to be synced once all files are written.
 fn write_atomically(path: &Path, expected: Option<&str>, text: &str) -> std::io::Result<PathBuf> {
-    // Write through a symlink, not over it.
+    // Write through a symlink, not over it; only a regular file.
     let path = std::fs::canonicalize(path)?;
     let meta = std::fs::metadata(&path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let perms = meta.permissions();
     if perms.readonly() {
         return Err(std::io::Error::new(

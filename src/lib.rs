@@ -12,11 +12,13 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod fix;
+pub mod lines;
 pub mod packs;
 pub mod parse;
 pub mod report;
 pub mod resolve;
 pub mod rules;
+pub mod safety;
 pub mod summary;
 pub mod workspace;
 

@@ -114,6 +114,7 @@ pub struct PackIndex {
 /// Parse a pack path with `syn`: a plain path without generics or leading `::`.
 fn check_path(origin: &Path, text: &str, p: &Spanned<String>) -> Result<Vec<String>, Error> {
     let span = Some(p.span());
+    crate::safety::check_nesting(origin, text, p)?;
     let parsed: syn::Path = syn::parse_str(p.get_ref()).map_err(|e| {
         Error::config(
             origin,

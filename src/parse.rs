@@ -14,6 +14,29 @@ use crate::summary::*;
 /// Summarize a file's text. Never fails: syntax errors are recorded in the summary and the
 /// recovered tree is still walked.
 pub fn summarize(text: &str, edition: Edition) -> FileSummary {
+    // A UTF-8 byte order mark is not code (rustc skips it); blanks keep every offset.
+    let unmarked;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            unmarked = format!("   {rest}");
+            unmarked.as_str()
+        }
+        None => text,
+    };
+    // Too deep to parse without risking the stack: one syntax error, nothing else.
+    if let Some((depth, at)) = crate::safety::source_too_deep(text) {
+        let mut out = FileSummary::default();
+        out.modules.push(ModuleSummary::default());
+        out.syntax_errors.push(SyntaxProblem {
+            message: format!(
+                "nested more than {} deep (brackets or prefix operators, {depth} here); file not analysed",
+                crate::safety::MAX_SOURCE_NESTING
+            ),
+            span: at as u32..at as u32 + 1,
+        });
+        out.line_starts = line_starts(text);
+        return out;
+    }
     let parse = SourceFile::parse(text, edition);
     let mut w = Walker {
         module_ranges: Vec::new(),
@@ -22,10 +45,14 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
         in_macro: false,
         depth: 0,
         edition,
+        body_depth: 0,
+        too_deep: None,
     };
-    w.out.syntax_errors = parse
-        .errors()
+    let errors = parse.errors();
+    w.out.syntax_error_count = errors.len();
+    w.out.syntax_errors = errors
         .into_iter()
+        .take(MAX_SYNTAX_ERRORS)
         .map(|e| SyntaxProblem {
             message: e.to_string(),
             span: range(e.range()),
@@ -40,6 +67,18 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
         self_type: None,
     };
     w.walk_items(file.items(), &ctx);
+    if let Some(at) = w.too_deep {
+        w.out.syntax_error_count += 1;
+        w.out.syntax_errors.insert(
+            0,
+            SyntaxProblem {
+                message: format!(
+                    "expression nested more than {MAX_WALK_DEPTH} deep; not analysed past this point"
+                ),
+                span: at..at,
+            },
+        );
+    }
     w.collect_paths(file.syntax());
     w.out.line_starts = line_starts(text);
     if text.contains("ssot-lint:") {
@@ -75,7 +114,16 @@ struct Walker {
     in_macro: bool,
     depth: u32,
     edition: Edition,
+    /// Recursion depth of `walk_body`, and where it first went past [`MAX_WALK_DEPTH`].
+    body_depth: usize,
+    too_deep: Option<u32>,
 }
+
+/// Syntax errors kept per file (the rest are counted).
+pub const MAX_SYNTAX_ERRORS: usize = 100;
+
+/// Tree depth `walk_body` descends to (a method chain or operator chain thousands long).
+pub const MAX_WALK_DEPTH: usize = 3000;
 
 /// Macros whose token trees are not Rust code to look into.
 const NOT_RUST_MACROS: &[&str] = &[
@@ -405,11 +453,16 @@ impl Walker {
                     None => {
                         // `mod x;` inside `cfg_if!`/`cfg_xxx! { .. }` wrappers counts too.
                         let path_attr = m.attrs().find_map(|a| path_attr(&a));
+                        let span = m
+                            .name()
+                            .map(|n| self.span(n.syntax().text_range()))
+                            .unwrap_or_default();
                         self.out.mod_decls.push(ModDecl {
                             name: name.clone(),
                             path_attr,
                             is_test: item_test,
                             parent: ctx.module,
+                            span,
                         });
                         self.add_item(
                             ctx,
@@ -710,8 +763,20 @@ impl Walker {
         idx
     }
 
-    /// Walk an expression tree inside a function body (or a static initializer).
+    /// Walk an expression tree inside a function body (or a static initializer), to at
+    /// most [`MAX_WALK_DEPTH`] levels.
     fn walk_body(&mut self, node: &SyntaxNode, ctx: &Ctx) {
+        if self.body_depth >= MAX_WALK_DEPTH {
+            self.too_deep
+                .get_or_insert(self.span(node.text_range()).start);
+            return;
+        }
+        self.body_depth += 1;
+        self.walk_body_inner(node, ctx);
+        self.body_depth -= 1;
+    }
+
+    fn walk_body_inner(&mut self, node: &SyntaxNode, ctx: &Ctx) {
         if let Some(item) = ast::Item::cast(node.clone())
             && node.kind() != SyntaxKind::MACRO_CALL
         {

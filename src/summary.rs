@@ -109,6 +109,8 @@ pub struct ModDecl {
     pub is_test: bool,
     /// The module index in this file that declares it.
     pub parent: usize,
+    /// The declared name (where a module file that cannot be read is reported).
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -289,7 +291,10 @@ pub struct FileSummary {
     pub paths: Vec<PathRef>,
     pub statics: Vec<StaticSummary>,
     pub suppressions: Vec<Suppression>,
+    /// The first [`crate::parse::MAX_SYNTAX_ERRORS`] syntax errors.
     pub syntax_errors: Vec<SyntaxProblem>,
+    /// How many there are in all.
+    pub syntax_error_count: usize,
     /// Byte offset of the start of every line (for line/column without the text).
     pub line_starts: Vec<u32>,
 }

@@ -82,16 +82,19 @@ pub struct Unit {
     pub root: PathBuf,
     pub manifest: PathBuf,
     pub packages: Vec<Package>,
+    /// What was skipped while loading it (a member or target that cannot be read).
+    pub warnings: Vec<String>,
 }
 
 pub fn underscore(name: &str) -> String {
     name.replace('-', "_")
 }
 
-fn read_toml(path: &Path) -> Result<toml::Table, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+/// A manifest, read only when its real path is a regular file inside `root`.
+fn read_toml(path: &Path, root: &Path) -> Result<toml::Table, Error> {
+    let text = crate::safety::read_utf8(path, Some(root)).map_err(|e| Error::Io {
         path: path.to_path_buf(),
-        source: e,
+        source: e.into(),
     })?;
     toml::from_str::<toml::Table>(&text).map_err(|e| Error::Manifest {
         path: path.to_path_buf(),
@@ -122,20 +125,40 @@ fn edition_of(v: Option<&toml::Value>, ws: Option<&toml::Table>) -> Edition {
     }
 }
 
+/// What [`discover`] found: the root finding paths are relative to, the units to lint, and
+/// what was skipped on the way (a broken package in a scanned folder).
+#[derive(Debug)]
+pub struct Discovery {
+    pub root: PathBuf,
+    pub units: Vec<Unit>,
+    pub warnings: Vec<String>,
+}
+
 /// Find what to lint from `start` (a directory): the enclosing workspace or package, or,
 /// when no manifest is at or above it, every workspace and package below it.
-pub fn discover(start: &Path) -> Result<(PathBuf, Vec<Unit>), Error> {
+pub fn discover(start: &Path) -> Result<Discovery, Error> {
     let start = start.canonicalize().map_err(|e| Error::Io {
         path: start.to_path_buf(),
         source: e,
     })?;
+    if !start.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is not a directory",
+            start.display()
+        )));
+    }
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
         let m = d.join("Cargo.toml");
-        if m.is_file() {
+        // Present in any form: a manifest that cannot be read is an error, not a skip.
+        if m.symlink_metadata().is_ok() {
             let root = workspace_root_for(&m)?;
             let unit = load_unit(&root)?;
-            return Ok((unit.root.clone(), vec![unit]));
+            return Ok(Discovery {
+                root: unit.root.clone(),
+                units: vec![unit],
+                warnings: Vec::new(),
+            });
         }
         dir = d.parent();
     }
@@ -152,6 +175,8 @@ pub fn discover(start: &Path) -> Result<(PathBuf, Vec<Unit>), Error> {
     }
     manifests.sort();
     let mut units: Vec<Unit> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut first_error = None;
     for m in manifests {
         let dir = m.parent().unwrap_or(&start).to_path_buf();
         if units
@@ -160,23 +185,77 @@ pub fn discover(start: &Path) -> Result<(PathBuf, Vec<Unit>), Error> {
         {
             continue;
         }
-        let root = workspace_root_for(&m)?;
-        if units.iter().any(|u| u.root == root) {
-            continue;
-        }
-        match load_unit(&root) {
-            Ok(u) => units.push(u),
-            Err(Error::Manifest { .. }) => continue,
-            Err(e) => return Err(e),
+        // One broken package does not stop the scan: it is skipped with a warning.
+        let loaded = workspace_root_for(&m).and_then(|root| {
+            if units.iter().any(|u| u.root == root) {
+                return Ok(None);
+            }
+            if !root.starts_with(&start) {
+                return Err(Error::Usage(format!(
+                    "its workspace {} is outside {}",
+                    root.display(),
+                    start.display()
+                )));
+            }
+            load_unit(&root).map(Some)
+        });
+        match loaded {
+            Ok(Some(u)) => units.push(u),
+            Ok(None) => {}
+            Err(e) => {
+                warnings.push(format!("skipped {}: {e}", m.display()));
+                first_error.get_or_insert(e);
+            }
         }
     }
-    Ok((start, units))
+    if units.is_empty()
+        && let Some(e) = first_error
+    {
+        return Err(e);
+    }
+    Ok(Discovery {
+        root: start,
+        units,
+        warnings,
+    })
+}
+
+fn manifest_error(path: &Path, text: &str, needle: Option<&str>, message: String) -> Error {
+    let span = needle.and_then(|n| text.find(n).map(|i| i..i + n.len()));
+    let has_span = span.is_some();
+    Error::Manifest {
+        path: path.to_path_buf(),
+        message,
+        span,
+        text: if has_span {
+            text.to_string()
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// A manifest and its text, read only when its real path is a regular file inside `root`.
+fn read_toml_text(path: &Path, root: &Path) -> Result<(toml::Table, String), Error> {
+    let text = crate::safety::read_utf8(path, Some(root)).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(t) => Ok((t, text)),
+        Err(e) => Err(Error::Manifest {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+            span: e.span(),
+            text,
+        }),
+    }
 }
 
 /// The workspace root a manifest belongs to (itself when it is not a member of one above).
 fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
     let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let t = read_toml(manifest)?;
+    let (t, text) = read_toml_text(manifest, &dir)?;
     if t.contains_key("workspace") {
         return Ok(dir);
     }
@@ -185,16 +264,38 @@ fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
         .and_then(|p| p.get("workspace"))
         .and_then(|w| w.as_str())
     {
-        return Ok(dir.join(ws));
+        // As cargo: the named directory must hold a workspace that has this package as a
+        // member; it is never linted in the package's place.
+        let ws_dir = normalize(&dir.join(ws));
+        let ws_dir = ws_dir.canonicalize().unwrap_or(ws_dir);
+        let lists_us = read_toml(&ws_dir.join("Cargo.toml"), &ws_dir)
+            .ok()
+            .and_then(|wt| {
+                wt.get("workspace")
+                    .and_then(|w| w.as_table())
+                    .map(|w| member_dirs(&ws_dir, w).0.contains(&dir))
+            })
+            .unwrap_or(false);
+        if !lists_us {
+            return Err(manifest_error(
+                manifest,
+                &text,
+                Some(&format!("\"{ws}\"")),
+                format!(
+                    "package.workspace = \"{ws}\" does not name a workspace that has this package as a member"
+                ),
+            ));
+        }
+        return Ok(ws_dir);
     }
     let mut up = dir.parent();
     while let Some(d) = up {
         let m = d.join("Cargo.toml");
         if m.is_file()
-            && let Ok(t) = read_toml(&m)
+            && let Ok(t) = read_toml(&m, d)
             && let Some(ws) = t.get("workspace").and_then(|w| w.as_table())
         {
-            if member_dirs(d, ws).iter().any(|md| md == &dir) {
+            if member_dirs(d, ws).0.iter().any(|md| md == &dir) {
                 return Ok(d.to_path_buf());
             }
             break;
@@ -204,7 +305,8 @@ fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
     Ok(dir)
 }
 
-fn member_dirs(root: &Path, ws: &toml::Table) -> Vec<PathBuf> {
+/// Member directories of a workspace, and the member patterns that lead outside its root.
+fn member_dirs(root: &Path, ws: &toml::Table) -> (Vec<PathBuf>, Vec<String>) {
     let pats = |key: &str| -> Vec<String> {
         ws.get(key)
             .and_then(|m| m.as_array())
@@ -220,6 +322,7 @@ fn member_dirs(root: &Path, ws: &toml::Table) -> Vec<PathBuf> {
         .map(|e| normalize(&root.join(e)))
         .collect();
     let mut out = Vec::new();
+    let mut outside = Vec::new();
     for pat in pats("members") {
         if pat.contains(['*', '?', '[']) {
             let Ok(glob) = Glob::new(&pat) else { continue };
@@ -240,13 +343,18 @@ fn member_dirs(root: &Path, ws: &toml::Table) -> Vec<PathBuf> {
                 }
             }
         } else {
-            out.push(normalize(&root.join(pat)));
+            let d = normalize(&root.join(&pat));
+            if d.starts_with(root) {
+                out.push(d);
+            } else {
+                outside.push(pat);
+            }
         }
     }
     out.retain(|d| !excludes.iter().any(|x| d.starts_with(x)));
     out.sort();
     out.dedup();
-    out
+    (out, outside)
 }
 
 pub fn normalize(p: &Path) -> PathBuf {
@@ -263,28 +371,57 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Load a workspace or package. Every manifest and target file read is inside `root`; a
+/// member outside it, a member whose manifest cannot be read or has no string `name`, and
+/// two packages with one name are errors, as they are for cargo.
 pub fn load_unit(root: &Path) -> Result<Unit, Error> {
     let manifest = root.join("Cargo.toml");
-    let t = read_toml(&manifest)?;
+    let (t, text) = read_toml_text(&manifest, root)?;
     let ws = t.get("workspace").and_then(|w| w.as_table()).cloned();
     let mut dirs = Vec::new();
     if t.contains_key("package") {
         dirs.push(root.to_path_buf());
     }
+    let mut warnings = Vec::new();
     if let Some(ws) = &ws {
-        dirs.extend(member_dirs(root, ws));
+        let (inside, outside) = member_dirs(root, ws);
+        if let Some(pat) = outside.first() {
+            return Err(manifest_error(
+                &manifest,
+                &text,
+                Some(&format!("\"{pat}\"")),
+                format!("workspace member `{pat}` is outside the workspace root; not linted"),
+            ));
+        }
+        dirs.extend(inside);
     }
     dirs.dedup();
-    let mut packages = Vec::new();
+    let mut packages: Vec<Package> = Vec::new();
     let mut i = 0;
     while i < dirs.len() {
         let d = dirs[i].clone();
         i += 1;
         let m = d.join("Cargo.toml");
-        let Ok(pt) = read_toml(&m) else { continue };
-        let Some(pkg) = load_package(&d, &pt, ws.as_ref()) else {
+        if m.symlink_metadata().is_err() {
+            warnings.push(format!(
+                "{}: workspace member {} has no Cargo.toml; skipped",
+                manifest.display(),
+                d.display()
+            ));
+            continue;
+        }
+        let (pt, ptext) = read_toml_text(&m, root)?;
+        let Some(pkg) = load_package(&d, &pt, &ptext, ws.as_ref(), root, &mut warnings)? else {
             continue;
         };
+        if let Some(other) = packages.iter().find(|p| p.name == pkg.name) {
+            return Err(Error::Usage(format!(
+                "two packages named `{}`: {} and {}",
+                pkg.name,
+                other.manifest.display(),
+                pkg.manifest.display()
+            )));
+        }
         // Path dependencies inside the workspace are members too.
         for dep in &pkg.deps {
             if let Some(p) = &dep.path {
@@ -300,12 +437,49 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
         root: root.to_path_buf(),
         manifest,
         packages,
+        warnings,
     })
 }
 
-fn load_package(dir: &Path, t: &toml::Table, ws: Option<&toml::Table>) -> Option<Package> {
-    let p = t.get("package")?.as_table()?;
-    let name = p.get("name")?.as_str()?.to_string();
+fn load_package(
+    dir: &Path,
+    t: &toml::Table,
+    text: &str,
+    ws: Option<&toml::Table>,
+    root: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Package>, Error> {
+    let manifest = dir.join("Cargo.toml");
+    let Some(pv) = t.get("package") else {
+        return Ok(None);
+    };
+    let Some(p) = pv.as_table() else {
+        return Err(manifest_error(
+            &manifest,
+            text,
+            None,
+            "`package` is not a table".into(),
+        ));
+    };
+    let name = match p.get("name") {
+        Some(toml::Value::String(n)) if !n.is_empty() => n.clone(),
+        Some(_) => {
+            return Err(manifest_error(
+                &manifest,
+                text,
+                Some("name"),
+                "package.name is not a non-empty string".into(),
+            ));
+        }
+        None => {
+            return Err(manifest_error(
+                &manifest,
+                text,
+                None,
+                "package.name is missing".into(),
+            ));
+        }
+    };
     let edition = edition_of(p.get("edition"), ws);
     let mut deps = Vec::new();
     let ws_deps = ws
@@ -355,18 +529,67 @@ fn load_package(dir: &Path, t: &toml::Table, ws: Option<&toml::Table>) -> Option
             add(tt.get("build-dependencies"), DepKind::Build);
         }
     }
-    let targets = targets(dir, &name, t);
-    Some(Package {
+    let targets = targets(dir, &name, t, text, root, warnings);
+    Ok(Some(Package {
         name,
         dir: dir.to_path_buf(),
-        manifest: dir.join("Cargo.toml"),
+        manifest,
         edition,
         targets,
         deps,
-    })
+    }))
 }
 
-fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
+/// Whether a target file may be read: a regular file inside `root`. A path the manifest
+/// declares that cannot be read is a warning naming the manifest line; a conventional path
+/// that does not exist is no target.
+fn target_ok(
+    path: &Path,
+    declared: Option<&str>,
+    manifest: &Path,
+    text: &str,
+    root: &Path,
+    warnings: &mut Vec<String>,
+) -> bool {
+    match crate::safety::check(path, Some(root)) {
+        Ok(_) => true,
+        Err(crate::safety::ReadError::Missing) if declared.is_none() => false,
+        Err(e) => {
+            let (what, line) = match declared {
+                Some(d) => (
+                    format!("target path `{d}`"),
+                    crate::safety::line_of(text, &format!("\"{d}\"")),
+                ),
+                None => (
+                    format!(
+                        "target file {}",
+                        path.strip_prefix(root).unwrap_or(path).display()
+                    ),
+                    None,
+                ),
+            };
+            let at = match line {
+                Some(l) => format!("{}:{l}", manifest.display()),
+                None => manifest.display().to_string(),
+            };
+            warnings.push(format!("{at}: {what}: {e}; target skipped"));
+            false
+        }
+    }
+}
+
+fn targets(
+    dir: &Path,
+    pkg_name: &str,
+    t: &toml::Table,
+    text: &str,
+    root: &Path,
+    warnings: &mut Vec<String>,
+) -> Vec<Target> {
+    let manifest = dir.join("Cargo.toml");
+    let mut ok = |path: &Path, declared: Option<&str>| {
+        target_ok(path, declared, &manifest, text, root, warnings)
+    };
     let mut out: Vec<Target> = Vec::new();
     let auto = |key: &str| {
         t.get("package")
@@ -376,12 +599,11 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
     };
     // lib
     let lib = t.get("lib").and_then(|l| l.as_table());
-    let lib_path = lib
-        .and_then(|l| l.get("path"))
-        .and_then(|p| p.as_str())
+    let lib_declared = lib.and_then(|l| l.get("path")).and_then(|p| p.as_str());
+    let lib_path = lib_declared
         .map(|p| dir.join(p))
         .unwrap_or_else(|| dir.join("src/lib.rs"));
-    if lib_path.is_file() {
+    if ok(&lib_path, lib_declared) {
         let name = lib
             .and_then(|l| l.get("name"))
             .and_then(|n| n.as_str())
@@ -404,7 +626,8 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
                 let Some(name) = e.get("name").and_then(|n| n.as_str()) else {
                     continue;
                 };
-                let path = match e.get("path").and_then(|p| p.as_str()) {
+                let declared = e.get("path").and_then(|p| p.as_str());
+                let path = match declared {
                     Some(p) => dir.join(p),
                     None if kind == TargetKind::Bin && name == pkg_name => dir.join("src/main.rs"),
                     None => {
@@ -416,7 +639,7 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
                         }
                     }
                 };
-                if path.is_file() {
+                if ok(&path, declared) {
                     out.push(Target {
                         kind,
                         name: underscore(name),
@@ -436,7 +659,7 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
         }
         if kind == TargetKind::Bin {
             let main = dir.join("src/main.rs");
-            if main.is_file() && !out.iter().any(|t| t.root == main) {
+            if !out.iter().any(|t| t.root == main) && ok(&main, None) {
                 out.push(Target {
                     kind,
                     name: underscore(pkg_name),
@@ -451,13 +674,16 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
         let mut found: Vec<(String, PathBuf)> = Vec::new();
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_file() && p.extension().is_some_and(|x| x == "rs") {
+            if !p.is_dir() && p.extension().is_some_and(|x| x == "rs") {
+                if !ok(&p, None) {
+                    continue;
+                }
                 let stem = p
                     .file_stem()
                     .map(|s| s.to_string_lossy().to_string())
                     .unwrap_or_default();
                 found.push((stem, p));
-            } else if p.is_dir() && p.join("main.rs").is_file() {
+            } else if p.is_dir() && ok(&p.join("main.rs"), None) {
                 let stem = p
                     .file_name()
                     .map(|s| s.to_string_lossy().to_string())
@@ -477,13 +703,13 @@ fn targets(dir: &Path, pkg_name: &str, t: &toml::Table) -> Vec<Target> {
         }
     }
     // build script
-    let build = match t.get("package").and_then(|p| p.get("build")) {
-        Some(toml::Value::String(s)) => Some(dir.join(s)),
-        Some(toml::Value::Boolean(false)) => None,
-        _ => Some(dir.join("build.rs")),
+    let (build, build_declared) = match t.get("package").and_then(|p| p.get("build")) {
+        Some(toml::Value::String(s)) => (Some(dir.join(s)), Some(s.as_str())),
+        Some(toml::Value::Boolean(false)) => (None, None),
+        _ => (Some(dir.join("build.rs")), None),
     };
     if let Some(b) = build
-        && b.is_file()
+        && ok(&b, build_declared)
     {
         out.push(Target {
             kind: TargetKind::BuildScript,

@@ -57,6 +57,16 @@ pub fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
     let unreached = unreached_files(g);
     let mut skipped = Vec::new();
     let mut out = Vec::new();
+    // A `mod` whose file cannot be read: at the declaration, never with the file's text.
+    for (fid, span, msg) in &g.unreadable_modules {
+        out.push(Finding::new(
+            RULE.code,
+            RULE.name,
+            *fid,
+            span.clone(),
+            msg.clone(),
+        ));
+    }
     for (fid, f) in g.files.iter().enumerate() {
         if unreached.contains(&fid) && f.read_error.is_none() && !f.summary.syntax_errors.is_empty()
         {
@@ -75,7 +85,7 @@ pub fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
         }
         let errs = &f.summary.syntax_errors;
         let Some(first) = errs.first() else { continue };
-        let more = match errs.len() {
+        let more = match errs.len().max(f.summary.syntax_error_count) {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
         };
