@@ -19,6 +19,7 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod safety;
+pub mod snippet;
 pub mod summary;
 pub mod workspace;
 

@@ -2,9 +2,7 @@
 
 use std::fmt::Write as _;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
-};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity};
 
 use crate::diagnostic::Finding;
 use crate::engine::Outcome;
@@ -46,14 +44,8 @@ struct HumanDiag {
     code: String,
     message: String,
     help: Option<String>,
-    src: NamedSource<String>,
+    src: crate::snippet::Snippet,
     labels: Vec<LabeledSpan>,
-}
-
-impl HumanDiag {
-    fn src_text(&self) -> String {
-        String::from_utf8_lossy(self.src.inner().as_bytes()).into_owned()
-    }
 }
 
 /// A fix as a small diff under its finding: the edited lines before and after.
@@ -78,11 +70,12 @@ fn fix_diff(fix: &crate::diagnostic::Fix, text: &str) -> String {
             e.content,
             &text[b..line_end]
         );
+        let at = a - line_start;
         for l in before.lines() {
-            s.push_str(&format!("    - {l}\n"));
+            s.push_str(&format!("    - {}\n", crate::snippet::cut_line(l, at)));
         }
         for l in after.lines() {
-            s.push_str(&format!("    + {l}\n"));
+            s.push_str(&format!("    + {}\n", crate::snippet::cut_line(l, at)));
         }
     }
     s
@@ -125,10 +118,25 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         .with_width(width)
         .with_links(false);
     let mut out = String::new();
+    // Line starts per file, computed once (a file may have thousands of findings).
+    let mut starts: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let empty = String::new();
     for f in &outcome.findings {
-        let text = outcome.sources.get(&f.file).cloned().unwrap_or_default();
-        let start = (f.span.start as usize).min(text.len());
-        let mut end = (f.span.end as usize).min(text.len()).max(start);
+        let text = outcome.sources.get(&f.file).unwrap_or(&empty);
+        let line_starts = starts.entry(f.file.as_str()).or_insert_with(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(f.span.start as usize);
+        let mut end = floor(f.span.end as usize).max(start);
         // Label the first line of a multi-line expression only.
         if let Some(nl) = text[start..end].find('\n') {
             end = start + nl;
@@ -144,18 +152,31 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
             _ => "here",
         }
         .to_string();
-        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label), start..end)];
+        let mut spans = vec![start..end];
+        let mut messages = vec![label];
         for r in &f.related {
             if r.file == f.file
-                && let Some(off) = offset_of(&text, r.line, r.column)
+                && let Some(off) = offset_of(text, line_starts, r.line, r.column)
                 && off != start
             {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(r.message.clone()),
-                    off..off,
-                ));
+                spans.push(off..off);
+                messages.push(r.message.clone());
             }
         }
+        let (src, mapped) =
+            crate::snippet::Snippet::new(f.file.clone(), text, line_starts, &spans, f.line, f.column);
+        let labels: Vec<LabeledSpan> = mapped
+            .into_iter()
+            .zip(messages)
+            .enumerate()
+            .map(|(i, (r, m))| {
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(Some(m), r)
+                } else {
+                    LabeledSpan::new_with_span(Some(m), r)
+                }
+            })
+            .collect();
         let mut help = f.help.clone();
         let others: Vec<String> = f
             .related
@@ -171,31 +192,29 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
             code: f.code.to_string(),
             message: f.message.clone(),
             help,
-            src: NamedSource::new(f.file.clone(), text),
+            src,
             labels,
         };
         let _ = handler.render_report(&mut out, &d);
         if let Some(fix) = &f.fix {
-            out.push_str(&fix_diff(fix, &d.src_text()));
+            out.push_str(&fix_diff(fix, text));
         }
         out.push('\n');
     }
     out
 }
 
-fn offset_of(text: &str, line: u32, col: u32) -> Option<usize> {
-    let mut off = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line as usize {
-            return Some(
-                off + l
-                    .char_indices()
-                    .nth(col as usize - 1)
-                    .map(|(b, _)| b)
-                    .unwrap_or(0),
-            );
-        }
-        off += l.len();
-    }
-    None
+fn offset_of(text: &str, starts: &[usize], line: u32, col: u32) -> Option<usize> {
+    let ls = *starts.get((line as usize).checked_sub(1)?)?;
+    let l = text.get(ls..)?;
+    let l = &l[..l.find('\n').map_or(l.len(), |i| i + 1)];
+    // A byte order mark is not a column.
+    let skip = usize::from(ls == 0 && l.starts_with('\u{feff}'));
+    Some(
+        ls + l
+            .char_indices()
+            .nth((col as usize).saturating_sub(1) + skip)
+            .map(|(b, _)| b)
+            .unwrap_or(0),
+    )
 }
