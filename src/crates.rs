@@ -75,7 +75,9 @@ impl CrateGraph {
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {
-    let r = p.strip_prefix(root).unwrap_or(p);
+    let Ok(r) = p.strip_prefix(root) else {
+        return p.to_string_lossy().replace('\\', "/");
+    };
     r.components()
         .map(|c| c.as_os_str().to_string_lossy().to_string())
         .collect::<Vec<_>>()
@@ -298,6 +300,10 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                         ),
                     };
                     g.unreadable_modules.push((fid, decl.span.clone(), msg));
+                    // Refused here, so not read as a file of its own either.
+                    for c in &candidates {
+                        reached.insert(crate::workspace::normalize(c));
+                    }
                 }) else {
                     continue;
                 };

@@ -135,9 +135,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     let shared = root.join("ssot-lint.toml");
     let root_config = match opts.config.clone() {
         Some(c) => Some(c),
-        None if (units.len() > 1 || units[0].root != root)
-            && shared.symlink_metadata().is_ok() =>
-        {
+        None if (units.len() > 1 || units[0].root != root) && shared.symlink_metadata().is_ok() => {
             // Found, not named: it must be a regular file inside the root.
             crate::safety::check(&shared, Some(&root)).map_err(|e| Error::Io {
                 path: shared.clone(),
@@ -318,8 +316,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     need.sort();
     need.dedup();
     let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
-    let mut indexes: std::collections::HashMap<usize, LineIndex> =
-        std::collections::HashMap::new();
+    let mut indexes: std::collections::HashMap<usize, LineIndex> = std::collections::HashMap::new();
     for fid in need {
         let t = crates::read_source(&opts.overlay, ctx.root, &graph.files[fid].path)
             .unwrap_or_default();

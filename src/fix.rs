@@ -272,8 +272,7 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
         .iter()
         .filter(|f| {
             let inside = |dir: &Path| crate::safety::check(&f.path, Some(dir)).is_ok();
-            !inside(&report.root)
-                || matches!(&repo, Ok(Some(top)) if !inside(top))
+            !inside(&report.root) || matches!(&repo, Ok(Some(top)) if !inside(top))
         })
         .map(|f| f.file.clone())
         .collect();
@@ -283,8 +282,9 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
     if !opts.allow_dirty {
         let paths: Vec<&Path> = report.files.iter().map(|f| f.path.as_path()).collect();
         let dirty = match &repo {
-            Ok(Some(top)) => dirty_files(top, &paths)
-                .map_err(|why| FixError::CannotTell { why: why.clone() })?,
+            Ok(Some(top)) => {
+                dirty_files(top, &paths).map_err(|why| FixError::CannotTell { why: why.clone() })?
+            }
             // Not in a git work tree: nothing to compare with.
             Ok(None) => Vec::new(),
             Err(why) => return Err(FixError::CannotTell { why: why.clone() }),

@@ -89,13 +89,20 @@ mod tests {
     fn agrees_with_counting_from_the_start() {
         let mut text = String::new();
         for i in 0..3000 {
-            text.push_str(if i % 7 == 0 { "é€😀 x\n" } else { "abc def\r\n" });
+            text.push_str(if i % 7 == 0 {
+                "é€😀 x\n"
+            } else {
+                "abc def\r\n"
+            });
             if i % 500 == 0 {
                 text.push_str(&"ü".repeat(5000));
             }
         }
         let idx = LineIndex::new(&text);
-        for off in (0..text.len()).filter(|&o| text.is_char_boundary(o)).step_by(37) {
+        for off in (0..text.len())
+            .filter(|&o| text.is_char_boundary(o))
+            .step_by(37)
+        {
             assert_eq!(idx.line_col(&text, off), naive(&text, off), "offset {off}");
         }
         let ascii = "fn a() {}\nfn b() {}\n";

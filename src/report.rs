@@ -163,8 +163,14 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
                 messages.push(r.message.clone());
             }
         }
-        let (src, mapped) =
-            crate::snippet::Snippet::new(f.file.clone(), text, line_starts, &spans, f.line, f.column);
+        let (src, mapped) = crate::snippet::Snippet::new(
+            f.file.clone(),
+            text,
+            line_starts,
+            &spans,
+            f.line,
+            f.column,
+        );
         let labels: Vec<LabeledSpan> = mapped
             .into_iter()
             .zip(messages)

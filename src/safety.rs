@@ -230,8 +230,7 @@ pub fn source_too_deep(text: &str) -> Option<(usize, usize)> {
                 }
                 continue;
             }
-            b'r' if i + 1 < n && (b[i + 1] == b'"' || b[i + 1] == b'#') && token_start(b, i) =>
-            {
+            b'r' if i + 1 < n && (b[i + 1] == b'"' || b[i + 1] == b'#') && token_start(b, i) => {
                 // r"..." / r#"..."#
                 let mut j = i + 1;
                 let mut hashes = 0;

@@ -82,7 +82,11 @@ impl Snippet {
         let mut lines = Vec::with_capacity(wanted.len());
         for n in wanted {
             let Some(&ls) = starts.get(n) else { continue };
-            let le_full = starts.get(n + 1).copied().unwrap_or(src.len()).min(src.len());
+            let le_full = starts
+                .get(n + 1)
+                .copied()
+                .unwrap_or(src.len())
+                .min(src.len());
             if ls > le_full {
                 continue;
             }

@@ -1,0 +1,810 @@
+//! Trees a stranger can commit (issue 10): the tool never reads, prints or writes outside
+//! the workspace, never hangs or crashes on what it reads, and says so when it is misused.
+//! Every run here has a deadline; a run that hangs fails its test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).expect("read")
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) {
+    std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
+
+/// Run the binary in `dir` with a deadline (output goes to files, so a full pipe cannot
+/// stall it); a run past the deadline is killed and fails the test.
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)], secs: u64) -> Run {
+    let out = tempfile::tempdir().expect("tempdir");
+    let so = out.path().join("stdout");
+    let se = out.path().join("stderr");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssot-lint"));
+    cmd.current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&so).expect("stdout file"))
+        .stderr(std::fs::File::create(&se).expect("stderr file"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn ssot-lint");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ssot-lint {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&std::fs::read(&so).expect("stdout")).into_owned(),
+        stderr: String::from_utf8_lossy(&std::fs::read(&se).expect("stderr")).into_owned(),
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    run_env(dir, args, &[], 60)
+}
+
+const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n";
+
+const DB: &str = "pub async fn pool(url: &str) -> sqlx::Result<sqlx::PgPool> {\n    sqlx::PgPool::connect(url).await\n}\n";
+
+const HANDLER: &str = "pub async fn handle(url: &str) -> sqlx::Result<()> {\n    let pool = sqlx::PgPool::connect(url).await?;\n    drop(pool);\n    Ok(())\n}\n";
+
+/// A crate with one SSOT001 in `src/handlers.rs:2:16`; `lib_extra` is appended to lib.rs.
+fn app(dir: &Path, lib_extra: &str) {
+    write(dir, "Cargo.toml", MANIFEST);
+    write(dir, "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    write(
+        dir,
+        "src/lib.rs",
+        &format!("pub mod db;\npub mod handlers;\n{lib_extra}"),
+    );
+    write(dir, "src/db.rs", DB);
+    write(dir, "src/handlers.rs", HANDLER);
+}
+
+const SSOT001: &str = "src/handlers.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`";
+
+fn assert_lines(out: &str, want: &[&str]) {
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got, want, "full output:\n{out}");
+}
+
+// ---- 1. nothing outside the workspace is read or printed ----------------------------
+
+#[cfg(target_os = "linux")]
+#[test]
+fn item1_path_attr_to_proc_environ_is_never_read() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(
+        d.path(),
+        "#[path = \"/proc/self/environ\"]\nmod x;\n#[path = \"../../../../../../../../etc/passwd\"]\nmod y;\n",
+    );
+    let secret = "SSOT_HOSTILE_SECRET_7f3a";
+    for format in ["human", "short", "json"] {
+        let o = run_env(d.path(), &["--format", format], &[("CI_TOKEN", secret)], 60);
+        assert_eq!(o.code, Some(1), "{}", o.stderr);
+        let all = format!("{}{}", o.stdout, o.stderr);
+        assert!(!all.contains(secret), "the environment leaked:\n{all}");
+        assert!(!all.contains("root:"), "/etc/passwd leaked:\n{all}");
+        assert!(!all.contains("//etc/passwd"), "{all}");
+    }
+    let o = run(d.path(), &["--format", "short"]);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/lib.rs:4:5: SSOT000 module `x`: /proc/self/environ: it resolves outside the workspace; not read",
+            "src/lib.rs:6:5: SSOT000 module `y`: /etc/passwd: it resolves outside the workspace; not read",
+        ],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn item1_lib_path_and_symlinks_outside_are_not_read() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    let secret = "OUTSIDE_SECRET_91c2";
+    write(
+        d.path(),
+        "outside/secret.rs",
+        &format!(
+            "pub fn f(url: &str) {{ let _ = \"{secret}\"; let _ = sqlx::PgPool::connect_lazy(url); }}\n"
+        ),
+    );
+    app(&ws, "pub mod linked;\n");
+    symlink("../../outside/secret.rs", &ws.join("src/linked.rs"));
+    let o = run(&ws, &["--format", "human"]);
+    let all = format!("{}{}", o.stdout, o.stderr);
+    assert!(!all.contains(secret), "{all}");
+    let o = run(&ws, &["--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/lib.rs:3:9: SSOT000 module `linked`: src/linked.rs: it resolves outside the workspace; not read",
+        ],
+    );
+
+    // `[lib] path` outside: a warning naming the manifest line; the target is skipped.
+    let p = d.path().join("p");
+    write(
+        &p,
+        "Cargo.toml",
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\n\n[lib]\npath = \"/etc/passwd\"\n",
+    );
+    write(&p, "src/main.rs", "fn main() {}\n");
+    let o = run(&p, &["--format", "human"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(!o.stdout.contains("root:") && !o.stderr.contains("root:"));
+    assert!(
+        o.stderr.contains("Cargo.toml:6: target path `/etc/passwd`: it resolves outside the workspace; not read; target skipped"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn item1_config_symlink_to_proc_environ_is_not_printed() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    std::fs::remove_file(d.path().join("ssot-lint.toml")).expect("rm");
+    symlink("/proc/self/environ", &d.path().join("ssot-lint.toml"));
+    let secret = "CONFIG_SECRET_55d1";
+    let o = run_env(
+        d.path(),
+        &["--format", "human"],
+        &[("CI_TOKEN", secret)],
+        60,
+    );
+    assert_eq!(o.code, Some(2));
+    assert!(!o.stderr.contains(secret) && !o.stdout.contains(secret));
+    assert!(
+        o.stderr
+            .contains("ssot-lint.toml: it resolves outside the workspace; not read"),
+        "{}",
+        o.stderr
+    );
+}
+
+// ---- 2. no unbounded reads, no hangs ---------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn item2_fifo_and_device_files_do_not_hang() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(
+        d.path(),
+        "mod fifo;\n#[path = \"/proc/self/pagemap\"]\nmod pagemap;\n#[path = \"/dev/zero\"]\nmod zero;\n",
+    );
+    let made = Command::new("mkfifo")
+        .arg(d.path().join("src/fifo.rs"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
+    let o = run_env(d.path(), &["--format", "short"], &[], 30);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/lib.rs:3:5: SSOT000 module `fifo`: src/fifo.rs: not a regular file; not read",
+            "src/lib.rs:5:5: SSOT000 module `pagemap`: /proc/self/pagemap: it resolves outside the workspace; not read",
+            "src/lib.rs:7:5: SSOT000 module `zero`: /dev/zero: it resolves outside the workspace; not read",
+        ],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn item2_member_manifest_symlink_to_dev_zero_is_an_error() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\n",
+    );
+    app(&d.path().join("a"), "");
+    symlink("/dev/zero", &d.path().join("b/Cargo.toml"));
+    let o = run_env(d.path(), &["--format", "short"], &[], 30);
+    assert_eq!(o.code, Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("b/Cargo.toml") && o.stderr.contains("resolves outside the workspace"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn item2_files_over_max_file_size_are_skipped_with_a_notice() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "mod big;\n");
+    write(d.path(), "src/big.rs", &"// padding\n".repeat(200));
+    let o = run(d.path(), &["--format", "short", "--max-file-size", "1000"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/lib.rs:3:5: SSOT000 module `big`: src/big.rs: larger than --max-file-size (2200 > 1000 bytes); skipped",
+        ],
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    assert_lines(&o.stdout, &[SSOT001]);
+}
+
+// ---- 3. --fix writes only inside the repository; git failure is "cannot tell" ----------
+
+const UNUSED: &str = "pub fn g() {}\n// ssot-lint: allow(SSOT001) nothing here\npub fn h() {}\n";
+
+#[cfg(unix)]
+#[test]
+fn item3_fix_never_writes_outside_the_workspace() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    write(d.path(), "outside/a.rs", UNUSED);
+    write(d.path(), "outside/b.rs", UNUSED);
+    app(&ws, "#[path = \"../../outside/a.rs\"]\nmod a;\nmod b;\n");
+    symlink("../../outside/b.rs", &ws.join("src/b.rs"));
+    let o = run(&ws, &["--fix", "--allow-dirty", "--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_eq!(read(d.path(), "outside/a.rs"), UNUSED);
+    assert_eq!(read(d.path(), "outside/b.rs"), UNUSED);
+}
+
+#[cfg(unix)]
+#[test]
+fn item3_a_failing_git_means_cannot_tell() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    app(&ws, "mod u;\n");
+    write(&ws, "src/u.rs", UNUSED);
+    // A `git` that fails: the dirty check cannot tell, so nothing is written.
+    let bin = d.path().join("bin");
+    write(&bin, "git", "#!/bin/sh\necho 'fatal: broken' >&2\nexit 1\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = run_env(&ws, &["--fix", "--format", "short"], &[("PATH", &path)], 60);
+    assert_eq!(o.code, Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("cannot tell"), "{}", o.stderr);
+    assert_eq!(read(&ws, "src/u.rs"), UNUSED);
+    // --allow-dirty fixes anyway.
+    let o = run_env(
+        &ws,
+        &["--fix", "--allow-dirty", "--format", "short"],
+        &[("PATH", &path)],
+        60,
+    );
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_eq!(read(&ws, "src/u.rs"), "pub fn g() {}\npub fn h() {}\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn item3_dirty_file_is_not_rewritten_when_another_path_is_outside_the_repo() {
+    let git = |dir: &Path, args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    write(d.path(), "outside/b.rs", UNUSED);
+    app(&ws, "mod u;\nmod b;\n");
+    symlink("../../outside/b.rs", &ws.join("src/b.rs"));
+    write(&ws, "src/u.rs", "pub fn g() {}\n");
+    if !git(&ws, &["init", "-q"]) {
+        eprintln!("git is not available; skipped");
+        return;
+    }
+    assert!(git(&ws, &["add", "."]) && git(&ws, &["commit", "-q", "-m", "init"]));
+    write(&ws, "src/u.rs", UNUSED);
+    let o = run(&ws, &["--fix", "--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("uncommitted changes"), "{}", o.stderr);
+    assert_eq!(read(&ws, "src/u.rs"), UNUSED);
+    assert_eq!(read(d.path(), "outside/b.rs"), UNUSED);
+}
+
+// ---- 4. manifests cannot point elsewhere ---------------------------------------------
+
+#[test]
+fn item4_member_outside_the_workspace_is_an_error() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    write(
+        &ws,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"../victim\"]\n",
+    );
+    app(&d.path().join("victim"), "");
+    let o = run(&ws, &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}{}", o.stdout, o.stderr);
+    assert_eq!(o.stdout, "");
+    assert!(
+        o.stderr
+            .contains("workspace member `../victim` is outside the workspace root"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn item4_package_workspace_elsewhere_is_an_error() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = d.path().join("p");
+    app(&p, "");
+    write(
+        &p,
+        "Cargo.toml",
+        &MANIFEST.replace("edition", "workspace = \"../other\"\nedition"),
+    );
+    app(&d.path().join("other"), "");
+    let o = run(&p, &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}{}", o.stdout, o.stderr);
+    assert_eq!(o.stdout, "");
+    assert!(
+        o.stderr.contains("package.workspace = \"../other\" does not name a workspace that has this package as a member"),
+        "{}",
+        o.stderr
+    );
+}
+
+// ---- 5. nesting: one SSOT000, the run goes on ------------------------------------------
+
+#[test]
+fn item5_deep_nesting_is_one_syntax_error_and_the_run_goes_on() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let n = 20_000;
+    let files = [
+        (
+            "blocks",
+            format!("pub fn f() {{ {} {} }}\n", "{".repeat(n), "}".repeat(n)),
+        ),
+        (
+            "parens",
+            format!(
+                "pub fn f() -> i32 {{ {}1{} }}\n",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+        ),
+        (
+            "fns",
+            format!("{}{}\n", "fn f() { ".repeat(3300), "}".repeat(3300)),
+        ),
+        (
+            "nots",
+            format!("pub fn f() -> bool {{ {}true }}\n", "!".repeat(100_000)),
+        ),
+        (
+            "chain",
+            format!("pub fn f(x: X) {{ x{}; }}\n", ".a()".repeat(100_000)),
+        ),
+        (
+            "sum",
+            format!("pub fn f() -> i32 {{ 1{} }}\n", " + 1".repeat(100_000)),
+        ),
+    ];
+    let mut lib = String::new();
+    for (name, text) in &files {
+        lib.push_str(&format!("pub mod {name};\n"));
+        write(d.path(), &format!("src/{name}.rs"), text);
+    }
+    app(d.path(), &lib);
+    let o = run_env(d.path(), &["--format", "short"], &[], 120);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "src/blocks.rs:1:1013: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            "src/chain.rs:1:18: SSOT000 syntax error: expression nested more than 3000 deep; not analysed past this point",
+            "src/fns.rs:1:9005: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            SSOT001,
+            "src/nots.rs:1:1021: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            "src/parens.rs:1:1020: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            "src/sum.rs:1:21: SSOT000 syntax error: expression nested more than 3000 deep; not analysed past this point",
+        ],
+    );
+}
+
+#[test]
+fn item5_deep_config_value_is_a_config_error() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        &format!(
+            "[ssot]\nmodules = [\"app::db\"]\n\n[accessor]\nsql = \"{}x{}\"\n",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        ),
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("value too complex to parse: nested 5000 deep (at most 32)"),
+        "{}",
+        o.stderr
+    );
+}
+
+// ---- 6. long lines are cut; no panic -------------------------------------------------
+
+#[test]
+fn item6_a_finding_on_a_long_line_is_cut_around_the_span() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    let pad = "é".repeat(70_000);
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &format!(
+            "pub async fn handle(url: &str) {{ let _s = \"{pad}\"; let _p = sqlx::PgPool::connect(url).await; }}\n"
+        ),
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    let col = 70_056;
+    let expect = format!(
+        "src/handlers.rs:1:{col}: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`"
+    );
+    assert_lines(&o.stdout, &[&expect]);
+    let o = run(d.path(), &["--format", "human"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(
+        o.stdout.contains(&format!("[src/handlers.rs:1:{col}]")),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.lines().all(|l| l.chars().count() < 300),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("…é"), "the cut is marked: {}", o.stdout);
+    assert!(o.stdout.contains("sqlx::PgPool::connect(url)"));
+}
+
+// ---- 9. mistakes are exit 2 with a message -------------------------------------------
+
+#[test]
+fn item9_mistakes_exit_2_with_a_message() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    let other = tempfile::tempdir().expect("tempdir");
+    let outside = other.path().display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["no/such/path"], "no/such/path"),
+        (vec![outside.as_str()], "is outside"),
+        (vec!["-p", "nosuchpkg"], "package `nosuchpkg` not found"),
+        (
+            vec!["--manifest-path", "src"],
+            "--manifest-path must name an existing Cargo.toml file",
+        ),
+        (
+            vec!["--manifest-path", "missing/Cargo.toml"],
+            "--manifest-path must name an existing Cargo.toml file",
+        ),
+        (vec!["--threads", "20000"], "20000"),
+        (vec!["--threads", "0"], "--threads"),
+    ];
+    for (args, msg) in cases {
+        let mut a = vec!["--format", "short"];
+        a.extend(args.iter().copied());
+        let o = run(d.path(), &a);
+        assert_eq!(o.code, Some(2), "{args:?}: {}{}", o.stdout, o.stderr);
+        assert_eq!(o.stdout, "", "{args:?}");
+        assert!(o.stderr.contains(msg), "{args:?}: {}", o.stderr);
+    }
+    let o = run(d.path(), &["--format", "short", "-p", "app", "src"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+}
+
+#[test]
+fn item9_packages_without_a_string_name_or_with_one_name_twice() {
+    for (manifest, msg) in [
+        (
+            "[package]\nversion = \"0.1.0\"\n",
+            "package.name is missing",
+        ),
+        (
+            "[package]\nname = 7\n",
+            "package.name is not a non-empty string",
+        ),
+    ] {
+        let d = tempfile::tempdir().expect("tempdir");
+        write(d.path(), "Cargo.toml", manifest);
+        write(d.path(), "src/lib.rs", "pub fn f() {}\n");
+        let o = run(d.path(), &["--format", "short"]);
+        assert_eq!(o.code, Some(2), "{}", o.stderr);
+        assert!(o.stderr.contains(msg), "{}", o.stderr);
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\n",
+    );
+    app(&d.path().join("a"), "");
+    app(&d.path().join("b"), "");
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("two packages named `app`"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn item9_a_broken_package_in_a_scanned_folder_is_skipped_with_a_warning() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(&d.path().join("good"), "");
+    write(d.path(), "broken/Cargo.toml", "[package\nname = \"x\"\n");
+    write(d.path(), "broken/src/lib.rs", "pub fn f() {}\n");
+    write(
+        d.path(),
+        "noname/Cargo.toml",
+        "[package]\nversion = \"1.0.0\"\n",
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(&o.stdout, &[&format!("good/{SSOT001}")]);
+    assert!(
+        o.stderr.contains("warning: skipped") && o.stderr.contains("broken/Cargo.toml"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("package.name is missing"), "{}", o.stderr);
+}
+
+// ---- 10. positions: BOM, characters, CRLF ----------------------------------------------
+
+#[test]
+fn item10_bom_crlf_and_columns_in_characters() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &format!(
+            "\u{feff}pub async fn h(url: &str) {{ let _p = sqlx::PgPool::connect(url).await; }}\r\n{}",
+            "pub fn é() {}\r\n"
+        ),
+    );
+    write(d.path(), "src/db.rs", &format!("\u{feff}{DB}"));
+    let expect = "src/handlers.rs:1:38: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`";
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(&o.stdout, &[expect]);
+    let o = run(d.path(), &["--format", "human"]);
+    assert!(o.stdout.contains("[src/handlers.rs:1:38]"), "{}", o.stdout);
+    // Columns count characters in every format.
+    write(
+        d.path(),
+        "src/handlers.rs",
+        "pub async fn h(url: &str) { let _é = \"ééé\"; let _p = sqlx::PgPool::connect(url).await; }\n",
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    assert_lines(
+        &o.stdout,
+        &[
+            "src/handlers.rs:1:54: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
+        ],
+    );
+    let o = run(d.path(), &["--format", "human"]);
+    assert!(o.stdout.contains("[src/handlers.rs:1:54]"), "{}", o.stdout);
+    let o = run(d.path(), &["--format", "json"]);
+    assert!(o.stdout.contains("\"column\": 54"), "{}", o.stdout);
+}
+
+// ---- 12. loops, dangling links, missing files, odd names and bytes ---------------------
+
+#[cfg(unix)]
+#[test]
+fn item12_symlink_loops_dangling_links_and_missing_module_files_are_reported() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "mod looped;\nmod dangling;\nmod missing;\n");
+    symlink("looped2.rs", &d.path().join("src/looped.rs"));
+    symlink("looped.rs", &d.path().join("src/looped2.rs"));
+    symlink("nowhere.rs", &d.path().join("src/dangling.rs"));
+    let o = run_env(d.path(), &["--format", "short"], &[], 30);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", o.stdout);
+    assert_eq!(lines[0], SSOT001);
+    assert!(
+        lines[1].starts_with("src/lib.rs:3:5: SSOT000 module `looped`: src/looped.rs: "),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        lines[2],
+        "src/lib.rs:4:5: SSOT000 module `dangling`: file not found (looked for src/dangling.rs and src/dangling/mod.rs)"
+    );
+    assert_eq!(
+        lines[3],
+        "src/lib.rs:5:5: SSOT000 module `missing`: file not found (looked for src/missing.rs and src/missing/mod.rs)"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn item12_non_utf8_names_and_contents() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "mod bytes;\n");
+    std::fs::write(
+        d.path().join("src/bytes.rs"),
+        b"pub fn f() { let _ = \"\xff\xfe\"; }\n\xc3\n",
+    )
+    .expect("write");
+    let odd = d
+        .path()
+        .join("src")
+        .join(std::ffi::OsStr::from_bytes(b"odd\xff.rs"));
+    std::fs::write(
+        odd,
+        "pub fn g(url: &str) { let _ = sqlx::PgPool::connect_lazy(url); }\n",
+    )
+    .expect("write");
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(
+        o.stdout.contains("src/bytes.rs:2:1: SSOT000 syntax error"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("src/odd\u{fffd}.rs:1:31: SSOT001"),
+        "{}",
+        o.stdout
+    );
+    let o = run(d.path(), &["--format", "human"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+}
+
+// ---- 13. no writes, no cargo, no network ---------------------------------------------
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mtime = std::fs::symlink_metadata(&d)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        out.insert(d.clone(), (Vec::new(), mtime));
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).expect("meta");
+            if m.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = if m.is_file() {
+                    std::fs::read(&p).expect("read")
+                } else {
+                    Vec::new()
+                };
+                out.insert(p, (bytes, m.modified().expect("mtime")));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn item13_no_writes_no_cargo_no_network() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    app(&ws, "mod u;\n");
+    write(&ws, "src/u.rs", UNUSED);
+    write(
+        &ws,
+        "build.rs",
+        "fn main() { std::fs::write(\"/tmp/ssot-build-ran\", \"\").unwrap(); }\n",
+    );
+    // A `cargo` (and `rustc`) that leave a mark if anything runs them.
+    let bin = d.path().join("bin");
+    let mark = d.path().join("ran");
+    for tool in ["cargo", "rustc"] {
+        write(
+            &bin,
+            tool,
+            &format!("#!/bin/sh\ntouch {}\n", mark.display()),
+        );
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join(tool), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let before = snapshot(d.path());
+    std::thread::sleep(Duration::from_millis(20));
+    for args in [
+        vec!["--format", "human"],
+        vec!["--format", "short"],
+        vec!["--format", "json", "--statistics", "--verbose"],
+        vec!["--diff"],
+        vec!["--list-files"],
+    ] {
+        let o = run_env(&ws, &args, &[("PATH", &path)], 60);
+        assert!(matches!(o.code, Some(0 | 1)), "{args:?}: {}", o.stderr);
+    }
+    assert!(!mark.exists(), "cargo or rustc was run");
+    assert_eq!(
+        snapshot(d.path()),
+        before,
+        "a run without --fix wrote something"
+    );
+    // No network: the same run in a network namespace of its own (where unshare works).
+    let unshare = Command::new("unshare")
+        .args(["-rn", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if unshare {
+        let o = Command::new("unshare")
+            .args(["-rn", env!("CARGO_BIN_EXE_ssot-lint"), "--format", "short"])
+            .current_dir(&ws)
+            .output()
+            .expect("unshare");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!(
+                "{SSOT001}\nsrc/u.rs:2:1: SSOT100 unused suppression: `allow(SSOT001)` suppressed nothing\n"
+            )
+        );
+    } else {
+        eprintln!("unshare -rn is not available; network check skipped");
+    }
+}
