@@ -152,7 +152,8 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
             _ => "here",
         }
         .to_string();
-        let mut spans = vec![start..end];
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+        spans.push(start..end);
         let mut messages = vec![label];
         for r in &f.related {
             if r.file == f.file
