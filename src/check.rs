@@ -9,7 +9,7 @@ use crate::crates::CrateGraph;
 use crate::diagnostic::Finding;
 use crate::packs::{PackIndex, path_text};
 use crate::resolve::{Res, Resolver, Scope};
-use crate::summary::{Chain, ChainRoot, FileSummary, FnSummary, RawPath, Span};
+use crate::summary::{ArgRef, Chain, ChainRoot, FileSummary, FnSummary, RawPath, Span};
 use crate::workspace::TargetKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,17 @@ pub struct Site {
     pub func: Option<usize>,
 }
 
+/// What a generic pool's manager says about its resource kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ManagerKind {
+    /// A pool of this pack's kind.
+    Pack(usize),
+    /// A project manager that wraps no pack client: not a resource.
+    NotResource,
+    /// Cannot be told (a generic parameter, an unknown crate): the pack's default kind.
+    Unknown,
+}
+
 /// Either a type or a builder in progress, for typing receivers.
 #[derive(Debug, Clone, PartialEq)]
 enum ValueType {
@@ -70,6 +81,11 @@ pub struct Construction {
     /// A connection opened by a method on a value of a pack type (not a construction of
     /// the pool/client itself).
     pub by_method: bool,
+    /// The index of the terminal method in the chain (`build` of a builder).
+    pub terminal: Option<usize>,
+    /// A generic pool's manager built by a pack constructor in the same file (its start):
+    /// one resource with the pool, reported at the pool.
+    pub manager_site: Option<u32>,
 }
 
 pub struct Checker<'g> {
@@ -206,14 +222,27 @@ impl<'g> Checker<'g> {
             }
             resolved.push(v);
         }
-        // Direct holders first: a field of a pack holder type.
-        for (i, &(_, _, f, ai)) in adts.iter().enumerate() {
-            let direct = resolved[i].iter().find_map(|r| match r {
-                Res::Ext(p) => self.packs.holders.get(p).map(|&pk| (pk, path_text(p))),
-                _ => None,
-            });
-            if let Some(h) = direct {
-                self.holder_adts.insert((f, ai), h);
+        // Direct holders first: a field of a pack holder type. Twice, so that a generic
+        // pool of a project manager (itself a direct holder) finds its manager's kind.
+        for _ in 0..2 {
+            for (i, &(_, _, f, ai)) in adts.iter().enumerate() {
+                if self.holder_adts.contains_key(&(f, ai)) {
+                    continue;
+                }
+                let pack_paths: Vec<Res> = resolved[i]
+                    .iter()
+                    .filter(|r| match r {
+                        Res::Ext(p) => self.packs.holders.contains_key(p),
+                        _ => false,
+                    })
+                    .cloned()
+                    .collect();
+                if pack_paths.is_empty() {
+                    continue;
+                }
+                if let Some(h) = self.holder_among(&resolved[i]) {
+                    self.holder_adts.insert((f, ai), h);
+                }
             }
         }
         // Newtypes of holders, transitively (bounded by the number of types).
@@ -242,10 +271,8 @@ impl<'g> Checker<'g> {
         scope: Scope,
         t: &crate::summary::RawType,
     ) -> Option<(usize, String)> {
-        self.res
-            .resolve_type_paths(scope, t)
-            .iter()
-            .find_map(|r| self.holder_of(r))
+        let rs = self.res.resolve_type_paths(scope, t);
+        self.holder_among(&rs)
     }
 
     /// The pack and display path if `r` is a holder type (a pack type or a project holder).
@@ -377,6 +404,7 @@ impl<'g> Checker<'g> {
     pub fn sites(&mut self) -> Vec<Site> {
         let mut out = Vec::new();
         let mut seen: HashSet<(usize, u32)> = HashSet::new();
+        let mut consumed: HashSet<(usize, u32)> = HashSet::new();
         for k in 0..self.g.crates.len() {
             for (fid, base) in self.file_base(k) {
                 let summary = self.g.files[fid].summary.clone();
@@ -385,6 +413,9 @@ impl<'g> Checker<'g> {
                     if let Some(c) = self.classify(k, m, &summary, chain) {
                         if !seen.insert((fid, c.span.start)) {
                             continue;
+                        }
+                        if let Some(ms) = c.manager_site {
+                            consumed.insert((fid, ms));
                         }
                         if c.by_method && self.receiver_built_here(k, m, &summary, chain) {
                             // `let p = Pool::new(cfg)?; p.init().await?;` is one resource,
@@ -459,6 +490,8 @@ impl<'g> Checker<'g> {
                 }
             }
         }
+        // A manager built for a generic pool is one resource with the pool.
+        out.retain(|s| s.kind != SiteKind::Construction || !consumed.contains(&(s.file, s.span.start)));
         out.sort_by_key(|a| (a.file, a.span.start));
         out
     }
@@ -509,7 +542,191 @@ impl<'g> Checker<'g> {
         s: &FileSummary,
         chain: &Chain,
     ) -> Option<Construction> {
-        self.classify_depth(k, m, s, chain, 0)
+        let mut c = self.classify_depth(k, m, s, chain, 0)?;
+        if self.packs.packs[c.pack].generic {
+            // A generic pool is of its manager's kind; of no kind when the manager is a
+            // project type that wraps no pack client.
+            let arg = c
+                .terminal
+                .and_then(|i| chain.methods[i].first_arg.clone())
+                .or_else(|| chain.root_arg.clone());
+            if let Some(arg) = arg {
+                let (kind, site) = self.arg_manager_kind(k, m, s, chain.func, &arg, chain.root_span.start);
+                match kind {
+                    ManagerKind::Pack(pk) => {
+                        c.pack = pk;
+                        c.manager_site = site;
+                    }
+                    ManagerKind::NotResource => return None,
+                    ManagerKind::Unknown => {}
+                }
+            }
+        }
+        Some(c)
+    }
+
+    /// The kind a generic pool's manager argument gives it.
+    fn arg_manager_kind(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        func: Option<usize>,
+        arg: &ArgRef,
+        at: u32,
+    ) -> (ManagerKind, Option<u32>) {
+        let unknown = (ManagerKind::Unknown, None);
+        match arg {
+            ArgRef::Local(name) => {
+                let Some(fi) = func else { return unknown };
+                let f = &s.fns[fi];
+                let scope = Scope {
+                    krate: k,
+                    module: m,
+                    func: Some(f),
+                    fns: Some(&s.fns),
+                };
+                if let Some(l) = f
+                    .lets
+                    .iter()
+                    .rev()
+                    .find(|l| &l.name == name && l.offset <= at)
+                {
+                    if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
+                        let r = self.res.resolve_path(scope, &t);
+                        return (self.manager_kind_of(r.as_ref()), None);
+                    }
+                    return match l.init {
+                        Some(i) => self.chain_manager_kind(k, m, s, &s.chains[i]),
+                        None => unknown,
+                    };
+                }
+                if let Some((_, t)) = f.params.iter().find(|(n, _)| n == name)
+                    && let Some(h) = t.head.clone()
+                {
+                    let r = self.res.resolve_path(scope, &h);
+                    return (self.manager_kind_of(r.as_ref()), None);
+                }
+                unknown
+            }
+            ArgRef::Expr(span) => {
+                match s
+                    .chains
+                    .iter()
+                    .find(|c| &c.span == span && c.func == func)
+                {
+                    Some(ch) => self.chain_manager_kind(k, m, s, ch),
+                    None => unknown,
+                }
+            }
+        }
+    }
+
+    /// The kind of the manager a chain yields: a pack construction (`RedisConnectionManager::new`),
+    /// a project function by its return type, `ProjectManager::new(..)` by its type.
+    fn chain_manager_kind(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        ch: &Chain,
+    ) -> (ManagerKind, Option<u32>) {
+        if let Some(c) = self.classify_depth(k, m, s, ch, 1)
+            && !self.packs.packs[c.pack].generic
+        {
+            return (ManagerKind::Pack(c.pack), Some(c.span.start));
+        }
+        let ChainRoot::Call(p) = &ch.root else {
+            return (ManagerKind::Unknown, None);
+        };
+        let scope = self.scope(k, m, s, ch);
+        match self.res.resolve_path(scope, p) {
+            Some(Res::Item(ik, im, ii)) => {
+                let node = &self.g.crates[ik].modules[im];
+                let fs = self.g.files[node.file].summary.clone();
+                let Some(fi) = fs.modules[node.local].items[ii].func else {
+                    return (ManagerKind::Unknown, None);
+                };
+                let Some(ret) = fs.fns[fi].ret.as_ref().and_then(|r| r.head.clone()) else {
+                    return (ManagerKind::Unknown, None);
+                };
+                let fscope = Scope {
+                    krate: ik,
+                    module: im,
+                    func: None,
+                    fns: None,
+                };
+                let r = self.res.resolve_path(fscope, &ret);
+                (self.manager_kind_of(r.as_ref()), None)
+            }
+            _ if p.segs.len() >= 2 => {
+                let mut q = p.clone();
+                q.segs.pop();
+                q.seg_ends.pop();
+                let r = self.res.resolve_path(scope, &q);
+                (self.manager_kind_of(r.as_ref()), None)
+            }
+            _ => (ManagerKind::Unknown, None),
+        }
+    }
+
+    /// The kind of a manager type: a pack's `[[manager]]` or client type, or a project type
+    /// (a holder of a pack client, or no resource at all).
+    fn manager_kind_of(&self, r: Option<&Res>) -> ManagerKind {
+        match r {
+            Some(Res::Ext(p)) => {
+                if let Some(kind) = self.packs.managers.get(p) {
+                    return self.pack_of_kind(kind).map_or(ManagerKind::Unknown, ManagerKind::Pack);
+                }
+                match self.packs.holders.get(p) {
+                    Some(&pk) if !self.packs.packs[pk].generic => ManagerKind::Pack(pk),
+                    _ => ManagerKind::Unknown,
+                }
+            }
+            Some(r @ Res::Item(k, m, i)) => {
+                let node = &self.g.crates[*k].modules[*m];
+                let item = &self.g.files[node.file].summary.modules[node.local].items[*i];
+                if item.adt.is_none() {
+                    return ManagerKind::Unknown;
+                }
+                match self.holder_of(r) {
+                    Some((pk, _)) => ManagerKind::Pack(pk),
+                    None => ManagerKind::NotResource,
+                }
+            }
+            _ => ManagerKind::Unknown,
+        }
+    }
+
+    /// A non-generic pack of a resource kind (whose accessor and name stand for the kind).
+    fn pack_of_kind(&self, kind: &str) -> Option<usize> {
+        let packs = &self.packs.packs;
+        (0..packs.len())
+            .find(|&i| packs[i].resource == kind && !packs[i].generic)
+            .or_else(|| (0..packs.len()).find(|&i| packs[i].resource == kind))
+    }
+
+    /// The holder among resolved type paths: the first pack holder type or project holder;
+    /// a generic pool takes its manager's kind (the paths after it: its type arguments).
+    fn holder_among(&self, rs: &[Res]) -> Option<(usize, String)> {
+        for (i, r) in rs.iter().enumerate() {
+            let Some((pk, text)) = self.holder_of(r) else {
+                continue;
+            };
+            if !self.packs.packs[pk].generic {
+                return Some((pk, text));
+            }
+            let kind = rs[i + 1..]
+                .iter()
+                .map(|a| self.manager_kind_of(Some(a)))
+                .find(|k| !matches!(k, ManagerKind::Unknown));
+            return match kind {
+                Some(ManagerKind::Pack(p2)) => Some((p2, text)),
+                Some(ManagerKind::NotResource) => None,
+                _ => Some((pk, text)),
+            };
+        }
+        None
     }
 
     fn classify_depth(
@@ -535,6 +752,8 @@ impl<'g> Checker<'g> {
                         what: path_text(&path),
                         span: start,
                         returns: c.returns.clone(),
+                        terminal: None,
+                        manager_site: None,
                     });
                 }
                 if let Some(bs) = self.packs.builders.get(&path) {
@@ -572,6 +791,8 @@ impl<'g> Checker<'g> {
                             what: path_text(&path),
                             span: start,
                             returns: c.returns.clone(),
+                            terminal: None,
+                            manager_site: None,
                         });
                     }
                     return None;
@@ -585,7 +806,7 @@ impl<'g> Checker<'g> {
             }
             ChainRoot::Other => return None,
         };
-        for method in &chain.methods[methods_from..] {
+        for (mi, method) in chain.methods.iter().enumerate().skip(methods_from) {
             match &ty {
                 ValueType::Builder {
                     pack,
@@ -601,6 +822,8 @@ impl<'g> Checker<'g> {
                             what: format!("{}().{}()", path_text(root), method.name),
                             span: span.clone(),
                             returns: returns.clone(),
+                            terminal: Some(mi),
+                            manager_site: None,
                         });
                     }
                     // Setters keep the builder.
@@ -614,6 +837,8 @@ impl<'g> Checker<'g> {
                             what: format!("{}::{}", path_text(t), method.name),
                             span: start,
                             returns: e.returns.clone(),
+                            terminal: Some(mi),
+                            manager_site: None,
                         });
                     }
                     // A type-preserving call we cannot type: stop.

@@ -31,6 +31,20 @@ pub struct RulePackSource {
     pub method: Vec<MethodSource>,
     #[serde(default)]
     pub holder_type: Vec<HolderSource>,
+    /// A generic pool (bb8, r2d2): its resource kind comes from its manager, and
+    /// `resource` is only the default when the manager cannot be told.
+    #[serde(default)]
+    pub generic: bool,
+    #[serde(default)]
+    pub manager: Vec<ManagerSource>,
+}
+
+/// Manager types of a generic pool and the resource kind a pool of them is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagerSource {
+    pub paths: Vec<Spanned<String>>,
+    pub resource: Spanned<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +90,8 @@ pub struct RulePack {
     /// Where it came from: `lints/sqlx.toml` or the config file.
     pub origin: String,
     pub counts: [usize; 4],
+    /// The kind of its pools comes from their manager (see [`RulePackSource::generic`]).
+    pub generic: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +122,8 @@ pub struct PackIndex {
     /// (receiver type path, method name)
     pub methods: HashMap<(Vec<String>, String), MethodEntry>,
     pub holders: HashMap<Vec<String>, usize>,
+    /// Manager types of generic pools: path -> resource kind.
+    pub managers: HashMap<Vec<String>, String>,
     /// Every prefix of every path above: an external glob import can only bring in a name
     /// that some pack knows of.
     pub known_prefixes: BTreeSet<Vec<String>>,
@@ -204,6 +222,25 @@ impl PackIndex {
                 "`resource` must be a plain name like `sql` or `redis`",
             ));
         }
+        let valid_kind = |r: &str| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        for mg in &src.manager {
+            if !valid_kind(mg.resource.get_ref()) {
+                return Err(Error::config(
+                    origin,
+                    text,
+                    Some(mg.resource.span()),
+                    "`resource` must be a plain name like `sql` or `redis`",
+                ));
+            }
+            for p in &mg.paths {
+                let path = check_path(origin, text, p)?;
+                self.managers.insert(path, mg.resource.get_ref().clone());
+            }
+        }
         let mut counts = [0; 4];
         let returns = |r: &Option<Spanned<String>>| -> Result<Option<Vec<String>>, Error> {
             r.as_ref().map(|r| check_path(origin, text, r)).transpose()
@@ -273,6 +310,7 @@ impl PackIndex {
             accessor: src.accessor.as_ref().map(|a| a.get_ref().clone()),
             origin: origin.display().to_string(),
             counts,
+            generic: src.generic,
         });
         self.rebuild_prefixes();
         Ok(())
@@ -285,6 +323,7 @@ impl PackIndex {
             .keys()
             .chain(self.builders.keys())
             .chain(self.holders.keys())
+            .chain(self.managers.keys())
             .chain(self.methods.keys().map(|(r, _)| r));
         for p in all {
             for i in 1..=p.len() {

@@ -738,7 +738,9 @@ impl Walker {
             .ret_type()
             .and_then(|r| r.ty())
             .is_some_and(|t| t.syntax().text().to_string().contains("Result"));
+        let ret = f.ret_type().and_then(|r| r.ty()).map(|t| self.raw_type(&t));
         self.out.fns.push(FnSummary {
+            ret,
             name: f.name().map(|n| n.text().to_string()).unwrap_or_default(),
             module: ctx.module,
             parent_fn: ctx.func,
@@ -872,6 +874,28 @@ impl Walker {
         out
     }
 
+    fn arg_ref(&self, e: &ast::Expr) -> Option<ArgRef> {
+        let mut e = e.clone();
+        // `&manager`, `(manager)`
+        for _ in 0..4 {
+            e = match e {
+                ast::Expr::RefExpr(r) => r.expr()?,
+                ast::Expr::ParenExpr(p) => p.expr()?,
+                other => {
+                    e = other;
+                    break;
+                }
+            };
+        }
+        if let ast::Expr::PathExpr(p) = &e
+            && let Some(rp) = p.path().and_then(|p| self.raw_path(&p))
+            && rp.is_single()
+        {
+            return Some(ArgRef::Local(rp.segs[0].clone()));
+        }
+        Some(ArgRef::Expr(self.span(e.syntax().text_range())))
+    }
+
     /// The root of an assignment's place: `self.f`, `binding.f`, a path, or any of these
     /// under `*` and a spine of method calls (`*self.pool.write().await`).
     fn place_root(&self, e: &ast::Expr) -> Option<ChainRoot> {
@@ -930,10 +954,15 @@ impl Walker {
                         .map(|a| a.syntax().text_range().end())
                         .unwrap_or(node.text_range().end());
                     let span = self.span(TextRange::new(node.text_range().start(), end));
+                    let first_arg = m
+                        .arg_list()
+                        .and_then(|a| a.args().next())
+                        .and_then(|e| self.arg_ref(&e));
                     methods.push(ChainMethod {
                         name: nr.text().to_string(),
                         span,
                         name_offset: self.span(nr.syntax().text_range()).start,
+                        first_arg,
                     });
                     match m.receiver() {
                         Some(r) => node = r.syntax().clone(),
@@ -1037,8 +1066,16 @@ impl Walker {
                 }
                 _ => (None, None),
             };
+        let root_arg = match (&root, ast::CallExpr::cast(root_node.parent().unwrap_or(root_node.clone()))) {
+            (ChainRoot::Call(_), Some(call)) => call
+                .arg_list()
+                .and_then(|a| a.args().next())
+                .and_then(|e| self.arg_ref(&e)),
+            _ => None,
+        };
         let context = chain_context(top);
         self.out.chains.push(Chain {
+            root_arg,
             context,
             awaited,
             tried,

@@ -142,6 +142,8 @@ pub struct FnSummary {
     pub is_test: bool,
     pub is_async: bool,
     pub returns_result: bool,
+    /// The declared return type.
+    pub ret: Option<RawType>,
     pub self_type: Option<RawPath>,
     pub local_imports: Vec<Import>,
     pub local_items: Vec<String>,
@@ -195,6 +197,16 @@ pub struct ChainMethod {
     pub span: Span,
     /// Offset of the method's name.
     pub name_offset: u32,
+    /// The first argument (a generic pool's manager in `.build(manager)`).
+    pub first_arg: Option<ArgRef>,
+}
+
+/// An argument as the rules need it: a local name, or an expression (its range, to find
+/// the chain recorded for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgRef {
+    Local(String),
+    Expr(Span),
 }
 
 /// A maximal expression spine: a root followed by method calls, with `.await`, `?` and
@@ -220,6 +232,8 @@ pub struct Chain {
     pub tried: bool,
     /// For a root call: the range of its argument list, parentheses excluded.
     pub args_span: Option<Span>,
+    /// For a root call: its first argument (`Pool::new(manager)`).
+    pub root_arg: Option<ArgRef>,
     /// For a root call whose first argument is `async [move] { tail }` with only a tail
     /// expression: the tail's range (what a detached task runs).
     pub async_tail: Option<Span>,
