@@ -145,15 +145,19 @@ impl<'g> Checker<'g> {
                         c.dedup();
                         c
                     };
+                    let help = match did_you_mean(g, &p.text) {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => format!(
+                            "module paths start with a crate name; crates here: {}",
+                            crates.join(", ")
+                        ),
+                    };
                     return Err(cfg
                         .error(
                             p.span.clone(),
                             format!("module `{}` does not exist in this workspace", p.text),
                         )
-                        .with_help(format!(
-                            "module paths start with a crate name; crates here: {}",
-                            crates.join(", ")
-                        )));
+                        .with_help(help));
                 }
             }
         }
@@ -491,9 +495,57 @@ impl<'g> Checker<'g> {
             }
         }
         // A manager built for a generic pool is one resource with the pool.
-        out.retain(|s| s.kind != SiteKind::Construction || !consumed.contains(&(s.file, s.span.start)));
+        out.retain(|s| {
+            s.kind != SiteKind::Construction || !consumed.contains(&(s.file, s.span.start))
+        });
         out.sort_by_key(|a| (a.file, a.span.start));
         out
+    }
+
+    /// How a resolved path is named in messages: through a type alias with cfg-gated twins
+    /// (`#[cfg(feature = "sqlite")] type Connection = SqliteConnection;` and a postgres
+    /// twin), every variant, not only the first one resolution picked.
+    fn display_path(&mut self, scope: Scope, p: &RawPath, path: &[String]) -> String {
+        let plain = path_text(path);
+        if p.segs.len() < 2 || p.anchor.is_some() {
+            return plain;
+        }
+        let q = &p.segs[..p.segs.len() - 1];
+        let Some(Res::Item(k, m, i)) = self.res.resolve_segments(scope, q, p.global, false) else {
+            return plain;
+        };
+        let node = &self.g.crates[k].modules[m];
+        let items = &self.g.files[node.file].summary.modules[node.local].items;
+        let alias = &items[i];
+        if alias.kind != crate::summary::ItemKind::TypeAlias {
+            return plain;
+        }
+        let twins: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| {
+                it.name == alias.name && it.kind == crate::summary::ItemKind::TypeAlias
+            })
+            .map(|(j, _)| j)
+            .collect();
+        if twins.len() < 2 {
+            return plain;
+        }
+        let last = p.segs[p.segs.len() - 1].clone();
+        let mut alts: Vec<String> = Vec::new();
+        for j in twins {
+            if let Some(Res::Ext(mut e)) = self.res.expand(Res::Item(k, m, j)) {
+                e.push(last.clone());
+                let t = path_text(&e);
+                if !alts.contains(&t) {
+                    alts.push(t);
+                }
+            }
+        }
+        if alts.len() < 2 {
+            return plain;
+        }
+        alts.join("` / `")
     }
 
     /// Whether a chain's receiver is a local bound to a construction of the same function.
@@ -551,7 +603,8 @@ impl<'g> Checker<'g> {
                 .and_then(|i| chain.methods[i].first_arg.clone())
                 .or_else(|| chain.root_arg.clone());
             if let Some(arg) = arg {
-                let (kind, site) = self.arg_manager_kind(k, m, s, chain.func, &arg, chain.root_span.start);
+                let (kind, site) =
+                    self.arg_manager_kind(k, m, s, chain.func, &arg, chain.root_span.start);
                 match kind {
                     ManagerKind::Pack(pk) => {
                         c.pack = pk;
@@ -610,11 +663,7 @@ impl<'g> Checker<'g> {
                 unknown
             }
             ArgRef::Expr(span) => {
-                match s
-                    .chains
-                    .iter()
-                    .find(|c| &c.span == span && c.func == func)
-                {
+                match s.chains.iter().find(|c| &c.span == span && c.func == func) {
                     Some(ch) => self.chain_manager_kind(k, m, s, ch),
                     None => unknown,
                 }
@@ -676,7 +725,9 @@ impl<'g> Checker<'g> {
         match r {
             Some(Res::Ext(p)) => {
                 if let Some(kind) = self.packs.managers.get(p) {
-                    return self.pack_of_kind(kind).map_or(ManagerKind::Unknown, ManagerKind::Pack);
+                    return self
+                        .pack_of_kind(kind)
+                        .map_or(ManagerKind::Unknown, ManagerKind::Pack);
                 }
                 match self.packs.holders.get(p) {
                     Some(&pk) if !self.packs.packs[pk].generic => ManagerKind::Pack(pk),
@@ -746,12 +797,13 @@ impl<'g> Checker<'g> {
             ChainRoot::Call(p) => {
                 let path = self.res.resolve_ext(scope, p)?;
                 if let Some(c) = self.packs.constructors.get(&path) {
+                    let (pack, returns) = (c.pack, c.returns.clone());
                     return Some(Construction {
-                        pack: c.pack,
+                        pack,
                         by_method: false,
-                        what: path_text(&path),
+                        what: self.display_path(scope, p, &path),
                         span: start,
-                        returns: c.returns.clone(),
+                        returns,
                         terminal: None,
                         manager_site: None,
                     });
@@ -785,12 +837,13 @@ impl<'g> Checker<'g> {
                     let path = self.res.resolve_ext(scope, p)?;
                     if chain.methods.is_empty() {
                         let c = self.packs.constructors.get(&path)?;
+                        let (pack, returns) = (c.pack, c.returns.clone());
                         return Some(Construction {
-                            pack: c.pack,
+                            pack,
                             by_method: false,
-                            what: path_text(&path),
+                            what: self.display_path(scope, p, &path),
                             span: start,
-                            returns: c.returns.clone(),
+                            returns,
                             terminal: None,
                             manager_site: None,
                         });
@@ -801,8 +854,15 @@ impl<'g> Checker<'g> {
             ChainRoot::SelfField(f) => (self.self_field_type(k, m, s, chain, f)?, 0),
             ChainRoot::BindingField(b, f) => {
                 let func = &s.fns[chain.func?];
-                let ty = Self::binding_decl_type(func, b, start.start)?;
-                (self.field_value_type(scope, &ty, f)?, 0)
+                let ((ik, im), fty) = self.binding_field_type(scope, func, b, f, start.start)?;
+                let head = fty.head?;
+                let fscope = Scope {
+                    krate: ik,
+                    module: im,
+                    func: None,
+                    fns: None,
+                };
+                (ValueType::Type(self.res.resolve_ext(fscope, &head)?), 0)
             }
             ChainRoot::Other => return None,
         };
@@ -876,13 +936,27 @@ impl<'g> Checker<'g> {
         ty: &RawPath,
         field: &str,
     ) -> Option<((usize, usize), crate::summary::RawType)> {
-        let Res::Item(ik, im, ii) = self.res.resolve_path(scope, ty)? else {
+        // A struct, or an enum variant (`Self::Fresh`, `Db::Fresh`: fields `Fresh.0`, ...).
+        let (res, field) = match self.res.resolve_path(scope, ty) {
+            Some(r @ Res::Item(..)) => (r, field.to_string()),
+            _ if ty.segs.len() >= 2 => {
+                let mut q = ty.clone();
+                let variant = q.segs.pop()?;
+                q.seg_ends.pop();
+                (
+                    self.res.resolve_path(scope, &q)?,
+                    format!("{variant}.{field}"),
+                )
+            }
+            _ => return None,
+        };
+        let Res::Item(ik, im, ii) = res else {
             return None;
         };
         let node = &self.g.crates[ik].modules[im];
         let fs = &self.g.files[node.file].summary;
         let adt = fs.modules[node.local].items[ii].adt?;
-        let (_, fty) = fs.adts[adt].fields.iter().find(|(n, _)| n == field)?;
+        let (_, fty) = fs.adts[adt].fields.iter().find(|(n, _)| *n == field)?;
         Some(((ik, im), fty.clone()))
     }
 
@@ -898,6 +972,37 @@ impl<'g> Checker<'g> {
         };
         let t = self.res.resolve_ext(fscope, &head)?;
         Some(ValueType::Type(t))
+    }
+
+    /// The declared type of `binding.field`: the binding typed by its declaration or, for a
+    /// pattern binding (`Self::Fresh(fresh)`), by the field it binds.
+    fn binding_field_type(
+        &mut self,
+        scope: Scope,
+        func: &FnSummary,
+        binding: &str,
+        field: &str,
+        at: u32,
+    ) -> Option<((usize, usize), crate::summary::RawType)> {
+        let pattern = func
+            .lets
+            .iter()
+            .rev()
+            .find(|l| l.name == binding && l.offset <= at)
+            .and_then(|l| l.field_of.clone());
+        if let Some((pty, pfield)) = pattern {
+            let ((ik, im), bty) = self.field_type(scope, &pty, &pfield)?;
+            let head = bty.head?;
+            let bscope = Scope {
+                krate: ik,
+                module: im,
+                func: None,
+                fns: None,
+            };
+            return self.field_type(bscope, &head, field);
+        }
+        let ty = Self::binding_decl_type(func, binding, at)?;
+        self.field_type(scope, &ty, field)
     }
 
     /// The declared type of a binding (a parameter or an annotated `let`), as written.
@@ -1005,6 +1110,45 @@ impl<'g> Checker<'g> {
             _ => None,
         }
     }
+}
+
+/// The existing module path closest to a misspelled one (`app::databse` -> `app::database`).
+fn did_you_mean(g: &CrateGraph, wanted: &str) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for c in &g.crates {
+        if c.kind == TargetKind::Orphan {
+            continue;
+        }
+        for node in &c.modules {
+            let mut key = vec![c.name.clone()];
+            key.extend(node.path.iter().cloned());
+            let key = key.join("::");
+            let d = edit_distance(wanted, &key);
+            if best
+                .as_ref()
+                .is_none_or(|(bd, bk)| d < *bd || (d == *bd && key < *bk))
+            {
+                best = Some((d, key));
+            }
+        }
+    }
+    let (d, key) = best?;
+    // Close enough to be a typo: a third of the length, at least two edits.
+    (d <= (wanted.chars().count() / 3).max(2)).then_some(key)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Packages that are test code as a whole: a package that other packages of the unit
@@ -1141,10 +1285,7 @@ impl Checker<'_> {
                 };
                 self.field_type(s, &st, f)?
             }
-            ChainRoot::BindingField(b, f) => {
-                let ty = Self::binding_decl_type(func, b, at)?;
-                self.field_type(scope, &ty, f)?
-            }
+            ChainRoot::BindingField(b, f) => self.binding_field_type(scope, func, b, f, at)?,
             ChainRoot::Value(p) => {
                 if p.is_single() && Self::is_local_fn(func, &p.segs[0], at) {
                     return None;

@@ -823,6 +823,22 @@ impl Walker {
                 }
                 return;
             }
+            SyntaxKind::RECORD_PAT | SyntaxKind::TUPLE_STRUCT_PAT
+                if node.parent().is_some_and(|p| {
+                    !matches!(p.kind(), SyntaxKind::LET_STMT | SyntaxKind::PARAM)
+                }) =>
+            {
+                // `match x { Self::Fresh(fresh) => .. }`, `if let Settings { pool, .. } = s`.
+                if let Some(f) = ctx.func {
+                    let offset = self.span(node.text_range()).end;
+                    let lets = match ast::Pat::cast(node.clone()) {
+                        Some(ast::Pat::RecordPat(rp)) => self.record_pat_bindings(&rp, offset),
+                        Some(ast::Pat::TupleStructPat(tp)) => self.tuple_pat_bindings(&tp, offset),
+                        _ => Vec::new(),
+                    };
+                    self.out.fns[f].lets.extend(lets);
+                }
+            }
             SyntaxKind::BIN_EXPR => {
                 if let (Some(f), Some(b)) = (ctx.func, ast::BinExpr::cast(node.clone()))
                     && matches!(b.op_kind(), Some(ast::BinaryOp::Assignment { op: None }))
@@ -894,6 +910,26 @@ impl Walker {
             return Some(ArgRef::Local(rp.segs[0].clone()));
         }
         Some(ArgRef::Expr(self.span(e.syntax().text_range())))
+    }
+
+    /// The bindings of a tuple-struct pattern `Self::Fresh(fresh)`: field `0`, `1`, ...
+    fn tuple_pat_bindings(&self, tp: &ast::TupleStructPat, offset: u32) -> Vec<LetBinding> {
+        let Some(path) = tp.path().and_then(|p| self.raw_path(&p)) else {
+            return Vec::new();
+        };
+        tp.fields()
+            .enumerate()
+            .filter_map(|(i, f)| match f {
+                ast::Pat::IdentPat(ip) => Some(LetBinding {
+                    name: ip.name()?.text().to_string(),
+                    ty: None,
+                    init: None,
+                    offset,
+                    field_of: Some((path.clone(), i.to_string())),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The root of an assignment's place: `self.f`, `binding.f`, a path, or any of these
@@ -1066,7 +1102,10 @@ impl Walker {
                 }
                 _ => (None, None),
             };
-        let root_arg = match (&root, ast::CallExpr::cast(root_node.parent().unwrap_or(root_node.clone()))) {
+        let root_arg = match (
+            &root,
+            ast::CallExpr::cast(root_node.parent().unwrap_or(root_node.clone())),
+        ) {
             (ChainRoot::Call(_), Some(call)) => call
                 .arg_list()
                 .and_then(|a| a.args().next())

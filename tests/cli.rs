@@ -127,6 +127,17 @@ fn missing_ssot_module_names_file_line_column() {
 }
 
 #[test]
+fn misspelled_ssot_module_gets_did_you_mean() {
+    let (code, err) = config_error("[ssot]\nmodules = [\"app::databse\"]\n");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("module `app::databse` does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `app::database`?"), "{err}");
+}
+
+#[test]
 fn unknown_resource_kind_is_an_error() {
     let (code, err) = config_error("[ssot]\nredsi = [\"app::database\"]\n");
     assert_eq!(code, 2);
