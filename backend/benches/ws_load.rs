@@ -369,26 +369,7 @@ async fn measure(base_url: &str, sessions: usize, options: &Options) -> Report {
             .iter()
             .flat_map(|(m, a)| [m.as_str(), a.as_str()])
             .collect();
-        let response = client
-            .get(format!("{base_url}/threads/{}/messages", result.thread_id))
-            .bearer_auth(&result.token)
-            .send()
-            .await;
-        let stored: Vec<String> = match response {
-            Ok(response) if response.status() == 200 => match response.json::<Value>().await {
-                Ok(body) => body["messages"]
-                    .as_array()
-                    .map(|messages| {
-                        messages
-                            .iter()
-                            .filter_map(|m| m["content"].as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                Err(_) => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
+        let stored = read_thread(&client, base_url, &result.thread_id, &result.token).await;
         if stored != expected {
             let missing = expected
                 .iter()
@@ -480,4 +461,45 @@ fn main() {
     if failed {
         std::process::exit(1);
     }
+}
+
+/// Every message of a thread, following the pages (`limit=1000`, `next_cursor`); what was
+/// read before a failed request if one fails.
+async fn read_thread(
+    client: &reqwest::Client,
+    base_url: &str,
+    thread_id: &str,
+    token: &str,
+) -> Vec<String> {
+    let mut stored = Vec::new();
+    let mut after: i64 = 0;
+    // Bounded: a thread of the bench holds at most 2 × runs messages.
+    for _ in 0..100_000 {
+        let response = client
+            .get(format!(
+                "{base_url}/threads/{thread_id}/messages?limit=1000&after={after}"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await;
+        let body: Value = match response {
+            Ok(response) if response.status() == 200 => match response.json().await {
+                Ok(body) => body,
+                Err(_) => break,
+            },
+            _ => break,
+        };
+        if let Some(messages) = body["messages"].as_array() {
+            stored.extend(
+                messages
+                    .iter()
+                    .filter_map(|m| m["content"].as_str().map(str::to_owned)),
+            );
+        }
+        match body["next_cursor"].as_i64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    stored
 }

@@ -20,6 +20,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let limits = match backend::Limits::from_env() {
+        Ok(limits) => limits,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return ExitCode::from(2);
+        }
+    };
     let listener = match TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -31,7 +38,7 @@ async fn main() -> ExitCode {
         Ok(local) => println!("listening on {local}"),
         Err(_) => println!("listening on {address}"),
     }
-    match backend::serve(listener, shutdown_signal()).await {
+    match backend::serve(listener, limits, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

@@ -55,7 +55,10 @@ pub async fn create_user(
             .bind(token_hash)
             .bind(now_millis());
     db.writer().await.execute(query).await?;
-    Ok(())
+    match db.not_durable() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// The id and name of the user whose token hashes to `token_hash`.
@@ -170,6 +173,15 @@ pub async fn append_exchange(
     db: &Database,
     exchange: Exchange,
 ) -> Result<ExchangeIds, DatabaseError> {
+    let ids = write_exchange(db, exchange).await?;
+    // Never acknowledge what a restart would not find.
+    match db.not_durable() {
+        Some(error) => Err(error),
+        None => Ok(ids),
+    }
+}
+
+async fn write_exchange(db: &Database, exchange: Exchange) -> Result<ExchangeIds, DatabaseError> {
     let Some(queue) = db.exchange_queue() else {
         // PostgreSQL: concurrent writers are its business.
         let mut writer = db.writer().await;
@@ -284,27 +296,65 @@ async fn insert_exchanges(
         .collect()
 }
 
-/// The messages of a thread, oldest first.
+/// Content bytes a page carries at most (at least one message, whatever its size): with
+/// messages of up to 32768 characters, `limit` alone would allow pages of 128 MiB.
+pub const MAX_PAGE_CONTENT_BYTES: usize = 1024 * 1024;
+
+/// One page of a thread's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub messages: Vec<StoredMessage>,
+    /// The id to pass as `after` for the next page; None on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+/// The messages of a thread with an id above `after`, oldest first: at most `limit`, and no
+/// more than [`MAX_PAGE_CONTENT_BYTES`] of content (rows are read one at a time, so a
+/// page never holds more than that in memory).
 pub async fn list_messages(
     db: &Database,
     thread_id: &str,
-) -> Result<Vec<StoredMessage>, DatabaseError> {
-    let rows = sqlx::query(
+    after: i64,
+    limit: i64,
+) -> Result<Page, DatabaseError> {
+    use futures_util::TryStreamExt;
+
+    let mut rows = sqlx::query(
         "SELECT id, run_id, role, content, created_at FROM messages \
-         WHERE thread_id = $1 ORDER BY id",
+         WHERE thread_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(thread_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(StoredMessage {
-                id: row.try_get("id")?,
-                run_id: row.try_get("run_id")?,
-                role: row.try_get("role")?,
-                content: row.try_get("content")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect()
+    .bind(after)
+    // One more than asked: tells whether there is a next page.
+    .bind(limit + 1)
+    .fetch(db.pool());
+    let mut messages: Vec<StoredMessage> = Vec::new();
+    let mut bytes = 0usize;
+    let mut more = false;
+    while let Some(row) = rows.try_next().await? {
+        if i64::try_from(messages.len()).unwrap_or(i64::MAX) >= limit
+            || (!messages.is_empty() && bytes >= MAX_PAGE_CONTENT_BYTES)
+        {
+            more = true;
+            break;
+        }
+        let message = StoredMessage {
+            id: row.try_get("id")?,
+            run_id: row.try_get("run_id")?,
+            role: row.try_get("role")?,
+            content: row.try_get("content")?,
+            created_at: row.try_get("created_at")?,
+        };
+        bytes += message.content.len();
+        messages.push(message);
+    }
+    let next_cursor = if more {
+        messages.last().map(|message| message.id)
+    } else {
+        None
+    };
+    Ok(Page {
+        messages,
+        next_cursor,
+    })
 }

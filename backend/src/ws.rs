@@ -5,21 +5,31 @@
 
 use std::collections::HashSet;
 
-use axum::extract::Query;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Extension, Query};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::SinkExt;
 use serde::{Deserialize, Serialize};
 
+use crate::Limits;
 use crate::agent::{self, WordCount};
 use crate::auth::{self, User};
 use crate::database;
 use crate::error::AppError;
 use crate::store::{self, Claim};
 
-/// Largest frame the server reads.
-pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Largest message the server reads (a frame, or the fragments of one message). A
+/// `run_agent` with the longest allowed `message` fits even with every character written
+/// as a `\uXXXX\uXXXX` escape pair (12 bytes each: 384 KiB). A larger message is
+/// answered with Close 1009.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
+/// Largest single frame read in full (then refused if over [`MAX_MESSAGE_BYTES`], with the
+/// connection still in step); a frame announcing more is refused from its header.
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Read buffer per connection. tungstenite zero-fills the whole buffer on every read, and
 /// the frames of this protocol are small: 8 KiB instead of the default 128 KiB saves a
 /// 128 KiB memset per frame (larger frames still arrive, over several reads).
@@ -30,6 +40,8 @@ pub const MAX_MESSAGE_CHARS: usize = 32 * 1024;
 const MAX_CACHED_THREADS: usize = 1024;
 /// Longest thread id, in bytes.
 pub const MAX_THREAD_ID_LEN: usize = 128;
+/// How long a closing connection waits for the client's Close.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
@@ -40,15 +52,16 @@ pub struct WsQuery {
 pub async fn handler(
     headers: HeaderMap,
     Query(query): Query<WsQuery>,
+    Extension(limits): Extension<Limits>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
     let token = auth::bearer(&headers).or(query.token.as_deref());
     let user = auth::authenticate(token).await?;
     Ok(upgrade
-        .max_message_size(MAX_FRAME_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| session(socket, user)))
+        .on_upgrade(move |socket| session(socket, user, limits)))
 }
 
 /// What a client sends.
@@ -144,13 +157,43 @@ struct Session {
     owned_threads: HashSet<String>,
 }
 
-async fn session(socket: WebSocket, user: User) {
+async fn session(socket: WebSocket, user: User, limits: Limits) {
     let mut session = Session {
         socket,
         user,
         owned_threads: HashSet::new(),
     };
-    while let Some(frame) = session.socket.recv().await {
+    // Liveness: after `ws_ping_interval` without a frame from the client, a Ping; after
+    // `ws_pong_timeout` more without one, the connection is closed.
+    let mut pinged = false;
+    loop {
+        let wait = if pinged {
+            limits.ws_pong_timeout
+        } else {
+            limits.ws_ping_interval
+        };
+        let frame = match tokio::time::timeout(wait, session.socket.recv()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return,
+            Err(_) if pinged => {
+                let reason = "no answer to ping (WS_PONG_TIMEOUT_SECS)";
+                session.close(close_code::AWAY, reason).await;
+                return;
+            }
+            Err(_) => {
+                pinged = true;
+                if session
+                    .socket
+                    .send(Message::Ping(Bytes::from_static(b"alive?")))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+        };
+        pinged = false;
         let outcome = match frame {
             Ok(Message::Text(text)) => session.on_text(text.as_str()).await,
             Ok(Message::Binary(_)) => {
@@ -162,11 +205,45 @@ async fn session(socket: WebSocket, user: User) {
                     .await
             }
             Ok(Message::Ping(_) | Message::Pong(_)) => Ok(()),
-            Ok(Message::Close(_)) | Err(_) => break,
+            // The reply (the client's Close echoed) is queued; reading on sends it, then
+            // the stream ends.
+            Ok(Message::Close(_)) => Ok(()),
+            Err(error) => {
+                let (code, reason) = close_for(error);
+                session.close(code, &reason).await;
+                return;
+            }
         };
         if outcome.is_err() {
-            break;
+            return;
         }
+    }
+}
+
+/// Close codes (RFC 6455, 7.4.1).
+mod close_code {
+    pub const AWAY: u16 = 1001;
+    pub const PROTOCOL: u16 = 1002;
+    pub const INVALID_DATA: u16 = 1007;
+    pub const TOO_BIG: u16 = 1009;
+    pub const INTERNAL: u16 = 1011;
+}
+
+/// The Close frame that answers a read error.
+fn close_for(error: axum::Error) -> (u16, String) {
+    use tungstenite::Error;
+    let inner = error.into_inner();
+    match inner.downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => (
+            close_code::TOO_BIG,
+            format!("message larger than {MAX_MESSAGE_BYTES} bytes"),
+        ),
+        Some(Error::Utf8(_)) => (
+            close_code::INVALID_DATA,
+            "text frame is not valid UTF-8".to_owned(),
+        ),
+        Some(Error::Protocol(problem)) => (close_code::PROTOCOL, problem.to_string()),
+        _ => (close_code::INTERNAL, "read error".to_owned()),
     }
 }
 
@@ -181,6 +258,32 @@ fn encode(event: &Event<'_>) -> Message {
 }
 
 impl Session {
+    /// Sends a Close frame, then reads (bounded) until the client's Close or EOF: closing
+    /// the socket with unread input would reset the connection and could lose the Close.
+    async fn close(&mut self, code: u16, reason: &str) {
+        // Control frames carry at most 125 bytes; a reason is cut at a char boundary.
+        let mut end = reason.len().min(120);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let frame = CloseFrame {
+            code,
+            reason: reason[..end].into(),
+        };
+        if self.socket.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+            for _ in 0..1024 {
+                match self.socket.recv().await {
+                    None | Some(Ok(Message::Close(_))) => break,
+                    Some(_) => {}
+                }
+            }
+        })
+        .await;
+    }
+
     /// Sends an event now.
     async fn send(&mut self, event: &Event<'_>) -> Result<(), Gone> {
         self.socket.send(encode(event)).await.map_err(|_| Gone)
@@ -391,6 +494,10 @@ fn validate(thread_id: Option<&str>, message: &str) -> Option<String> {
     }
     if message.trim().is_empty() {
         return Some("message must not be empty".to_owned());
+    }
+    if message.contains('\0') {
+        // PostgreSQL cannot store NUL in text; refused on both engines alike.
+        return Some("message must not contain NUL (\\u0000)".to_owned());
     }
     if message.chars().count() > MAX_MESSAGE_CHARS {
         return Some(format!(

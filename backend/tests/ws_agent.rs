@@ -89,7 +89,10 @@ async fn isolation_between_users(target: Target) {
     // Bob cannot read Alice's thread: 404, the same answer as for a thread that does not exist.
     let (status, body) = messages(&client, &server, &bob, "alice-thread").await;
     assert_eq!(status, 404, "{body}");
-    assert_eq!(body, json!({ "error": "thread not found" }));
+    assert_eq!(
+        body,
+        json!({ "error": "not_found", "message": "thread not found" })
+    );
     let (status, missing) = messages(&client, &server, &bob, "no-such-thread").await;
     assert_eq!(status, 404);
     assert_eq!(missing, body);

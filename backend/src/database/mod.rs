@@ -11,6 +11,9 @@
 //! * A failed initialization returns a typed [`DatabaseError`]; the cell stays empty,
 //!   so the next caller tries again (a database that comes up later is picked up).
 //!   Nothing panics.
+//! * Failed attempts are single-flight too: one attempt runs at a time, bounded by
+//!   `DB_INIT_TIMEOUT_SECS`, and every caller that was waiting while it ran receives its
+//!   error (the same reason) instead of starting an attempt of its own.
 //!
 //! One code path serves SQLite and PostgreSQL: sqlx's `Any` driver picks the driver
 //! from the URL at run time. The two engines differ only in their migrations
@@ -18,9 +21,10 @@
 
 mod settings;
 
+use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyQueryResult, AnyRow};
@@ -39,14 +43,32 @@ static DATABASE: OnceCell<Database> = OnceCell::const_new();
 static POOLS_CREATED: AtomicU64 = AtomicU64::new(0);
 static INIT_FAILURES: AtomicU64 = AtomicU64::new(0);
 
+/// The last failed initialization attempt: its number (the value of `INIT_FAILURES` it
+/// set) and its error, shared with every caller that waited while it ran.
+static LAST_FAILURE: std::sync::Mutex<Option<(u64, Arc<DatabaseError>)>> =
+    std::sync::Mutex::new(None);
+
+/// The timeouts, read from the environment once.
+static TIMEOUTS: OnceLock<Result<Timeouts, String>> = OnceLock::new();
+
 /// Connections in the SQLite pool. WAL lets readers run beside the one writer.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 /// Connections in the PostgreSQL pool.
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
-/// How long a caller waits for a free connection (or for a connection to open).
+/// `DB_ACQUIRE_TIMEOUT_SECS`: how long a request waits for a free pooled connection (or
+/// for one to open).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the first connection of an initialization may take.
+/// `DB_CONNECT_TIMEOUT_SECS`: how long the first connection of an initialization may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// `DB_INIT_TIMEOUT_SECS`: how long a whole initialization attempt (connect, configure,
+/// migrate) may take; also the longest a caller waits for the database to be initialized.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// `HEALTH_TIMEOUT_SECS`: how long `/health/database` waits for a pooled connection, and
+/// then for a direct connection that tells why the pool has none.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// SQLite: `PRAGMA journal_size_limit`. The WAL file is truncated back to this size each
+/// time it starts over, so it does not keep the largest size it ever reached.
+pub const SQLITE_JOURNAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// How long SQLite waits on a lock held by another process before `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// How often the background checkpointer copies the WAL into the database file.
@@ -84,7 +106,7 @@ pub enum DatabaseError {
     },
 
     #[error("cannot connect to the {backend} database: no answer within {seconds} s")]
-    ConnectTimeout { backend: Backend, seconds: u64 },
+    ConnectTimeout { backend: Backend, seconds: f64 },
 
     #[error("cannot configure the {backend} database: {source}")]
     Configure {
@@ -102,12 +124,30 @@ pub enum DatabaseError {
 
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+
+    #[error("invalid database setting: {0}")]
+    Setting(String),
+
+    #[error("the {backend} database was not initialized within {seconds} s")]
+    InitTimeout { backend: Backend, seconds: f64 },
+
+    #[error("the database is being initialized and did not become ready within {seconds} s")]
+    InitWait { seconds: f64 },
+
+    /// A failed initialization attempt, shared by every caller that waited for it.
+    #[error(transparent)]
+    Init(Arc<DatabaseError>),
+
+    /// The database answers but cannot do what the service needs.
+    #[error("{0}")]
+    Degraded(String),
 }
 
 impl DatabaseError {
     /// True when the database is unreachable (as opposed to one query failing).
     pub fn is_unavailable(&self) -> bool {
         match self {
+            DatabaseError::Init(error) => error.is_unavailable(),
             DatabaseError::Query(error) => matches!(
                 error,
                 sqlx::Error::PoolTimedOut
@@ -135,6 +175,84 @@ pub struct Database {
     write_connection: Option<Arc<Mutex<PoolConnection<Any>>>>,
     /// SQLite: exchanges waiting for the write connection (see [`ExchangeQueue`]).
     exchange_queue: Option<ExchangeQueue>,
+    /// How to open one more connection outside the pool (health's diagnosis).
+    options: AnyConnectOptions,
+    /// SQLite: the database file, and its identity when it was opened.
+    file: Option<OpenedFile>,
+    timeouts: Timeouts,
+}
+
+/// The timeouts of the database module, from the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub init: Duration,
+    pub acquire: Duration,
+    pub health: Duration,
+}
+
+impl Timeouts {
+    fn from_env() -> Result<Timeouts, String> {
+        use crate::config::seconds;
+        Ok(Timeouts {
+            connect: seconds("DB_CONNECT_TIMEOUT_SECS", CONNECT_TIMEOUT)?,
+            init: seconds("DB_INIT_TIMEOUT_SECS", INIT_TIMEOUT)?,
+            acquire: seconds("DB_ACQUIRE_TIMEOUT_SECS", ACQUIRE_TIMEOUT)?,
+            health: seconds("HEALTH_TIMEOUT_SECS", HEALTH_TIMEOUT)?,
+        })
+    }
+
+    /// Read once per process.
+    pub fn get() -> Result<Timeouts, DatabaseError> {
+        TIMEOUTS
+            .get_or_init(Timeouts::from_env)
+            .clone()
+            .map_err(DatabaseError::Setting)
+    }
+}
+
+/// A SQLite database file as it was when the pool opened it.
+struct OpenedFile {
+    path: PathBuf,
+    identity: Option<(u64, u64)>,
+}
+
+impl OpenedFile {
+    fn open(path: PathBuf) -> OpenedFile {
+        let identity = file_identity(&path);
+        OpenedFile { path, identity }
+    }
+
+    /// Why writing to this file would not be durable, if it would not: the file was removed
+    /// or replaced since it was opened (the pool's connections still write to the old one).
+    fn changed(&self) -> Option<String> {
+        let opened = self.identity?;
+        match file_identity(&self.path) {
+            None => Some(format!(
+                "the database file {} was removed while the server was running; writes would be lost",
+                self.path.display()
+            )),
+            Some(now) if now != opened => Some(format!(
+                "the database file {} was replaced while the server was running; writes would go to the old file",
+                self.path.display()
+            )),
+            Some(_) => None,
+        }
+    }
+}
+
+/// (device, inode) of a file.
+#[cfg(unix)]
+fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|meta| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|_| (0, 0))
 }
 
 /// Permission to write, held for the duration of one write statement or transaction.
@@ -169,10 +287,21 @@ impl Writer<'_> {
 
 /// The one accessor: returns the database, creating the pool on first use.
 ///
-/// Concurrent first callers wait for a single initialization. If it fails, each of them
-/// gets an error and the next call tries again.
+/// Concurrent first callers wait for a single initialization. If it fails, all of them
+/// get its error (the same reason; none starts an attempt of its own), and the next call
+/// tries again. No caller waits longer than the init timeout (plus a second of grace).
 pub async fn pool() -> Result<&'static Database, DatabaseError> {
-    DATABASE.get_or_try_init(Database::open).await
+    let timeouts = Timeouts::get()?;
+    // Attempts that had failed before this caller arrived; one failing after it is its answer.
+    let seen = INIT_FAILURES.load(Ordering::SeqCst);
+    let wait = timeouts.init + Duration::from_secs(1);
+    let init = DATABASE.get_or_try_init(|| Database::open(seen, timeouts));
+    match tokio::time::timeout(wait, init).await {
+        Ok(result) => result,
+        Err(_) => Err(DatabaseError::InitWait {
+            seconds: wait.as_secs_f64(),
+        }),
+    }
 }
 
 /// How many pools this process has created (1 after a successful start, ever).
@@ -210,29 +339,148 @@ impl Database {
         self.exchange_queue.as_ref()
     }
 
-    /// A round trip to the database.
-    pub async fn ping(&self) -> Result<(), DatabaseError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// SQLite: why a write would not be durable (the database file was removed or replaced
+    /// since it was opened), if it would not. Checked before an exchange is acknowledged.
+    pub fn not_durable(&self) -> Option<DatabaseError> {
+        self.file
+            .as_ref()
+            .and_then(OpenedFile::changed)
+            .map(DatabaseError::Degraded)
     }
 
-    async fn open() -> Result<Database, DatabaseError> {
-        let result = async {
-            let settings = Settings::from_env()?;
-            Database::connect(&settings).await
+    /// What `/health/database` checks: a pooled connection within the health timeout (if
+    /// there is none, a direct connection says why), the schema, that writes can be made
+    /// and, on SQLite, that the file is still the one opened.
+    ///
+    /// `Err` is either unavailable ([`DatabaseError::is_unavailable`]) or
+    /// [`DatabaseError::Degraded`]: it answers, but cannot serve.
+    pub async fn health(&self) -> Result<(), DatabaseError> {
+        let limit = self.timeouts.health;
+        let seconds = limit.as_secs_f64();
+        // A pooled connection if one comes within the limit; otherwise a direct one, which
+        // either fails with the real reason ("connection refused", ...) where the pool would
+        // only report that it timed out, or shows the database is fine and the pool busy.
+        let mut pooled = tokio::time::timeout(limit, self.pool.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok);
+        let mut direct = None;
+        if pooled.is_none() {
+            let connection = tokio::time::timeout(limit, self.options.connect())
+                .await
+                .map_err(|_| DatabaseError::ConnectTimeout {
+                    backend: self.backend,
+                    seconds,
+                })?
+                .map_err(|source| DatabaseError::Connect {
+                    backend: self.backend,
+                    source,
+                })?;
+            direct = Some(connection);
         }
-        .await;
-        match &result {
-            Ok(database) => eprintln!("database: {} pool ready", database.backend),
-            Err(error) => {
-                INIT_FAILURES.fetch_add(1, Ordering::SeqCst);
-                eprintln!("database: initialization failed (will retry on next use): {error}");
-            }
+        let result = match (&mut pooled, &mut direct) {
+            (Some(pooled), _) => self.check(&mut *pooled).await,
+            (None, Some(direct)) => self.check(direct).await,
+            (None, None) => Ok(()),
+        };
+        if let Some(direct) = direct {
+            let _ = direct.close().await;
         }
         result
     }
 
-    async fn connect(settings: &Settings) -> Result<Database, DatabaseError> {
+    async fn check(&self, connection: &mut sqlx::AnyConnection) -> Result<(), DatabaseError> {
+        let limit = self.timeouts.health;
+        let seconds = limit.as_secs_f64();
+        for table in ["users", "threads", "messages"] {
+            let probe = format!("SELECT 1 FROM {table} WHERE 1 = 0");
+            if let Err(error) = sqlx::query(&probe).execute(&mut *connection).await {
+                if matches!(error, sqlx::Error::Database(_)) {
+                    return Err(DatabaseError::Degraded(format!(
+                        "the schema is missing (table {table}): {error}"
+                    )));
+                }
+                return Err(error.into());
+            }
+        }
+        if let Some(changed) = self.not_durable() {
+            return Err(changed);
+        }
+        match &self.write_connection {
+            Some(writer) => {
+                let mut writer =
+                    tokio::time::timeout(limit, writer.lock())
+                        .await
+                        .map_err(|_| {
+                            DatabaseError::Degraded(format!(
+                                "the write connection was busy for more than {seconds} s"
+                            ))
+                        })?;
+                // A write statement that changes nothing, rolled back: it needs the write
+                // lock and a writable file (BEGIN IMMEDIATE alone succeeds on a read-only
+                // database).
+                let mut write = sqlx::query("BEGIN IMMEDIATE").execute(&mut **writer).await;
+                if write.is_ok() {
+                    write = sqlx::query("UPDATE users SET name = name WHERE 1 = 0")
+                        .execute(&mut **writer)
+                        .await;
+                    let _ = sqlx::query("ROLLBACK").execute(&mut **writer).await;
+                }
+                write.map_err(|error| {
+                    DatabaseError::Degraded(format!("the database cannot be written: {error}"))
+                })?;
+            }
+            None => {
+                let row = sqlx::query("SELECT current_setting('transaction_read_only')")
+                    .fetch_one(&mut *connection)
+                    .await?;
+                let read_only: String = row.try_get(0)?;
+                if read_only == "on" {
+                    return Err(DatabaseError::Degraded(
+                        "the database is read-only (transaction_read_only = on)".to_owned(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One initialization attempt, run by the caller the `OnceCell` lets in; or, when an
+    /// attempt failed while this caller was waiting (`seen` attempts had failed when it
+    /// arrived), that attempt's error.
+    async fn open(seen: u64, timeouts: Timeouts) -> Result<Database, DatabaseError> {
+        if let Some(error) = shared_failure(seen) {
+            return Err(DatabaseError::Init(error));
+        }
+        let result = async {
+            let settings = Settings::from_env()?;
+            match tokio::time::timeout(timeouts.init, Database::connect(&settings, timeouts)).await
+            {
+                Ok(result) => result,
+                Err(_) => Err(DatabaseError::InitTimeout {
+                    backend: settings.backend(),
+                    seconds: timeouts.init.as_secs_f64(),
+                }),
+            }
+        }
+        .await;
+        match result {
+            Ok(database) => {
+                eprintln!("database: {} pool ready", database.backend);
+                Ok(database)
+            }
+            Err(error) => {
+                eprintln!("database: initialization failed (will retry on next use): {error}");
+                let error = Arc::new(error);
+                let mut last = lock(&LAST_FAILURE);
+                let attempt = INIT_FAILURES.fetch_add(1, Ordering::SeqCst) + 1;
+                *last = Some((attempt, Arc::clone(&error)));
+                Err(DatabaseError::Init(error))
+            }
+        }
+    }
+
+    async fn connect(settings: &Settings, timeouts: Timeouts) -> Result<Database, DatabaseError> {
         sqlx::any::install_default_drivers();
         let backend = settings.backend();
         let url = settings.prepare()?;
@@ -242,11 +490,11 @@ impl Database {
         // One plain connection first: it fails fast with the real reason ("connection
         // refused", "password authentication failed", ...), where the pool would retry a
         // refused connection until its acquire timeout and then report only a timeout.
-        let mut probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+        let mut probe = tokio::time::timeout(timeouts.connect, options.connect())
             .await
             .map_err(|_| DatabaseError::ConnectTimeout {
                 backend,
-                seconds: CONNECT_TIMEOUT.as_secs(),
+                seconds: timeouts.connect.as_secs_f64(),
             })?
             .map_err(|source| DatabaseError::Connect { backend, source })?;
         if backend == Backend::Sqlite {
@@ -266,7 +514,7 @@ impl Database {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .min_connections(0)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(timeouts.acquire)
             // A SQLite connection is a local file handle: pinging it before every use would
             // cost a round trip to its worker thread per query and detect nothing.
             .test_before_acquire(backend == Backend::Postgres)
@@ -282,6 +530,7 @@ impl Database {
                                 "PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; \
                                  PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 PRAGMA journal_size_limit = {SQLITE_JOURNAL_SIZE_LIMIT_BYTES}; \
                                  PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES};"
                             )
                             .as_str(),
@@ -291,12 +540,13 @@ impl Database {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|source| DatabaseError::Connect { backend, source })?;
         POOLS_CREATED.fetch_add(1, Ordering::SeqCst);
 
-        match Database::finish(pool.clone(), backend).await {
+        let file = settings.sqlite_file().map(OpenedFile::open);
+        match Database::finish(pool.clone(), backend, options, file, timeouts).await {
             Ok(database) => {
                 // SQLite (the only engine with a write connection): checkpoints.
                 if let Some(write_connection) = &database.write_connection {
@@ -315,7 +565,13 @@ impl Database {
     }
 
     /// Migrates, and sets the write connection aside.
-    async fn finish(pool: AnyPool, backend: Backend) -> Result<Database, DatabaseError> {
+    async fn finish(
+        pool: AnyPool,
+        backend: Backend,
+        options: AnyConnectOptions,
+        file: Option<OpenedFile>,
+        timeouts: Timeouts,
+    ) -> Result<Database, DatabaseError> {
         Database::migrate(&pool, backend).await?;
         let write_connection = match backend {
             Backend::Sqlite => Some(Arc::new(Mutex::new(pool.acquire().await?))),
@@ -326,6 +582,9 @@ impl Database {
             backend,
             exchange_queue: write_connection.is_some().then(ExchangeQueue::default),
             write_connection,
+            options,
+            file,
+            timeouts,
         })
     }
 
@@ -348,6 +607,21 @@ impl Database {
     }
 }
 
+/// The error of the attempt that failed after `seen` attempts had, if one did.
+fn shared_failure(seen: u64) -> Option<Arc<DatabaseError>> {
+    match &*lock(&LAST_FAILURE) {
+        Some((attempt, error)) if *attempt > seen => Some(Arc::clone(error)),
+        _ => None,
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; if something did, the data is still valid.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// SQLite: keeps checkpoints off the write path.
 ///
 /// By default the connection that commits also checkpoints once the WAL holds 1000
@@ -361,11 +635,14 @@ impl Database {
 /// itself, where no write can interleave: at once if that connection is idle, or, under
 /// sustained writing, only once the WAL reaches [`WAL_LIMIT_FRAMES`] — after background
 /// rounds have copied all but the last few frames, so writers wait only for those and the
-/// fsyncs. As with SQLite's defaults, the WAL file keeps the largest size it reached and is
-/// reused from its start (cutting a file of hundreds of MiB back would itself stall writes).
+/// fsyncs. The WAL file is not left at its high-water mark: each time it starts over, the
+/// first commit cuts it back to `journal_size_limit` ([`SQLITE_JOURNAL_SIZE_LIMIT_BYTES`]),
+/// and after a whole interval without writes a `TRUNCATE` checkpoint empties it.
 async fn checkpoint_loop(pool: AnyPool, write_connection: Arc<Mutex<PoolConnection<Any>>>) {
     let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Frames in the WAL at the previous tick.
+    let mut previous = 0;
     loop {
         interval.tick().await;
         if pool.is_closed() {
@@ -378,6 +655,23 @@ async fn checkpoint_loop(pool: AnyPool, write_connection: Arc<Mutex<PoolConnecti
                 continue;
             }
         };
+        let idle = wal.frames > 0 && wal.frames == previous;
+        previous = wal.frames;
+        if idle {
+            // Nothing written for a whole interval: empty the WAL file (TRUNCATE), so it
+            // does not keep its high-water mark, if the writer is still idle.
+            if let Ok(mut connection) = write_connection.try_lock() {
+                let result = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut **connection)
+                    .await;
+                drop(connection);
+                match result {
+                    Ok(_) => previous = 0,
+                    Err(error) => eprintln!("database: truncating checkpoint failed: {error}"),
+                }
+            }
+            continue;
+        }
         if wal.frames < WAL_RESTART_FRAMES {
             continue;
         }

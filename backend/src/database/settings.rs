@@ -83,6 +83,16 @@ impl Settings {
                 {
                     Backend::Postgres
                 } else if url.starts_with("sqlite:") {
+                    if url.contains(":memory:") || url.contains("mode=memory") {
+                        // Every pooled connection would get a database of its own, and only
+                        // the one that ran the migrations would have tables.
+                        return Err(DatabaseError::UnsupportedUrl {
+                            url: format!(
+                                "{} (an in-memory SQLite database is private to one connection; use a file)",
+                                redact(url)
+                            ),
+                        });
+                    }
                     Backend::Sqlite
                 } else {
                     return Err(DatabaseError::UnsupportedUrl { url: redact(url) });
@@ -106,6 +116,24 @@ impl Settings {
         match self {
             Settings::DataDir { .. } => Backend::Sqlite,
             Settings::Url { backend, .. } => *backend,
+        }
+    }
+
+    /// The SQLite database file, when it is one (not for a `sqlite:` URL with parameters
+    /// other than `mode`, whose file name this does not try to decode).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        match self {
+            Settings::DataDir { data_dir } => Some(data_dir.join(SQLITE_FILE_NAME)),
+            Settings::Url {
+                backend: Backend::Sqlite,
+                url,
+            } => {
+                let rest = url.strip_prefix("sqlite:")?;
+                let rest = rest.strip_prefix("//").unwrap_or(rest);
+                let path = rest.split('?').next()?;
+                (!path.is_empty() && !path.contains('%')).then(|| PathBuf::from(path))
+            }
+            Settings::Url { .. } => None,
         }
     }
 
@@ -228,6 +256,19 @@ mod tests {
         assert_eq!(settings.prepare().unwrap(), "sqlite:///tmp/a.db?mode=rwc");
         let settings = Settings::from_values(Some("sqlite:///tmp/a.db?mode=ro"), None).unwrap();
         assert_eq!(settings.prepare().unwrap(), "sqlite:///tmp/a.db?mode=ro");
+    }
+
+    #[test]
+    fn memory_is_refused_and_files_are_known() {
+        assert!(Settings::from_values(Some("sqlite::memory:"), None).is_err());
+        assert!(Settings::from_values(Some("sqlite://x.db?mode=memory"), None).is_err());
+        let settings = Settings::from_values(Some("sqlite:///tmp/a.db?mode=ro"), None).unwrap();
+        assert_eq!(settings.sqlite_file(), Some(PathBuf::from("/tmp/a.db")));
+        let settings = Settings::from_values(None, Some(Path::new("/d"))).unwrap();
+        assert_eq!(
+            settings.sqlite_file(),
+            Some(PathBuf::from("/d/backend.sqlite3"))
+        );
     }
 
     #[test]

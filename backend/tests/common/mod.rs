@@ -127,6 +127,32 @@ impl Target {
         Server::start_with(self.database_url.as_deref(), &self.data_dir())
     }
 
+    /// [`Target::start`] with extra environment variables (limits, timeouts).
+    pub fn start_env(&self, env: &[(&str, &str)]) -> Server {
+        Server::start_env(self.database_url.as_deref(), &self.data_dir(), env)
+    }
+
+    /// Runs a statement straight on the database, behind the server's back.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        match &self.database_url {
+            Some(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+                conn.close().await.unwrap();
+            }
+            None => {
+                let file = self.data_dir().join("backend.sqlite3");
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap();
+                sqlx::query(sql).execute(&mut conn).await.unwrap();
+                conn.close().await.unwrap();
+            }
+        }
+    }
+
     /// The token hashes stored in `users`, read straight from the database.
     pub async fn stored_token_hashes(&self) -> Vec<String> {
         use sqlx::{Connection, Row};
@@ -171,7 +197,12 @@ pub struct Server {
 
 impl Server {
     pub fn start_with(database_url: Option<&str>, data_dir: &Path) -> Server {
+        Server::start_env(database_url, data_dir, &[])
+    }
+
+    pub fn start_env(database_url: Option<&str>, data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+        command.envs(env.iter().copied());
         command
             .env("PORT", "0")
             .env("BIND", "127.0.0.1")
@@ -233,6 +264,11 @@ impl Server {
     /// What the server wrote to stderr so far.
     pub fn stderr(&self) -> Vec<String> {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no chance to flush or clean up; whatever was committed must survive.
