@@ -79,6 +79,8 @@ pub struct Args {
     /// Let --fix write files that have uncommitted changes in git.
     #[arg(long)]
     pub allow_dirty: bool,
+    #[command(flatten)]
+    pub output: crate::output::OutputArgs,
 }
 
 /// Stack of the worker threads that parse.
@@ -109,6 +111,10 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     let mut out = stdout.lock();
     if let Some(code) = &args.explain {
         return match rules::lookup(code) {
+            Some(r) if args.format == Some(Format::Json) => {
+                let _ = out.write_all(crate::output::explain_json(r).as_bytes());
+                0
+            }
             Some(r) => {
                 let _ = writeln!(out, "{}", rules::explain(r));
                 0
@@ -143,19 +149,86 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         overlay: Default::default(),
+        ownership: args.output.needs_ownership(format_of(&args)),
     };
     if args.fix || args.diff {
         return run_fix(&args, &opts, &mut out);
     }
-    let outcome = match lint(&opts) {
+    let mut outcome = match crate::output::lint(&opts) {
         Ok(o) => o,
         Err(e) => {
             print_error(&e);
             return 2;
         }
     };
+    if let Err(e) = adopt(&args, &mut outcome) {
+        print_error(&e);
+        return 2;
+    }
+    if let Some(g) = args.output.graph {
+        let _ = out.write_all(report::graph::render(g, &outcome.ownership).as_bytes());
+        return 0;
+    }
+    if let Some(file) = &args.output.write_baseline {
+        return match crate::output::write_baseline(file, &outcome) {
+            Ok(n) => {
+                eprintln!("wrote {n} baseline entries to {}", file.display());
+                0
+            }
+            Err(e) => {
+                print_error(&e);
+                2
+            }
+        };
+    }
     print_outcome(&args, &outcome, &mut out);
-    if outcome.findings.is_empty() { 0 } else { 1 }
+    if let Err(e) = crate::output::write_outputs(&args.output, &outcome) {
+        print_error(&e);
+        return 2;
+    }
+    if outcome.findings.is_empty() || args.output.exit_zero {
+        0
+    } else {
+        1
+    }
+}
+
+/// The format asked for: `--format`, else `--message-format`, else by terminal.
+fn format_of(args: &Args) -> Format {
+    args.format.or(args.output.format()).unwrap_or(
+        if std::io::stdout().is_terminal() {
+            Format::Human
+        } else {
+            Format::Short
+        },
+    )
+}
+
+/// `--baseline` and `--new-from-rev`: keep only the new findings; say what was hidden.
+fn adopt(args: &Args, outcome: &mut Outcome) -> Result<(), Error> {
+    if let Some(rev) = &args.output.new_from_rev {
+        let hidden = crate::output::new_from_rev(rev, outcome)?;
+        if !args.quiet && hidden > 0 {
+            eprintln!("{hidden} findings on lines unchanged since {rev} not shown");
+        }
+    }
+    if let Some(file) = &args.output.baseline {
+        let r = crate::output::apply_baseline(file, args.output.prune_baseline, outcome)?;
+        if !args.quiet {
+            eprintln!(
+                "baseline {}: {} findings not shown; {} entries gone (fixed){}",
+                file.display(),
+                r.hidden,
+                r.gone,
+                match (r.gone, r.pruned) {
+                    (0, _) => "",
+                    (_, true) => ", pruned",
+                    (_, false) => ": --prune-baseline drops them",
+                }
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `--fix` / `--diff`: 0 nothing left (or, for `--diff`, nothing would change), 1 findings
@@ -247,19 +320,14 @@ fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
         return;
     }
     let tty = std::io::stdout().is_terminal();
-    let format = args
-        .format
-        .unwrap_or(if tty { Format::Human } else { Format::Short });
+    let format = format_of(args);
     let width = terminal_width();
-    let _ = out.write_all(report::render(format, outcome, tty, width).as_bytes());
+    let ctx = crate::output::context(outcome, crate::output::color(tty), width);
+    let _ = out.write_all(format.printer().print(outcome, &ctx).as_bytes());
     if args.statistics {
-        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for f in &outcome.findings {
-            *counts.entry(f.code).or_default() += 1;
-        }
-        for (code, n) in counts {
-            let name = rules::lookup(code).map(|r| r.name).unwrap_or("");
-            let _ = writeln!(out, "{n:>6}  {code}  {name}");
+        let counts = report::common::counts(&outcome.findings);
+        for (code, name, n, fixable) in counts {
+            let _ = writeln!(out, "{n:>6}  {code}  {name:<26} {fixable} fixable");
         }
     }
     if args.verbose && !args.quiet {

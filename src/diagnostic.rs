@@ -55,6 +55,10 @@ pub struct Finding {
     /// Where related locations point, before line/column are known.
     #[serde(skip)]
     pub related_spans: Vec<(usize, Span, String)>,
+    /// Suppressed by an `ssot-lint: allow(..)` comment: the comment's text. Such findings
+    /// are kept apart in [`crate::engine::Outcome::suppressed`] (SARIF reports them).
+    #[serde(skip)]
+    pub suppressed: Option<String>,
 }
 
 impl Finding {
@@ -78,6 +82,7 @@ impl Finding {
             related: Vec::new(),
             fix: None,
             related_spans: Vec::new(),
+            suppressed: None,
         }
     }
 

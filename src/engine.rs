@@ -26,6 +26,9 @@ pub struct LintOptions {
     pub ignore: Vec<String>,
     /// Texts that replace files on disk (absolute paths), for the fixer's passes.
     pub overlay: crates::Overlay,
+    /// Also collect who constructs, holds, initializes or re-exports each resource kind
+    /// (for `--graph` and the markdown summary).
+    pub ownership: bool,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +56,10 @@ pub struct Outcome {
     /// What was skipped (a broken package in a scanned folder, a target that cannot be
     /// read), for stderr.
     pub warnings: Vec<String>,
+    /// Findings suppressed by an `ssot-lint: allow(..)` comment (SARIF lists them).
+    pub suppressed: Vec<Finding>,
+    /// Who owns each resource kind (with `LintOptions::ownership`).
+    pub ownership: Vec<crate::ownership::KindOwners>,
 }
 
 fn rule_enabled(select: &[String], ignore: &[String], code: &str) -> bool {
@@ -182,6 +189,8 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.found_config_paths.extend(u.found_config_paths);
         outcome.notes.extend(u.notes);
         outcome.warnings.extend(u.warnings);
+        outcome.suppressed.extend(u.suppressed);
+        crate::ownership::merge(&mut outcome.ownership, u.ownership);
     }
     // A config shared by every unit of a scan: each module path must exist in one of them.
     if let (Some(path), true) = (root_config.as_deref(), multi_unit) {
@@ -290,6 +299,9 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     outcome.found_config_paths = checker.found_config_paths.iter().cloned().collect();
     let mut findings = crate::check::run(&mut checker, enabled);
     outcome.notes = std::mem::take(&mut checker.notes);
+    if opts.ownership {
+        outcome.ownership = crate::ownership::collect(&mut checker);
+    }
     let t2 = std::time::Instant::now();
     outcome.parse_secs = (t1 - t0).as_secs_f64();
     outcome.check_secs = (t2 - t1).as_secs_f64();
@@ -353,14 +365,22 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             f.file = graph.files[f.file_id].rel.clone();
         }
     }
+    let (suppressed, mut findings): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| f.suppressed.is_some());
+    outcome.suppressed = suppressed;
     if !ctx.filters.is_empty() {
+        outcome.suppressed.retain(|f| {
+            ctx.filters
+                .iter()
+                .any(|p| graph.files[f.file_id].path.starts_with(p))
+        });
         findings.retain(|f| {
             ctx.filters
                 .iter()
                 .any(|p| graph.files[f.file_id].path.starts_with(p))
         });
     }
-    for f in &findings {
+    for f in findings.iter().chain(&outcome.suppressed) {
         if let Some(t) = texts.get(&f.file_id) {
             outcome
                 .sources

@@ -13,6 +13,8 @@ pub mod engine;
 pub mod error;
 pub mod fix;
 pub mod lines;
+pub mod output;
+pub mod ownership;
 pub mod packs;
 pub mod parse;
 pub mod report;

@@ -7,19 +7,90 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Se
 use crate::diagnostic::Finding;
 use crate::engine::Outcome;
 
+mod checkstyle;
+pub mod common;
+mod github;
+pub mod graph;
+mod gitlab;
+mod json;
+mod junit;
+mod markdown;
+mod rdjson;
+mod rustc_json;
+mod sarif;
+
+pub use common::{Context, Printer};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Short,
+    /// Our own schema, versioned (`"version": 1`).
     Json,
+    /// One JSON finding per line.
+    JsonLines,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// cargo's `--message-format=json` (rust-analyzer, IDEs).
+    RustcJson,
+    Checkstyle,
+    Junit,
+    /// GitLab Code Quality.
+    Gitlab,
+    /// reviewdog's rdjson.
+    Rdjson,
+    /// A pull-request summary with the ownership graph.
+    Markdown,
+}
+
+impl Format {
+    /// The printer of this format: one implementation per format.
+    pub fn printer(self) -> Box<dyn Printer> {
+        match self {
+            Format::Human => Box::new(HumanPrinter),
+            Format::Short => Box::new(ShortPrinter),
+            Format::Json => Box::new(json::Json),
+            Format::JsonLines => Box::new(json::JsonLines),
+            Format::Sarif => Box::new(sarif::Sarif),
+            Format::Github => Box::new(github::Github),
+            Format::RustcJson => Box::new(rustc_json::RustcJson),
+            Format::Checkstyle => Box::new(checkstyle::Checkstyle),
+            Format::Junit => Box::new(junit::Junit),
+            Format::Gitlab => Box::new(gitlab::Gitlab),
+            Format::Rdjson => Box::new(rdjson::Rdjson),
+            Format::Markdown => Box::new(markdown::Markdown),
+        }
+    }
+
+    /// Whether the printer draws the ownership graph (the engine then collects it).
+    pub fn needs_ownership(self) -> bool {
+        self == Format::Markdown
+    }
+}
+
+struct HumanPrinter;
+impl Printer for HumanPrinter {
+    fn print(&self, outcome: &Outcome, ctx: &Context) -> String {
+        human(outcome, ctx.color, ctx.width)
+    }
+}
+
+struct ShortPrinter;
+impl Printer for ShortPrinter {
+    fn print(&self, outcome: &Outcome, _: &Context) -> String {
+        short(&outcome.findings)
+    }
 }
 
 pub fn render(format: Format, outcome: &Outcome, color: bool, width: usize) -> String {
-    match format {
-        Format::Short => short(&outcome.findings),
-        Format::Json => json(&outcome.findings),
-        Format::Human => human(outcome, color, width),
-    }
+    let ctx = Context {
+        color,
+        width,
+        ..Context::default()
+    };
+    format.printer().print(outcome, &ctx)
 }
 
 /// `{path}:{line}:{column}: {code} {message}`, one finding per line.
@@ -33,10 +104,6 @@ pub fn short(findings: &[Finding]) -> String {
         );
     }
     s
-}
-
-pub fn json(findings: &[Finding]) -> String {
-    serde_json::to_string_pretty(findings).unwrap_or_else(|_| "[]".into()) + "\n"
 }
 
 #[derive(Debug)]

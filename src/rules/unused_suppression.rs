@@ -33,7 +33,8 @@ A suppression naming a rule that is not selected in this run is not reported.
 "#,
 };
 
-/// Drop suppressed findings; report unused suppressions (when `report_unused`).
+/// Mark suppressed findings (`suppressed` holds the comment); report unused suppressions
+/// (when `report_unused`).
 pub fn apply(
     g: &CrateGraph,
     findings: Vec<Finding>,
@@ -53,6 +54,15 @@ pub fn apply(
         match hit {
             Some(i) => {
                 used.insert((f.file_id, i));
+                let sp = &sups[i].span;
+                let text = g.source(f.file_id);
+                let comment = text
+                    .get(sp.start as usize..sp.end as usize)
+                    .unwrap_or("")
+                    .to_string();
+                let mut f = f;
+                f.suppressed = Some(comment);
+                kept.push(f);
             }
             None => kept.push(f),
         }

@@ -1,0 +1,58 @@
+//! JUnit XML: a test suite per file with findings, a failed test case per finding; a clean
+//! run is one passing test case.
+
+use super::common::{Context, Printer, xml};
+use crate::diagnostic::Finding;
+use crate::engine::Outcome;
+
+pub struct Junit;
+
+impl Printer for Junit {
+    fn print(&self, outcome: &Outcome, _: &Context) -> String {
+        let n = outcome.findings.len();
+        let mut s = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ssot-lint\" tests=\"{}\" failures=\"{n}\" errors=\"0\">\n",
+            n.max(1)
+        );
+        if n == 0 {
+            s.push_str("  <testsuite name=\"ssot-lint\" tests=\"1\" failures=\"0\" errors=\"0\">\n    <testcase name=\"ssot-lint\" classname=\"ssot-lint\"/>\n  </testsuite>\n");
+        }
+        let mut files: Vec<(&str, Vec<&Finding>)> = Vec::new();
+        for f in &outcome.findings {
+            match files.last_mut() {
+                Some((p, v)) if *p == f.file => v.push(f),
+                _ => files.push((&f.file, vec![f])),
+            }
+        }
+        for (path, fs) in files {
+            s.push_str(&format!(
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
+                xml(path),
+                fs.len(),
+                fs.len()
+            ));
+            for f in fs {
+                s.push_str(&format!(
+                    "    <testcase name=\"{}:{}:{} {}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n      <failure message=\"{}\" type=\"{}\">{}:{}:{}: {} {}</failure>\n    </testcase>\n",
+                    xml(path),
+                    f.line,
+                    f.column,
+                    f.code,
+                    xml(path),
+                    xml(path),
+                    f.line,
+                    xml(&f.message),
+                    f.code,
+                    xml(path),
+                    f.line,
+                    f.column,
+                    f.code,
+                    xml(&f.message)
+                ));
+            }
+            s.push_str("  </testsuite>\n");
+        }
+        s.push_str("</testsuites>\n");
+        s
+    }
+}

@@ -1,0 +1,387 @@
+//! Adopting the tool: baselines, `--new-from-rev`, pre-commit paths (nested workspaces,
+//! files of no package), the GitHub Action's script, `--exit-zero`, `--statistics`,
+//! `--explain --format json`, colour.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ssot-lint"))
+        .current_dir(dir)
+        .env_remove("GITHUB_WORKSPACE")
+        .args(args)
+        .output()
+        .expect("run ssot-lint")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = \"0.8\"\n";
+
+/// A crate with an SSOT and two SSOT001 findings in `src/handlers.rs`.
+fn legacy_crate() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "Cargo.toml", MANIFEST);
+    write(d.path(), "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    write(d.path(), "src/lib.rs", "pub mod db;\npub mod handlers;\n");
+    write(
+        d.path(),
+        "src/db.rs",
+        "pub fn pool() -> sqlx::PgPool { sqlx::PgPool::connect_lazy(\"x\").unwrap() }\n",
+    );
+    write(d.path(), "src/handlers.rs", HANDLERS);
+    d
+}
+
+const HANDLERS: &str = "pub fn a() {\n    let _p = sqlx::PgPool::connect_lazy(\"a\");\n}\n\npub fn b() {\n    let _p = sqlx::PgPool::connect_lazy(\"a\");\n}\n";
+
+#[test]
+fn baseline_hides_old_findings_after_they_move_and_reports_the_new_one() {
+    let d = legacy_crate();
+    let base = d.path().join("ssot-lint-baseline.json");
+    let o = run(d.path(), &["--write-baseline", "ssot-lint-baseline.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wrote 2 baseline entries"), "{}", stderr(&o));
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).expect("baseline")).expect("json");
+    // Two identical lines: told apart by their occurrence index, not their line.
+    assert_eq!(b["entries"][0]["occurrence"], 0);
+    assert_eq!(b["entries"][1]["occurrence"], 1);
+    assert_eq!(
+        b["entries"][0]["snippet"],
+        "let _p = sqlx::PgPool::connect_lazy(\"a\");"
+    );
+
+    // Lines inserted above shift every finding; one new violation is added.
+    let shifted = format!(
+        "// a header\n// that moves everything down\n\npub fn c() {{\n    let _n = sqlx::PgPool::connect_lazy(\"new\");\n}}\n\n{HANDLERS}"
+    );
+    write(d.path(), "src/handlers.rs", &shifted);
+    let o = run(
+        d.path(),
+        &["--format", "short", "--baseline", "ssot-lint-baseline.json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "src/handlers.rs:5:14: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n"
+    );
+    assert!(
+        stderr(&o).contains("2 findings not shown; 0 entries gone"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Fix one old finding: the baseline says one entry is gone, and pruning drops it.
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &shifted.replacen("    let _p = sqlx::PgPool::connect_lazy(\"a\");\n", "", 1),
+    );
+    let o = run(
+        d.path(),
+        &["--format", "short", "--baseline", "ssot-lint-baseline.json"],
+    );
+    assert!(stderr(&o).contains("1 entries gone (fixed): --prune-baseline"), "{}", stderr(&o));
+    let o = run(
+        d.path(),
+        &[
+            "--format",
+            "short",
+            "--baseline",
+            "ssot-lint-baseline.json",
+            "--prune-baseline",
+        ],
+    );
+    assert!(stderr(&o).contains("1 entries gone (fixed), pruned"), "{}", stderr(&o));
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).expect("baseline")).expect("json");
+    assert_eq!(b["entries"].as_array().map(Vec::len), Some(1));
+    // The remaining old finding is still hidden; only the new one is reported.
+    let o = run(
+        d.path(),
+        &["--format", "short", "--baseline", "ssot-lint-baseline.json"],
+    );
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains(":5:14:"));
+}
+
+#[test]
+fn a_malformed_baseline_is_an_error() {
+    let d = legacy_crate();
+    write(d.path(), "b.json", "{\"version\": 1}");
+    let o = run(d.path(), &["--baseline", "b.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a baseline"), "{}", stderr(&o));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+}
+
+#[test]
+fn new_from_rev_reports_findings_on_changed_lines_only() {
+    let d = legacy_crate();
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "legacy"]);
+    // Shift the old findings and add one; a new untracked file adds another.
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &format!("// moved\n{HANDLERS}pub fn c() {{\n    let _n = sqlx::PgPool::connect_lazy(\"new\");\n}}\n"),
+    );
+    write(
+        d.path(),
+        "src/lib.rs",
+        "pub mod db;\npub mod handlers;\npub mod extra;\n",
+    );
+    write(
+        d.path(),
+        "src/extra.rs",
+        "pub fn e() { let _e = sqlx::PgPool::connect_lazy(\"e\"); }\n",
+    );
+    let o = run(d.path(), &["--format", "short", "--new-from-rev", "HEAD"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "src/extra.rs:1:23: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n\
+         src/handlers.rs:10:14: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n"
+    );
+    assert!(stderr(&o).contains("2 findings on lines unchanged since HEAD"), "{}", stderr(&o));
+    let o = run(d.path(), &["--new-from-rev", "no-such-rev"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(d.path(), &["--new-from-rev", "--output=x"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// From the root of a monorepo, a file of a nested workspace (its own `[workspace]`, outside
+/// the root's members) is linted in that workspace, paths shown from the root.
+#[test]
+fn nested_workspace_file_is_linted_in_its_own_workspace() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\"]\nexclude = [\"examples\"]\n",
+    );
+    write(d.path(), "app/Cargo.toml", MANIFEST);
+    write(d.path(), "app/src/lib.rs", "pub fn f() {}\n");
+    write(d.path(), "examples/Cargo.toml", "[workspace]\nmembers = [\"demo\"]\n");
+    write(
+        d.path(),
+        "examples/demo/Cargo.toml",
+        &MANIFEST.replace("\"app\"", "\"demo\""),
+    );
+    write(
+        d.path(),
+        "examples/ssot-lint.toml",
+        "[ssot]\nmodules = [\"demo::db\"]\n",
+    );
+    write(d.path(), "examples/demo/src/lib.rs", "pub mod db;\npub mod web;\n");
+    write(
+        d.path(),
+        "examples/demo/src/db.rs",
+        "pub fn pool() -> sqlx::PgPool { sqlx::PgPool::connect_lazy(\"x\").unwrap() }\n",
+    );
+    write(
+        d.path(),
+        "examples/demo/src/web.rs",
+        "pub fn h() { let _p = sqlx::PgPool::connect_lazy(\"y\"); }\n",
+    );
+    let o = run(
+        d.path(),
+        &[
+            "--format",
+            "short",
+            "examples/demo/src/web.rs",
+            "app/src/lib.rs",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "examples/demo/src/web.rs:1:23: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `demo::db`\n"
+    );
+    // The SSOT file itself is clean, also from the root.
+    let o = run(d.path(), &["--format", "short", "examples/demo/src/db.rs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn a_file_of_no_package_is_an_error() {
+    let d = legacy_crate();
+    write(d.path(), "scripts/gen.rs", "fn main() {}\n");
+    // Inside the package directory but in `target/`, which no package includes.
+    write(d.path(), "target/debug/build/out.rs", "fn main() {}\n");
+    let outside = tempfile::tempdir().expect("tempdir");
+    write(outside.path(), "loose.rs", "fn main() {}\n");
+    for p in [
+        outside.path().join("loose.rs"),
+        d.path().join("target/debug/build/out.rs"),
+    ] {
+        let o = run(d.path(), &["--format", "short", &p.display().to_string()]);
+        assert_eq!(o.status.code(), Some(2), "{}: {}", p.display(), stdout(&o));
+        assert!(stderr(&o).contains("belongs to no package"), "{}", stderr(&o));
+    }
+    let o = run(d.path(), &["--format", "short", "src/does_not_exist.rs"]);
+    assert_eq!(o.status.code(), Some(2));
+    // A file of the package that no module declares is still its package's.
+    let o = run(d.path(), &["--format", "short", "scripts/gen.rs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_zero_statistics_and_explain_json() {
+    let d = legacy_crate();
+    let o = run(d.path(), &["--format", "short", "--exit-zero"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).lines().count(), 2);
+    let o = run(d.path(), &["--format", "short", "--statistics", "--select", "SSOT001"]);
+    assert!(
+        stdout(&o).ends_with("     2  SSOT001  pool-outside-ssot          0 fixable\n"),
+        "{}",
+        stdout(&o)
+    );
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n[accessor]\nsql = \"crate::db::pool()\"\n",
+    );
+    let o = run(d.path(), &["--format", "short", "--statistics"]);
+    assert!(
+        stdout(&o).ends_with("     2  SSOT001  pool-outside-ssot          2 fixable\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(d.path(), &["--explain", "SSOT001", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["code"], "SSOT001");
+    assert_eq!(v["name"], "pool-outside-ssot");
+    assert_eq!(v["fixable"], true);
+    assert!(v["explanation"].as_str().is_some_and(|e| e.contains("## What it does")));
+}
+
+/// `--output FORMAT=FILE` writes more formats from the same run.
+#[test]
+fn extra_outputs_are_written() {
+    let d = legacy_crate();
+    let o = run(
+        d.path(),
+        &[
+            "--format",
+            "short",
+            "--output",
+            "sarif=out.sarif",
+            "--output",
+            "markdown=summary.md",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let sarif = std::fs::read_to_string(d.path().join("out.sarif")).expect("sarif");
+    let v: serde_json::Value = serde_json::from_str(&sarif).expect("json");
+    assert_eq!(v["runs"][0]["results"].as_array().map(Vec::len), Some(2));
+    let md = std::fs::read_to_string(d.path().join("summary.md")).expect("md");
+    assert!(md.contains("```mermaid"), "{md}");
+    let o = run(d.path(), &["--output", "nope=x"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// What action.yml runs, as far as a machine without GitHub can: the script writes the
+/// annotations, the SARIF file, the step summary and the step outputs.
+#[test]
+fn github_action_script_writes_annotations_sarif_and_summary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action = std::fs::read_to_string(root.join("action.yml")).expect("action.yml");
+    assert!(action.contains("using: composite"));
+    assert!(action.contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""));
+    assert!(action.contains("bash \"$GITHUB_ACTION_PATH/scripts/github-action.sh\""));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let summary = tmp.path().join("summary.md");
+    let outputs = tmp.path().join("outputs");
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let sarif = tmp.path().join("ssot-lint.sarif");
+    let script = |fail: &str| {
+        Command::new("bash")
+            .arg(root.join("scripts/github-action.sh"))
+            .current_dir(root.join("fixtures/incident"))
+            .env("SSOT_LINT", env!("CARGO_BIN_EXE_ssot-lint"))
+            .env("SSOT_SARIF_FILE", &sarif)
+            .env("SSOT_ARGS", "--select SSOT001,SSOT004")
+            .env("SSOT_FAIL_ON_FINDINGS", fail)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GITHUB_OUTPUT", &outputs)
+            .env("GITHUB_WORKSPACE", root)
+            .output()
+            .expect("bash")
+    };
+    let o = script("true");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(out.lines().all(|l| l.starts_with("::error title=SSOT00")), "{out}");
+    let md = std::fs::read_to_string(&summary).expect("summary");
+    assert!(md.starts_with("earlier step\n## ssot-lint\n"), "{md}");
+    assert!(md.contains("**4 findings**") && md.contains("```mermaid"), "{md}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("json");
+    // URIs relative to the checkout, as upload-sarif needs them.
+    assert_eq!(
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "fixtures/incident/src/db/database_manager.rs"
+    );
+    let outs = std::fs::read_to_string(&outputs).expect("outputs");
+    assert!(outs.contains(&format!("sarif-file={}\n", sarif.display())), "{outs}");
+    assert!(outs.contains("exit-code=1\n"), "{outs}");
+    let o = script("false");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Colour on a terminal only, never with NO_COLOR: run under `script` (a pseudo-terminal).
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` (util-linux) not installed: skipped");
+        return;
+    }
+    let d = legacy_crate();
+    let tty = |no_color: Option<&str>| -> String {
+        let mut c = Command::new("script");
+        c.current_dir(d.path())
+            .args(["-qec"])
+            .arg(format!("{} --format human", env!("CARGO_BIN_EXE_ssot-lint")))
+            .arg("/dev/null")
+            .env("COLUMNS", "100")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        String::from_utf8_lossy(&c.output().expect("script").stdout).into_owned()
+    };
+    let coloured = tty(None);
+    assert!(coloured.contains("SSOT001"), "{coloured}");
+    assert!(coloured.contains("\x1b["), "no colour on a terminal:\n{coloured}");
+    let plain = tty(Some("1"));
+    assert!(plain.contains("SSOT001") && !plain.contains("\x1b["), "{plain}");
+    let piped = run(d.path(), &["--format", "human"]);
+    assert!(!stdout(&piped).contains("\x1b["));
+}

@@ -1,0 +1,299 @@
+//! Every output format on the incident fixture, snapshotted; the ones with a real client
+//! (cargo_metadata, the SARIF Multitool, @actions/core) are checked against it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn incident() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident")
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ssot-lint"))
+        .current_dir(dir)
+        .env("COLUMNS", "100")
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_SERVER_URL")
+        .env_remove("GITHUB_REPOSITORY")
+        .env_remove("GITHUB_SHA")
+        .env_remove("GITHUB_WORKSPACE")
+        .args(args)
+        .output()
+        .expect("run ssot-lint")
+}
+
+/// The incident's output in `format`, with its absolute root written `[ROOT]`.
+fn format(format: &str) -> String {
+    let o = run_in(&incident(), &["--format", format]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let root = incident().canonicalize().expect("canonical");
+    String::from_utf8_lossy(&o.stdout).replace(&root.display().to_string(), "[ROOT]")
+}
+
+macro_rules! snapshot_format {
+    ($name:ident, $format:literal) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(format($format));
+        }
+    };
+}
+
+snapshot_format!(incident_short, "short");
+snapshot_format!(incident_json, "json");
+snapshot_format!(incident_json_lines, "json-lines");
+snapshot_format!(incident_sarif, "sarif");
+snapshot_format!(incident_github, "github");
+snapshot_format!(incident_rustc_json, "rustc-json");
+snapshot_format!(incident_checkstyle, "checkstyle");
+snapshot_format!(incident_junit, "junit");
+snapshot_format!(incident_gitlab, "gitlab");
+snapshot_format!(incident_rdjson, "rdjson");
+snapshot_format!(incident_markdown, "markdown");
+
+#[test]
+fn incident_graph_mermaid_and_dot() {
+    for g in ["mermaid", "dot"] {
+        let o = run_in(&incident(), &["--graph", g]);
+        assert_eq!(o.status.code(), Some(0));
+        insta::assert_snapshot!(
+            format!("incident_graph_{g}"),
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+}
+
+/// The README shows the incident's ownership graph as the tool draws it.
+#[test]
+fn readme_shows_the_incidents_graph() {
+    let o = run_in(&incident(), &["--graph", "mermaid"]);
+    let graph = String::from_utf8_lossy(&o.stdout).into_owned();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    assert!(
+        readme.contains(&format!("```mermaid\n{graph}```")),
+        "README lacks the incident graph:\n{graph}"
+    );
+}
+
+fn json(format_name: &str) -> serde_json::Value {
+    serde_json::from_str(&format(format_name)).expect("valid JSON")
+}
+
+/// The JSON schema's positions agree with the source text and with `short`.
+#[test]
+fn json_positions_point_at_the_flagged_code() {
+    let v = json("json");
+    assert_eq!(v["version"], 1);
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), format("short").lines().count());
+    for f in findings {
+        let text = std::fs::read_to_string(incident().join(f["path"].as_str().expect("path")))
+            .expect("source");
+        let (a, b) = (
+            f["byte_start"].as_u64().expect("start") as usize,
+            f["byte_end"].as_u64().expect("end") as usize,
+        );
+        let line = text[..a].matches('\n').count() + 1;
+        assert_eq!(f["line"].as_u64(), Some(line as u64));
+        let end_line = text[..b].matches('\n').count() + 1;
+        assert_eq!(f["end_line"].as_u64(), Some(end_line as u64));
+        for fix in f["fixes"].as_array().expect("fixes") {
+            assert!(
+                ["safe", "unsafe", "display"].contains(&fix["applicability"].as_str().unwrap_or(""))
+            );
+        }
+    }
+    assert_eq!(v["summary"]["findings"].as_u64(), Some(findings.len() as u64));
+}
+
+/// rust-analyzer reads `--message-format=json` with cargo_metadata: every finding comes
+/// back with its code, level, span and (where it has one) a machine-applicable suggestion.
+#[test]
+fn rustc_json_round_trips_through_cargo_metadata() {
+    use cargo_metadata::Message;
+    let o = run_in(&incident(), &["--message-format=json"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let short = format("short");
+    let mut got = Vec::new();
+    let mut finished = false;
+    let mut suggestions = 0;
+    for m in Message::parse_stream(out.as_bytes()) {
+        match m.expect("a cargo message") {
+            Message::CompilerMessage(cm) => {
+                let d = &cm.message;
+                let code = d.code.as_ref().expect("code").code.clone();
+                let sp = d.spans.iter().find(|s| s.is_primary).expect("primary span");
+                let text = std::fs::read_to_string(incident().join(&sp.file_name)).expect("src");
+                // Byte offsets and 1-based character columns agree.
+                let line_start = text[..sp.byte_start as usize]
+                    .rfind('\n')
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
+                let col = text[line_start..sp.byte_start as usize].chars().count() + 1;
+                assert_eq!(sp.column_start, col);
+                for c in &d.children {
+                    for s in &c.spans {
+                        if let Some(r) = &s.suggested_replacement {
+                            suggestions += 1;
+                            assert!(s.suggestion_applicability.is_some(), "{r}");
+                        }
+                    }
+                }
+                assert!(d.rendered.as_deref().is_some_and(|r| r.contains(&code)));
+                got.push(format!(
+                    "{}:{}:{}: {} {}",
+                    sp.file_name, sp.line_start, sp.column_start, code, d.message
+                ));
+            }
+            Message::BuildFinished(b) => {
+                assert!(!b.success);
+                finished = true;
+            }
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+    assert!(finished, "no build-finished");
+    assert_eq!(got.join("\n") + "\n", short);
+    assert!(suggestions >= 6, "{suggestions} suggestions");
+}
+
+// ---------------------------------------------------------------------------------------
+// External clients: run when installed (`.ci/run` installs them).
+
+fn have(cmd: &str, arg: &str) -> bool {
+    Command::new(cmd)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// A crate with a suppressed finding (SARIF `suppressions`) next to a reported one.
+fn suppressed_crate() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = \"0.8\"\n",
+    );
+    write(d.path(), "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    write(
+        d.path(),
+        "src/lib.rs",
+        "pub mod db;\npub mod tools;\n",
+    );
+    write(
+        d.path(),
+        "src/db.rs",
+        "pub fn pool() -> sqlx::PgPool { sqlx::PgPool::connect_lazy(\"x\").unwrap() }\n",
+    );
+    write(
+        d.path(),
+        "src/tools.rs",
+        "pub fn a() {\n    // ssot-lint: allow(SSOT001) the migration tool owns its pool\n    let _p = sqlx::PgPool::connect_lazy(\"x\");\n    let _q = sqlx::PgPool::connect_lazy(\"y\");\n}\n",
+    );
+    d
+}
+
+#[test]
+fn sarif_lists_comment_suppressed_findings_as_suppressed() {
+    let d = suppressed_crate();
+    let o = run_in(d.path(), &["--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2, "{results:#?}");
+    let sup: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(sup.len(), 1);
+    assert_eq!(
+        sup[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        3
+    );
+    assert_eq!(sup[0]["suppressions"][0]["kind"], "inSource");
+    assert_eq!(
+        sup[0]["suppressions"][0]["justification"],
+        "// ssot-lint: allow(SSOT001) the migration tool owns its pool"
+    );
+    // The other formats report the unsuppressed finding only.
+    let o = run_in(d.path(), &["--format", "short"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "src/tools.rs:4:14: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n"
+    );
+}
+
+/// Runs Microsoft's SARIF Multitool with GitHub's ingestion rules; returns its findings.
+fn multitool(sarif: &str) -> Vec<String> {
+    let d = tempfile::tempdir().expect("tempdir");
+    let input = d.path().join("out.sarif");
+    let output = d.path().join("validation.sarif");
+    std::fs::write(&input, sarif).expect("write");
+    // The npm wrapper runs the tool through a shell: the `;` needs quotes inside the arg.
+    let o = Command::new("sarif-multitool")
+        .arg("validate")
+        .arg(&input)
+        .args(["--rule-kind", "'Gh;Sarif'", "--level", "'Error;Warning'", "-o"])
+        .arg(&output)
+        .output()
+        .expect("sarif-multitool");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).expect("validation output"))
+            .expect("json");
+    let mut problems: Vec<String> = v["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} {} {}", r["ruleId"], r["level"], r["message"]))
+        .collect();
+    // Tool notifications (a rule that crashed, an unreadable file) are failures too.
+    for inv in v["runs"][0]["invocations"].as_array().cloned().unwrap_or_default() {
+        for n in inv["toolExecutionNotifications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if n["level"] == "error" || n["level"] == "warning" {
+                problems.push(format!("notification {}", n["message"]));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn sarif_passes_the_multitool_with_github_rules() {
+    if !have("sarif-multitool", "--version") {
+        eprintln!("sarif-multitool not installed (npm install -g @microsoft/sarif-multitool): skipped");
+        return;
+    }
+    assert_eq!(multitool(&format("sarif")), Vec::<String>::new());
+    let d = suppressed_crate();
+    let o = run_in(d.path(), &["--format", "sarif"]);
+    assert_eq!(
+        multitool(&String::from_utf8_lossy(&o.stdout)),
+        Vec::<String>::new()
+    );
+    // The check can fail: a result without a location breaks GitHub's rules.
+    let mut v: serde_json::Value = serde_json::from_str(&format("sarif")).expect("json");
+    v["runs"][0]["results"][0]
+        .as_object_mut()
+        .expect("result")
+        .remove("locations");
+    assert!(!multitool(&v.to_string()).is_empty());
+}
