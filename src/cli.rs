@@ -195,13 +195,13 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
 
 /// The format asked for: `--format`, else `--message-format`, else by terminal.
 fn format_of(args: &Args) -> Format {
-    args.format.or(args.output.format()).unwrap_or(
-        if std::io::stdout().is_terminal() {
+    args.format
+        .or(args.output.format())
+        .unwrap_or(if std::io::stdout().is_terminal() {
             Format::Human
         } else {
             Format::Short
-        },
-    )
+        })
 }
 
 /// `--baseline` and `--new-from-rev`: keep only the new findings; say what was hidden.

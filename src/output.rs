@@ -66,9 +66,9 @@ impl OutputArgs {
         self.outputs
             .iter()
             .map(|o| {
-                let (f, file) = o.split_once('=').ok_or_else(|| {
-                    Error::Usage(format!("--output `{o}`: expected FORMAT=FILE"))
-                })?;
+                let (f, file) = o
+                    .split_once('=')
+                    .ok_or_else(|| Error::Usage(format!("--output `{o}`: expected FORMAT=FILE")))?;
                 let format = Format::from_str(f, true)
                     .map_err(|_| Error::Usage(format!("--output `{o}`: unknown format `{f}`")))?;
                 Ok((format, PathBuf::from(file)))
@@ -96,9 +96,15 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         path: PathBuf::from("."),
         source: e,
     })?;
-    let (home, _) = workspace::discover(&cwd)?;
+    // Where output paths are relative to: the workspace around the current directory, or
+    // the directory itself when no manifest is at or above it (a monorepo of crates).
+    let home = match cwd.ancestors().find(|d| d.join("Cargo.toml").is_file()) {
+        Some(m) => workspace::discover(m)?.0,
+        None => cwd.canonicalize().unwrap_or(cwd.clone()),
+    };
     // Workspace root -> the paths it owns (absolute, canonical).
     let mut groups: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut roots: HashMap<PathBuf, PathBuf> = HashMap::new();
     for p in &opts.paths {
         let abs = cwd.join(p);
         let abs = abs.canonicalize().map_err(|e| Error::Io {
@@ -110,9 +116,17 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         } else {
             abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
         };
-        let has_manifest = start.ancestors().any(|d| d.join("Cargo.toml").is_file());
-        let root = if has_manifest {
-            workspace::discover(&start)?.0
+        let manifest_dir = start.ancestors().find(|d| d.join("Cargo.toml").is_file());
+        let root = if let Some(m) = manifest_dir {
+            // One discovery per package directory, however many of its files are given.
+            match roots.get(m) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = workspace::discover(m)?.0;
+                    roots.insert(m.to_path_buf(), r.clone());
+                    r
+                }
+            }
         } else if abs.is_dir() {
             abs.clone()
         } else {
@@ -182,8 +196,9 @@ fn rebase(mut o: Outcome, home: &Path) -> Outcome {
 
 fn combine(mut a: Outcome, b: Outcome) -> Outcome {
     a.findings.extend(b.findings);
-    a.findings
-        .sort_by(|x, y| (&x.file, x.line, x.column, x.code).cmp(&(&y.file, y.line, y.column, y.code)));
+    a.findings.sort_by(|x, y| {
+        (&x.file, x.line, x.column, x.code).cmp(&(&y.file, y.line, y.column, y.code))
+    });
     a.suppressed.extend(b.suppressed);
     a.files_checked += b.files_checked;
     a.lines += b.lines;
@@ -382,18 +397,37 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
-/// Added or changed lines of each file since `rev` (repository-relative paths), and the
-/// untracked files (every line counts as new).
-pub fn changed_lines(
-    dir: &Path,
-    rev: &str,
-) -> Result<(PathBuf, HashMap<String, Vec<(u32, u32)>>, HashSet<String>), Error> {
+/// What changed since a revision, by repository-relative path.
+pub struct Changes {
+    /// The repository's top directory.
+    pub top: PathBuf,
+    /// Added or changed line ranges (inclusive) of each file.
+    pub lines: HashMap<String, Vec<(u32, u32)>>,
+    /// Untracked files: every line counts as new.
+    pub untracked: HashSet<String>,
+}
+
+/// The lines changed since `rev` (the working tree against it), and the untracked files.
+pub fn changed_lines(dir: &Path, rev: &str) -> Result<Changes, Error> {
     if rev.starts_with('-') {
-        return Err(Error::Usage(format!("--new-from-rev: `{rev}` is not a revision")));
+        return Err(Error::Usage(format!(
+            "--new-from-rev: `{rev}` is not a revision"
+        )));
     }
     let top = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"])?.trim_end());
-    git(&top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])?;
-    let diff = git(&top, &["diff", "--no-color", "--no-ext-diff", "-U0", rev, "--"])?;
+    git(
+        &top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )?;
+    let diff = git(
+        &top,
+        &["diff", "--no-color", "--no-ext-diff", "-U0", rev, "--"],
+    )?;
     let mut changed: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
     let mut current: Option<String> = None;
     for line in diff.lines() {
@@ -420,12 +454,20 @@ pub fn changed_lines(
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    Ok((top, changed, untracked))
+    Ok(Changes {
+        top,
+        lines: changed,
+        untracked,
+    })
 }
 
 /// Keep the findings on lines changed since `rev`.
 pub fn new_from_rev(rev: &str, outcome: &mut Outcome) -> Result<usize, Error> {
-    let (top, changed, untracked) = changed_lines(&outcome.root, rev)?;
+    let Changes {
+        top,
+        lines: changed,
+        untracked,
+    } = changed_lines(&outcome.root, rev)?;
     let top = top.canonicalize().unwrap_or(top);
     let root = outcome.root.canonicalize().unwrap_or(outcome.root.clone());
     let before = outcome.findings.len();

@@ -34,7 +34,11 @@ const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition 
 fn legacy_crate() -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
     write(d.path(), "Cargo.toml", MANIFEST);
-    write(d.path(), "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n",
+    );
     write(d.path(), "src/lib.rs", "pub mod db;\npub mod handlers;\n");
     write(
         d.path(),
@@ -53,7 +57,11 @@ fn baseline_hides_old_findings_after_they_move_and_reports_the_new_one() {
     let base = d.path().join("ssot-lint-baseline.json");
     let o = run(d.path(), &["--write-baseline", "ssot-lint-baseline.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("wrote 2 baseline entries"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote 2 baseline entries"),
+        "{}",
+        stderr(&o)
+    );
     let b: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&base).expect("baseline")).expect("json");
     // Two identical lines: told apart by their occurrence index, not their line.
@@ -94,7 +102,11 @@ fn baseline_hides_old_findings_after_they_move_and_reports_the_new_one() {
         d.path(),
         &["--format", "short", "--baseline", "ssot-lint-baseline.json"],
     );
-    assert!(stderr(&o).contains("1 entries gone (fixed): --prune-baseline"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 entries gone (fixed): --prune-baseline"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(
         d.path(),
         &[
@@ -105,7 +117,11 @@ fn baseline_hides_old_findings_after_they_move_and_reports_the_new_one() {
             "--prune-baseline",
         ],
     );
-    assert!(stderr(&o).contains("1 entries gone (fixed), pruned"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 entries gone (fixed), pruned"),
+        "{}",
+        stderr(&o)
+    );
     let b: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&base).expect("baseline")).expect("json");
     assert_eq!(b["entries"].as_array().map(Vec::len), Some(1));
@@ -147,7 +163,9 @@ fn new_from_rev_reports_findings_on_changed_lines_only() {
     write(
         d.path(),
         "src/handlers.rs",
-        &format!("// moved\n{HANDLERS}pub fn c() {{\n    let _n = sqlx::PgPool::connect_lazy(\"new\");\n}}\n"),
+        &format!(
+            "// moved\n{HANDLERS}pub fn c() {{\n    let _n = sqlx::PgPool::connect_lazy(\"new\");\n}}\n"
+        ),
     );
     write(
         d.path(),
@@ -166,7 +184,11 @@ fn new_from_rev_reports_findings_on_changed_lines_only() {
         "src/extra.rs:1:23: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n\
          src/handlers.rs:10:14: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n"
     );
-    assert!(stderr(&o).contains("2 findings on lines unchanged since HEAD"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 findings on lines unchanged since HEAD"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(d.path(), &["--new-from-rev", "no-such-rev"]);
     assert_eq!(o.status.code(), Some(2));
     let o = run(d.path(), &["--new-from-rev", "--output=x"]);
@@ -185,7 +207,11 @@ fn nested_workspace_file_is_linted_in_its_own_workspace() {
     );
     write(d.path(), "app/Cargo.toml", MANIFEST);
     write(d.path(), "app/src/lib.rs", "pub fn f() {}\n");
-    write(d.path(), "examples/Cargo.toml", "[workspace]\nmembers = [\"demo\"]\n");
+    write(
+        d.path(),
+        "examples/Cargo.toml",
+        "[workspace]\nmembers = [\"demo\"]\n",
+    );
     write(
         d.path(),
         "examples/demo/Cargo.toml",
@@ -196,7 +222,11 @@ fn nested_workspace_file_is_linted_in_its_own_workspace() {
         "examples/ssot-lint.toml",
         "[ssot]\nmodules = [\"demo::db\"]\n",
     );
-    write(d.path(), "examples/demo/src/lib.rs", "pub mod db;\npub mod web;\n");
+    write(
+        d.path(),
+        "examples/demo/src/lib.rs",
+        "pub mod db;\npub mod web;\n",
+    );
     write(
         d.path(),
         "examples/demo/src/db.rs",
@@ -240,7 +270,11 @@ fn a_file_of_no_package_is_an_error() {
     ] {
         let o = run(d.path(), &["--format", "short", &p.display().to_string()]);
         assert_eq!(o.status.code(), Some(2), "{}: {}", p.display(), stdout(&o));
-        assert!(stderr(&o).contains("belongs to no package"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("belongs to no package"),
+            "{}",
+            stderr(&o)
+        );
     }
     let o = run(d.path(), &["--format", "short", "src/does_not_exist.rs"]);
     assert_eq!(o.status.code(), Some(2));
@@ -255,7 +289,10 @@ fn exit_zero_statistics_and_explain_json() {
     let o = run(d.path(), &["--format", "short", "--exit-zero"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).lines().count(), 2);
-    let o = run(d.path(), &["--format", "short", "--statistics", "--select", "SSOT001"]);
+    let o = run(
+        d.path(),
+        &["--format", "short", "--statistics", "--select", "SSOT001"],
+    );
     assert!(
         stdout(&o).ends_with("     2  SSOT001  pool-outside-ssot          0 fixable\n"),
         "{}",
@@ -278,7 +315,11 @@ fn exit_zero_statistics_and_explain_json() {
     assert_eq!(v["code"], "SSOT001");
     assert_eq!(v["name"], "pool-outside-ssot");
     assert_eq!(v["fixable"], true);
-    assert!(v["explanation"].as_str().is_some_and(|e| e.contains("## What it does")));
+    assert!(
+        v["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("## What it does"))
+    );
 }
 
 /// `--output FORMAT=FILE` writes more formats from the same run.
@@ -338,10 +379,16 @@ fn github_action_script_writes_annotations_sarif_and_summary() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 4, "{out}");
-    assert!(out.lines().all(|l| l.starts_with("::error title=SSOT00")), "{out}");
+    assert!(
+        out.lines().all(|l| l.starts_with("::error title=SSOT00")),
+        "{out}"
+    );
     let md = std::fs::read_to_string(&summary).expect("summary");
     assert!(md.starts_with("earlier step\n## ssot-lint\n"), "{md}");
-    assert!(md.contains("**4 findings**") && md.contains("```mermaid"), "{md}");
+    assert!(
+        md.contains("**4 findings**") && md.contains("```mermaid"),
+        "{md}"
+    );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("json");
     // URIs relative to the checkout, as upload-sarif needs them.
@@ -350,7 +397,10 @@ fn github_action_script_writes_annotations_sarif_and_summary() {
         "fixtures/incident/src/db/database_manager.rs"
     );
     let outs = std::fs::read_to_string(&outputs).expect("outputs");
-    assert!(outs.contains(&format!("sarif-file={}\n", sarif.display())), "{outs}");
+    assert!(
+        outs.contains(&format!("sarif-file={}\n", sarif.display())),
+        "{outs}"
+    );
     assert!(outs.contains("exit-code=1\n"), "{outs}");
     let o = script("false");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -368,7 +418,10 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         let mut c = Command::new("script");
         c.current_dir(d.path())
             .args(["-qec"])
-            .arg(format!("{} --format human", env!("CARGO_BIN_EXE_ssot-lint")))
+            .arg(format!(
+                "{} --format human",
+                env!("CARGO_BIN_EXE_ssot-lint")
+            ))
             .arg("/dev/null")
             .env("COLUMNS", "100")
             .env_remove("NO_COLOR");
@@ -379,9 +432,15 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     };
     let coloured = tty(None);
     assert!(coloured.contains("SSOT001"), "{coloured}");
-    assert!(coloured.contains("\x1b["), "no colour on a terminal:\n{coloured}");
+    assert!(
+        coloured.contains("\x1b["),
+        "no colour on a terminal:\n{coloured}"
+    );
     let plain = tty(Some("1"));
-    assert!(plain.contains("SSOT001") && !plain.contains("\x1b["), "{plain}");
+    assert!(
+        plain.contains("SSOT001") && !plain.contains("\x1b["),
+        "{plain}"
+    );
     let piped = run(d.path(), &["--format", "human"]);
     assert!(!stdout(&piped).contains("\x1b["));
 }

@@ -20,7 +20,11 @@ fn git(dir: &Path, args: &[&str]) {
         .args(args)
         .output()
         .expect("git");
-    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn try_repo(repo: &Path, home: &Path) -> Output {
@@ -79,18 +83,32 @@ fn pre_commit_try_repo_fails_on_a_finding_and_passes_once_fixed() {
     git(r, &["add", "-A"]);
     let o = try_repo(r, home.path());
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(1), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(
         out.contains("src/web.rs:1:23: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`"),
         "{out}"
     );
     assert!(out.contains("Failed"), "{out}");
 
-    write(r, "src/web.rs", "pub fn h() { let _p = crate::db::pool(); }\n");
+    write(
+        r,
+        "src/web.rs",
+        "pub fn h() { let _p = crate::db::pool(); }\n",
+    );
     git(r, &["add", "-A"]);
     let o = try_repo(r, home.path());
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("Passed"), "{out}");
     assert!(!out.contains("SSOT001"), "{out}");
 }

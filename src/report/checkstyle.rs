@@ -7,7 +7,9 @@ pub struct Checkstyle;
 
 impl Printer for Checkstyle {
     fn print(&self, outcome: &Outcome, _: &Context) -> String {
-        let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n");
+        let mut s = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n",
+        );
         let mut current: Option<&str> = None;
         for f in &outcome.findings {
             if current != Some(f.file.as_str()) {

@@ -136,7 +136,11 @@ pub fn region(text: &str, span: &Span) -> Region {
 
 /// The text of a finding's file (every file with findings is in `outcome.sources`).
 pub fn source<'o>(outcome: &'o Outcome, f: &Finding) -> &'o str {
-    outcome.sources.get(&f.file).map(String::as_str).unwrap_or("")
+    outcome
+        .sources
+        .get(&f.file)
+        .map(String::as_str)
+        .unwrap_or("")
 }
 
 /// Where a finding starts and ends; from its own line and column when the text is missing.

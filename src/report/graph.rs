@@ -88,7 +88,9 @@ pub fn mermaid(kinds: &[KindOwners]) -> String {
 }
 
 pub fn dot(kinds: &[KindOwners]) -> String {
-    let mut s = String::from("digraph ownership {\n  rankdir=LR;\n  node [shape=box, style=filled, fontname=\"Helvetica\"];\n");
+    let mut s = String::from(
+        "digraph ownership {\n  rankdir=LR;\n  node [shape=box, style=filled, fontname=\"Helvetica\"];\n",
+    );
     for (ki, k) in kinds.iter().enumerate() {
         s.push_str(&format!(
             "  k{ki} [label=\"{} pool/client\", shape=cylinder, fillcolor=\"#cfe2ff\"];\n",

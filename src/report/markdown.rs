@@ -14,7 +14,11 @@ fn cell(s: &str) -> String {
 impl Printer for Markdown {
     fn print(&self, outcome: &Outcome, ctx: &Context) -> String {
         let n = outcome.findings.len();
-        let fixable = outcome.findings.iter().filter(|f| common::fixable(f)).count();
+        let fixable = outcome
+            .findings
+            .iter()
+            .filter(|f| common::fixable(f))
+            .count();
         let mut s = String::from("## ssot-lint\n\n");
         match n {
             0 => s.push_str("No findings.\n"),

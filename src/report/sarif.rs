@@ -42,7 +42,11 @@ fn location(uri: String, region: Value) -> Value {
 }
 
 fn rule_descriptor(r: &rules::RuleInfo) -> Value {
-    let full = format!("{} {}", r.summary, r.fix.map(|f| format!("Fix: {f}.")).unwrap_or_default());
+    let full = format!(
+        "{} {}",
+        r.summary,
+        r.fix.map(|f| format!("Fix: {f}.")).unwrap_or_default()
+    );
     json!({
         "id": r.code,
         "name": r.name,
