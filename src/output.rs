@@ -99,7 +99,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     // Where output paths are relative to: the workspace around the current directory, or
     // the directory itself when no manifest is at or above it (a monorepo of crates).
     let home = match cwd.ancestors().find(|d| d.join("Cargo.toml").is_file()) {
-        Some(m) => workspace::discover(m)?.0,
+        Some(m) => workspace::discover(m)?.root,
         None => cwd.canonicalize().unwrap_or(cwd.clone()),
     };
     // Workspace root -> the paths it owns (absolute, canonical).
@@ -117,12 +117,15 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
         };
         let manifest_dir = start.ancestors().find(|d| d.join("Cargo.toml").is_file());
-        let root = if let Some(m) = manifest_dir {
+        let root = if !abs.starts_with(&home) {
+            // Outside the workspace here: the engine says so.
+            home.clone()
+        } else if let Some(m) = manifest_dir {
             // One discovery per package directory, however many of its files are given.
             match roots.get(m) {
                 Some(r) => r.clone(),
                 None => {
-                    let r = workspace::discover(m)?.0;
+                    let r = workspace::discover(m)?.root;
                     roots.insert(m.to_path_buf(), r.clone());
                     r
                 }

@@ -40,9 +40,9 @@ pub struct KindOwners {
 }
 
 /// The ownership of every resource kind some non-test code of this unit constructs or holds.
+/// Call after [`crate::check::run`] (it indexes the initializations).
 pub fn collect(c: &mut Checker) -> Vec<KindOwners> {
     let sites = c.sites();
-    let idx = crate::rules::detached_initialization::init_index(c, &sites);
     // kind -> module -> owner
     let mut by_kind: BTreeMap<String, BTreeMap<String, ModuleOwner>> = BTreeMap::new();
     let blank = |module: &str, role| ModuleOwner {
@@ -69,40 +69,35 @@ pub fn collect(c: &mut Checker) -> Vec<KindOwners> {
             SiteKind::Holder => e.holds = true,
         }
     }
-    // `initialize`-like methods of types that hold a pool or client.
+    // Methods that initialize a resource by hand (a type that holds it, `initialize()`),
+    // as the check stage found them.
+    let idx = c.inits.clone();
     for k in 0..c.g.crates.len() {
         for (fid, base) in c.file_base(k) {
             let s = c.g.files[fid].summary.clone();
             for (fi, f) in s.fns.iter().enumerate() {
-                let Some(st) = &f.self_type else { continue };
-                if !idx.fns.contains(&(fid, fi)) {
+                if f.self_type.is_none() {
                     continue;
                 }
+                let Some(kinds) = idx.fns.get(&(fid, fi)) else {
+                    continue;
+                };
                 let m = base + f.module;
                 if c.allowed(k, m, fid, f.is_test) {
                     continue;
                 }
-                let scope = crate::resolve::Scope {
-                    krate: k,
-                    module: m,
-                    func: None,
-                    fns: None,
-                };
-                let Some((pack, _)) = c.res.resolve_path(scope, st).and_then(|r| c.holder_of(&r))
-                else {
-                    continue;
-                };
-                let kind = c.packs.packs[pack].resource.clone();
                 let key = c.module_key(k, m);
-                let in_ssot = c.in_ssot(&kind, k, m);
-                let e = by_kind
-                    .entry(kind)
-                    .or_default()
-                    .entry(key.clone())
-                    .or_insert_with(|| blank(&key, Role::Competing));
-                e.initializes = true;
-                if !in_ssot {
-                    e.role = Role::Legacy;
+                for kind in kinds {
+                    let in_ssot = c.in_ssot(kind, k, m);
+                    let e = by_kind
+                        .entry(kind.clone())
+                        .or_default()
+                        .entry(key.clone())
+                        .or_insert_with(|| blank(&key, Role::Competing));
+                    e.initializes = true;
+                    if !in_ssot {
+                        e.role = Role::Legacy;
+                    }
                 }
             }
         }

@@ -262,20 +262,30 @@ fn a_file_of_no_package_is_an_error() {
     write(d.path(), "scripts/gen.rs", "fn main() {}\n");
     // Inside the package directory but in `target/`, which no package includes.
     write(d.path(), "target/debug/build/out.rs", "fn main() {}\n");
-    let outside = tempfile::tempdir().expect("tempdir");
-    write(outside.path(), "loose.rs", "fn main() {}\n");
-    for p in [
-        outside.path().join("loose.rs"),
-        d.path().join("target/debug/build/out.rs"),
-    ] {
-        let o = run(d.path(), &["--format", "short", &p.display().to_string()]);
-        assert_eq!(o.status.code(), Some(2), "{}: {}", p.display(), stdout(&o));
-        assert!(
-            stderr(&o).contains("belongs to no package"),
-            "{}",
-            stderr(&o)
-        );
-    }
+    let o = run(
+        d.path(),
+        &["--format", "short", "target/debug/build/out.rs"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("belongs to no package"),
+        "{}",
+        stderr(&o)
+    );
+    // A folder of crates (no manifest at its root) with a loose file beside them.
+    let mono = tempfile::tempdir().expect("tempdir");
+    write(mono.path(), "app/Cargo.toml", MANIFEST);
+    write(mono.path(), "app/src/lib.rs", "pub fn f() {}\n");
+    write(mono.path(), "tools/loose.rs", "fn main() {}\n");
+    let o = run(mono.path(), &["--format", "short", "tools/loose.rs"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("tools/loose.rs belongs to no package"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(mono.path(), &["--format", "short", "app/src/lib.rs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = run(d.path(), &["--format", "short", "src/does_not_exist.rs"]);
     assert_eq!(o.status.code(), Some(2));
     // A file of the package that no module declares is still its package's.
