@@ -371,3 +371,36 @@ fn sarif_passes_the_multitool_with_github_rules() {
         .remove("locations");
     assert!(!multitool(&v.to_string()).is_empty());
 }
+
+/// reviewdog's format, checked by `@umbrelladocs/rdformat-validator` (strict, no fields
+/// outside the specification) when it is installed next to @actions/core (see github.rs).
+#[test]
+fn rdjson_passes_the_rdformat_validator() {
+    let modules = std::env::var_os("SSOT_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/npm/node_modules"));
+    let validator = modules.join(".bin/rdformat-validator");
+    if !validator.is_file() {
+        assert!(
+            std::env::var_os("SSOT_REQUIRE_CLIENTS").is_none(),
+            "rdformat-validator is not installed"
+        );
+        eprintln!("@umbrelladocs/rdformat-validator not installed: skipped");
+        return;
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    let validate = |text: &str| {
+        let f = d.path().join("out.json");
+        std::fs::write(&f, text).expect("write");
+        Command::new(&validator)
+            .args(["--strict", "--no-extra-fields"])
+            .arg(&f)
+            .output()
+            .expect("rdformat-validator")
+    };
+    let o = validate(&format("rdjson"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // It can fail: a message that is not a string.
+    let o = validate("{\"diagnostics\": [{\"message\": 1}]}");
+    assert!(!o.status.success());
+}
