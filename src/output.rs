@@ -197,22 +197,45 @@ fn rebase(mut o: Outcome, home: &Path) -> Outcome {
     o
 }
 
+/// Merge the outcome of another workspace into `a`. Destructured in full, so that a new
+/// field of `Outcome` cannot be forgotten here.
 fn combine(mut a: Outcome, b: Outcome) -> Outcome {
-    a.findings.extend(b.findings);
+    let Outcome {
+        root: _,
+        findings,
+        files_checked,
+        lines,
+        bytes,
+        crates,
+        parse_secs,
+        check_secs,
+        sources,
+        found_config_paths,
+        files,
+        abs_paths,
+        notes,
+        warnings,
+        suppressed,
+        ownership,
+    } = b;
+    a.findings.extend(findings);
     a.findings.sort_by(|x, y| {
         (&x.file, x.line, x.column, x.code).cmp(&(&y.file, y.line, y.column, y.code))
     });
-    a.suppressed.extend(b.suppressed);
-    a.files_checked += b.files_checked;
-    a.lines += b.lines;
-    a.bytes += b.bytes;
-    a.crates += b.crates;
-    a.parse_secs += b.parse_secs;
-    a.check_secs += b.check_secs;
-    a.sources.extend(b.sources);
-    a.abs_paths.extend(b.abs_paths);
-    a.files.extend(b.files);
-    crate::ownership::merge(&mut a.ownership, b.ownership);
+    a.suppressed.extend(suppressed);
+    a.files_checked += files_checked;
+    a.lines += lines;
+    a.bytes += bytes;
+    a.crates += crates;
+    a.parse_secs += parse_secs;
+    a.check_secs += check_secs;
+    a.sources.extend(sources);
+    a.found_config_paths.extend(found_config_paths);
+    a.abs_paths.extend(abs_paths);
+    a.files.extend(files);
+    a.notes.extend(notes);
+    a.warnings.extend(warnings);
+    crate::ownership::merge(&mut a.ownership, ownership);
     a
 }
 
