@@ -11,9 +11,11 @@
 # For each repository: `ssot-lint --format short` run in the lint dir with no config, then with
 # `--config configs/<name>.toml`. Prints a table per mode (findings, tp, fp, noise, unjudged,
 # misses) and every finding that has no verdict yet (judge it at its source line and add a row).
+# A miss is a `miss` row of verdicts.tsv, or a finding once judged tp, with no finding of that
+# code on that line any more (or only one judged fp/noise).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 checkouts=$(realpath "$1")
 bin=$(realpath "${2:-$here/../../target/release/ssot-lint}")
 out=${3:-$checkouts/out/latest}
@@ -55,6 +57,10 @@ for l in open(os.path.join(here, 'verdicts.tsv')):
         misses.append((repo, mode, loc, code))
     else:
         verdicts[(repo, mode, finding)] = verdict
+        if verdict == 'tp':  # a true positive must keep firing: gone, it counts as a miss
+            loc = ':'.join(finding.split(' ', 1)[0].rstrip(':').split(':')[:2])
+            misses.append((repo, mode, loc, finding.split(' ')[1]))
+misses = sorted(set(misses))
 unjudged = []
 for mode, title in (('noconf', 'no config'), ('conf', 'with config')):
     print(f'\n{title}')
