@@ -654,13 +654,23 @@ impl<'g> Checker<'g> {
                         None => unknown,
                     };
                 }
-                if let Some((_, t)) = f.params.iter().find(|(n, _)| n == name)
-                    && let Some(h) = t.head.clone()
-                {
+                if let Some((_, t)) = f.params.iter().find(|(n, _)| n == name) {
+                    let Some(h) = t.head.clone() else {
+                        return unknown;
+                    };
                     let r = self.res.resolve_path(scope, &h);
                     return (self.manager_kind_of(r.as_ref()), None);
                 }
-                unknown
+                // A unit struct passed by name: `.build(TsCheckerManager)`.
+                let p = RawPath {
+                    global: false,
+                    anchor: None,
+                    segs: vec![name.clone()],
+                    span: at..at,
+                    seg_ends: vec![at],
+                };
+                let r = self.res.resolve_path(scope, &p);
+                (self.manager_kind_of(r.as_ref()), None)
             }
             ArgRef::Expr(span) => {
                 match s.chains.iter().find(|c| &c.span == span && c.func == func) {
@@ -1213,7 +1223,7 @@ pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding
         out.extend(found);
         if !skipped.is_empty() {
             checker.notes.push(format!(
-                "{} file(s) that no target reaches do not parse and were not reported: {}",
+                "{} problem(s) in files that no target reaches were not reported: {}",
                 skipped.len(),
                 skipped.join(", ")
             ));

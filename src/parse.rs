@@ -93,6 +93,11 @@ pub fn line_starts(text: &str) -> Vec<u32> {
     v
 }
 
+/// An identifier as a name: `r#impl` is `impl` (the file of `mod r#impl;` is `impl.rs`).
+fn ident(t: &str) -> String {
+    t.strip_prefix("r#").unwrap_or(t).to_string()
+}
+
 fn range(r: TextRange) -> Span {
     u32::from(r.start())..u32::from(r.end())
 }
@@ -203,7 +208,7 @@ impl Walker {
                 global = true;
             }
             match seg.kind()? {
-                ast::PathSegmentKind::Name(n) => segs.push(n.text().to_string()),
+                ast::PathSegmentKind::Name(n) => segs.push(ident(n.text())),
                 ast::PathSegmentKind::SelfKw => segs.push("self".into()),
                 ast::PathSegmentKind::SuperKw => segs.push("super".into()),
                 ast::PathSegmentKind::CrateKw => segs.push("crate".into()),
@@ -414,7 +419,7 @@ impl Walker {
                     .push((name, bound));
             }
             ast::Item::Module(m) => {
-                let Some(name) = m.name().map(|n| n.text().to_string()) else {
+                let Some(name) = m.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 match m.item_list() {
@@ -479,7 +484,7 @@ impl Walker {
                 }
             }
             ast::Item::Fn(f) => {
-                let Some(name) = f.name().map(|n| n.text().to_string()) else {
+                let Some(name) = f.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 let idx = self.walk_fn(&f, ctx, item_test);
@@ -496,7 +501,7 @@ impl Walker {
                 );
             }
             ast::Item::Struct(s) => {
-                let Some(name) = s.name().map(|n| n.text().to_string()) else {
+                let Some(name) = s.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 let fields = s
@@ -506,7 +511,7 @@ impl Walker {
                 self.add_adt(ctx, name, fields);
             }
             ast::Item::Union(u) => {
-                let Some(name) = u.name().map(|n| n.text().to_string()) else {
+                let Some(name) = u.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 let fields = u
@@ -516,7 +521,7 @@ impl Walker {
                 self.add_adt(ctx, name, fields);
             }
             ast::Item::Enum(e) => {
-                let Some(name) = e.name().map(|n| n.text().to_string()) else {
+                let Some(name) = e.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 let mut fields = Vec::new();
@@ -533,7 +538,7 @@ impl Walker {
                 self.add_adt(ctx, name, fields);
             }
             ast::Item::TypeAlias(t) => {
-                let Some(name) = t.name().map(|n| n.text().to_string()) else {
+                let Some(name) = t.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 let alias_of = t.ty().map(|ty| self.raw_type(&ty));
@@ -550,7 +555,7 @@ impl Walker {
                 );
             }
             ast::Item::Static(s) => {
-                let Some(name) = s.name().map(|n| n.text().to_string()) else {
+                let Some(name) = s.name().map(|n| ident(n.text())) else {
                     return;
                 };
                 let ty = s.ty().map(|t| self.raw_type(&t)).unwrap_or_default();
@@ -585,7 +590,7 @@ impl Walker {
                 }
             }
             ast::Item::Const(c) => {
-                if let Some(name) = c.name().map(|n| n.text().to_string()) {
+                if let Some(name) = c.name().map(|n| ident(n.text())) {
                     self.add_item(
                         ctx,
                         ItemDef {
@@ -607,7 +612,7 @@ impl Walker {
                 }
             }
             ast::Item::Trait(t) => {
-                if let Some(name) = t.name().map(|n| n.text().to_string()) {
+                if let Some(name) = t.name().map(|n| ident(n.text())) {
                     self.add_item(
                         ctx,
                         ItemDef {
@@ -1267,7 +1272,7 @@ impl Walker {
             let kind = match tree.rename() {
                 Some(r) if r.underscore_token().is_some() => ImportKind::Underscore,
                 Some(r) => match r.name() {
-                    Some(n) => ImportKind::Named(n.text().to_string()),
+                    Some(n) => ImportKind::Named(ident(n.text())),
                     None => ImportKind::Underscore,
                 },
                 None => match prefix.last() {

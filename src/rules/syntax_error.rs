@@ -51,14 +51,20 @@ pub fn unreached_files(g: &CrateGraph) -> std::collections::BTreeSet<usize> {
         .collect()
 }
 
-/// The findings, and the unreached files that failed to parse (not findings: a file no
-/// target compiles may not be Rust at all, like a shell script named `.rs`).
+/// The findings, and the unreached files that failed to parse or name a missing module
+/// (not findings: a file no target compiles may not be Rust at all, like a shell script
+/// named `.rs`, or an asset that only looks like Rust).
 pub fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
     let unreached = unreached_files(g);
     let mut skipped = Vec::new();
     let mut out = Vec::new();
     // A `mod` whose file cannot be read: at the declaration, never with the file's text.
     for (fid, span, msg) in &g.unreadable_modules {
+        if unreached.contains(fid) {
+            // A missing module of a file no target compiles: not a finding either.
+            skipped.push(format!("{} ({msg})", g.files[*fid].rel));
+            continue;
+        }
         out.push(Finding::new(
             RULE.code,
             RULE.name,
