@@ -14,7 +14,11 @@ use crate::workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MessageFormat {
-    /// cargo's JSON messages (`--format rustc-json`).
+    /// cargo's JSON messages (`--format rustc-json`); cargo's JSON variants mean the same.
+    #[value(
+        alias = "json-diagnostic-rendered-ansi",
+        alias = "json-diagnostic-short"
+    )]
     Json,
     Human,
     Short,

@@ -299,6 +299,16 @@ fn exit_zero_statistics_and_explain_json() {
     let o = run(d.path(), &["--format", "short", "--exit-zero"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).lines().count(), 2);
+    // Errors still exit 2.
+    let o = run(d.path(), &["--exit-zero", "--select", "SSOT999"]);
+    assert_eq!(o.status.code(), Some(2));
+    // With --fix: what remains does not fail the run either (nothing is fixable here).
+    let o = run(
+        d.path(),
+        &["--format", "short", "--fix", "--exit-zero", "--allow-dirty"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2);
     let o = run(
         d.path(),
         &["--format", "short", "--statistics", "--select", "SSOT001"],

@@ -217,6 +217,12 @@ fn rustc_json_round_trips_through_cargo_metadata() {
         }
     }
     assert!(finished, "no build-finished");
+    // cargo's other JSON spellings (rust-analyzer's default check command uses one).
+    let ansi = run_in(
+        &incident(),
+        &["--message-format=json-diagnostic-rendered-ansi"],
+    );
+    assert_eq!(String::from_utf8_lossy(&ansi.stdout), out);
     assert_eq!(got.join("\n") + "\n", short);
     assert!(suggestions >= 6, "{suggestions} suggestions");
 }
