@@ -249,16 +249,44 @@ impl<'g> Checker<'g> {
                 }
             }
         }
-        // Newtypes of holders, transitively (bounded by the number of types).
+        // Newtypes of holders, transitively (bounded by the number of types): a single-field
+        // struct, or an enum with a single-payload variant (`MongoDb(MongoDb)`), the way
+        // `Option<Holder>` is one.
+        let mut single: Vec<Vec<Vec<Res>>> = Vec::with_capacity(adts.len());
+        for &(k, mi, f, ai) in &adts {
+            let fields = &self.g.files[f].summary.adts[ai].fields;
+            let scope = Scope {
+                krate: k,
+                module: mi,
+                func: None,
+                fns: None,
+            };
+            let variant = |n: &str| n.split_once('.').map(|(v, _)| v.to_string());
+            let mut v = Vec::new();
+            for (n, t) in fields {
+                let alone = match variant(n) {
+                    Some(var) => {
+                        fields
+                            .iter()
+                            .filter(|(m, _)| variant(m).as_deref() == Some(var.as_str()))
+                            .count()
+                            == 1
+                    }
+                    None => fields.len() == 1,
+                };
+                if alone {
+                    v.push(self.res.resolve_type_paths(scope, t));
+                }
+            }
+            single.push(v);
+        }
         loop {
             let mut changed = false;
             for (i, &(_, _, f, ai)) in adts.iter().enumerate() {
-                if self.holder_adts.contains_key(&(f, ai))
-                    || self.g.files[f].summary.adts[ai].fields.len() != 1
-                {
+                if self.holder_adts.contains_key(&(f, ai)) {
                     continue;
                 }
-                if let Some(h) = resolved[i].iter().find_map(|r| self.holder_of(r)) {
+                if let Some(h) = single[i].iter().flatten().find_map(|r| self.holder_of(r)) {
                     self.holder_adts.insert((f, ai), h);
                     changed = true;
                 }

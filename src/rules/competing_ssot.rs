@@ -4,9 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{RuleInfo, quote_list};
 use crate::check::{Checker, Site, SiteKind};
-use crate::crates::ExternRef;
 use crate::diagnostic::Finding;
-use crate::workspace::TargetKind;
+use crate::workspace::{DepKind, TargetKind};
 
 pub const RULE: RuleInfo = RuleInfo {
     code: "SSOT006",
@@ -18,16 +17,20 @@ pub const RULE: RuleInfo = RuleInfo {
 For a resource kind with no SSOT module configured, finds every module that constructs a
 pool/client of that kind or holds one in a `static`. A module and its descendants are one
 owner (`backend::redis::pool` belongs to `backend::redis`; a crate root owns only
-itself). Modules compete only inside one *program*: a binary, test or example target and
-the workspace crates it links; a library that no binary links is a program of its own.
-So separate `[[bin]]` packages or a workspace of independent examples do not compete.
+itself). Modules compete only inside one *program*: a binary target and the workspace
+crates it links through `[dependencies]` (not `[dev-dependencies]`); a library that no
+binary links is a program of its own. Test, bench and example targets are test code and
+form no program (unless `[allow] tests = false`). So separate `[[bin]]` packages, a
+workspace of independent examples, or a client library that a server only tests against
+do not compete.
 
 When a program has two or more owners of a kind, it reports **one** finding for that kind,
-at the first site outside the *presumed SSOT*, listing every owner, with the other owners
-as related locations (JSON `related`). The presumed SSOT is chosen from evidence, in this
-order: the owner that holds the resource in a global, the one with the most
-constructions, one named like `db`/`database`/`pool`/`storage`/`store`/`repo`; the help
-says which evidence decided.
+at a site outside the *presumed SSOT* (in the program's own target crate when it has one
+there, else the first by path), listing every owner, with the other owners as related
+locations (JSON `related`). The presumed SSOT is chosen from evidence, in this order: the
+owner that holds the resource in a global (of a pack type, or of a type it also builds), the
+one whose path is named like `db`/`database`/`pool`/`storage`/`store`/`repo`, the one with
+the most constructions; the help says which evidence decided.
 
 ## Why is this bad?
 Two modules that each build the database pool are two initialization patterns. Which one
@@ -57,6 +60,11 @@ is said to initialize on first use only when it really does (`get_or_init`,
 `get_or_try_init`, a `LazyLock`/`Lazy`/`lazy_static!` global in it).
 
 ## Known limitations
+Distinct databases of one kind (per-file SQLite stores next to a Postgres pool, the
+database of another program an importer reads, a migration's source database) count as
+one resource kind and compete. Two sibling modules that build one pool together (a pool
+in one, its connection setup in the other) compete. A library's fallback construction
+(`if let Some(p) = self.pool { p } else { PgPool::connect(..) }`) counts as an owner.
 Test code is left out. Programs are known from targets and `[dependencies]` between
 workspace crates; a library linked by no binary of the workspace (a plugin loaded at run
 time) is a program of its own. Owners come from module paths: two sibling modules that
@@ -70,42 +78,74 @@ stray constructions and globals are SSOT001/SSOT002 findings only. A shim is kno
 /// binary links is a program of its own. Two modules compete only inside one program.
 struct Program {
     name: String,
+    /// The target crate it is built from.
+    root: usize,
     crates: BTreeSet<usize>,
 }
 
 fn programs(c: &Checker) -> Vec<Program> {
     let g = c.g;
+    // What a crate links into a program: its `[dependencies]` that are workspace libraries
+    // (not `[dev-dependencies]`: those only build tests), and its own package's library.
+    let lib_of = |pkg: &str| {
+        g.crates.iter().position(|cr| {
+            cr.kind == TargetKind::Lib
+                && crate::workspace::underscore(&g.packages[cr.package].name) == pkg
+        })
+    };
+    let deps = |k: usize| -> Vec<usize> {
+        let cr = &g.crates[k];
+        let pkg = &g.packages[cr.package];
+        let mut v: Vec<usize> = pkg
+            .deps
+            .iter()
+            .filter(|d| d.kind == DepKind::Normal)
+            .filter_map(|d| lib_of(&d.package))
+            .collect();
+        if cr.kind != TargetKind::Lib
+            && let Some(l) = lib_of(&crate::workspace::underscore(&pkg.name))
+        {
+            v.push(l);
+        }
+        v
+    };
     let links = |root: usize| -> BTreeSet<usize> {
         let mut seen = BTreeSet::from([root]);
         let mut stack = vec![root];
         while let Some(k) = stack.pop() {
-            for e in g.crates[k].externs.values() {
-                if let ExternRef::Crate(d) = e
-                    && seen.insert(*d)
-                {
-                    stack.push(*d);
+            for d in deps(k) {
+                if seen.insert(d) {
+                    stack.push(d);
                 }
             }
         }
         seen
     };
+    // Test, bench and example targets are test code: they form no program while test code
+    // is allowed (their own sites are left out anyway).
+    let is_test = |k: usize| {
+        let cr = &g.crates[k];
+        c.cfg.allow_tests && (cr.kind.is_test_code() || c.test_packages.contains_key(&cr.package))
+    };
     let mut out: Vec<Program> = Vec::new();
     let mut linked: BTreeSet<usize> = BTreeSet::new();
     for (k, cr) in g.crates.iter().enumerate() {
-        if cr.kind == TargetKind::Lib {
+        if cr.kind == TargetKind::Lib || is_test(k) {
             continue;
         }
         let crates = links(k);
         linked.extend(crates.iter().copied());
         out.push(Program {
             name: cr.name.clone(),
+            root: k,
             crates,
         });
     }
     for (k, cr) in g.crates.iter().enumerate() {
-        if cr.kind == TargetKind::Lib && !linked.contains(&k) {
+        if cr.kind == TargetKind::Lib && !linked.contains(&k) && !is_test(k) {
             out.push(Program {
                 name: cr.name.clone(),
+                root: k,
                 crates: links(k),
             });
         }
@@ -113,18 +153,29 @@ fn programs(c: &Checker) -> Vec<Program> {
     out
 }
 
-/// Why a module looks like the SSOT of a kind, strongest evidence first.
-fn evidence(sites: &[&Site], key: &str) -> (u8, usize, u8) {
-    let holder = sites.iter().any(|s| s.kind == SiteKind::Holder);
+/// Why a module looks like the SSOT of a kind, strongest evidence first: it holds the
+/// resource in a global (of a pack type, or one it also builds: a lazy cache of a type
+/// another module builds is no evidence), its path is named like a database module, it
+/// builds the most.
+fn evidence(c: &Checker, sites: &[&Site], key: &str) -> (u8, u8, usize) {
     let built = sites
         .iter()
         .filter(|s| s.kind == SiteKind::Construction)
         .count();
+    let holder = sites.iter().any(|s| {
+        s.kind == SiteKind::Holder
+            && (built > 0
+                || c.packs.holders.contains_key(
+                    &s.holder_type
+                        .split("::")
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                ))
+    });
     let named = key
-        .rsplit("::")
-        .next()
-        .is_some_and(|l| l.split('_').any(|w| SSOT_NAMES.contains(&w)));
-    (u8::from(holder), built, u8::from(named))
+        .split("::")
+        .any(|seg| seg.split('_').any(|w| SSOT_NAMES.contains(&w)));
+    (u8::from(holder), u8::from(named), built)
 }
 
 const SSOT_NAMES: &[&str] = &[
@@ -206,30 +257,33 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                 continue;
             }
             // The presumed SSOT: a holder cell, then the most constructions, then the name.
-            let Some((ssot, ssot_sites)) = owners.iter().rev().max_by_key(|(k, v)| evidence(v, k))
+            let Some((ssot, ssot_sites)) =
+                owners.iter().rev().max_by_key(|(k, v)| evidence(c, v, k))
             else {
                 continue;
             };
-            let (holder, built, named) = evidence(ssot_sites, ssot);
+            let (holder, named, built) = evidence(c, ssot_sites, ssot);
             let why = if holder == 1 {
                 "it holds the pool/client in a global".to_string()
-            } else if built > 1
-                && owners
-                    .iter()
-                    .all(|(k, v)| k == ssot || evidence(v, k).1 < built)
-            {
-                format!("it builds the most ({built})")
             } else if named == 1 {
                 "its name says so".to_string()
+            } else if built > 1 {
+                format!("it builds the most ({built})")
             } else {
                 "it comes first; nothing else sets it apart".to_string()
             };
-            // The finding sits at the first site outside the presumed SSOT.
+            // The finding sits at a site outside the presumed SSOT, in the program's own
+            // target crate when it has one there (the code of the program that competes).
             let Some(at) = owners
                 .iter()
                 .filter(|(k, _)| *k != ssot)
                 .flat_map(|(_, v)| v.iter())
-                .min_by_key(|s| (c.g.files[s.file].rel.clone(), s.span.start))
+                .min_by_key(|s| {
+                    let own = file_crates
+                        .get(&s.file)
+                        .is_some_and(|ks| ks.contains(&prog.root));
+                    (!own, c.g.files[s.file].rel.clone(), s.span.start)
+                })
             else {
                 continue;
             };
