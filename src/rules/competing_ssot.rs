@@ -18,11 +18,16 @@ For a resource kind with no SSOT module configured, finds every module that cons
 pool/client of that kind or holds one in a `static`. A module and its descendants are one
 owner (`backend::redis::pool` belongs to `backend::redis`; a crate root owns only
 itself). Modules compete only inside one *program*: a binary target and the workspace
-crates it links through `[dependencies]` (not `[dev-dependencies]`); a library that no
+crates it links through `[dependencies]` (not `[dev-dependencies]`; a build script links
+its `[build-dependencies]`); a library that no
 binary links is a program of its own. Test, bench and example targets are test code and
 form no program (unless `[allow] tests = false`). So separate `[[bin]]` packages, a
 workspace of independent examples, or a client library that a server only tests against
 do not compete.
+
+Owners of one kind whose types name different database backends (`SqlitePool` and
+`PgPool`, `rusqlite` and `tokio-postgres`) are different databases and do not compete;
+a construction that names no backend (`AnyPool`, sea-orm) competes with each.
 
 When a program has two or more owners of a kind, it reports **one** finding for that kind,
 at a site outside the *presumed SSOT* (in the program's own target crate when it has one
@@ -60,9 +65,10 @@ is said to initialize on first use only when it really does (`get_or_init`,
 `get_or_try_init`, a `LazyLock`/`Lazy`/`lazy_static!` global in it).
 
 ## Known limitations
-Distinct databases of one kind (per-file SQLite stores next to a Postgres pool, the
-database of another program an importer reads, a migration's source database) count as
-one resource kind and compete. Two sibling modules that build one pool together (a pool
+Databases of one kind are told apart only by the backend their types name (SQLite, Postgres,
+MySQL, SQL Server: a SQLite index file next to a Postgres pool does not compete); several
+databases of one backend (per-file SQLite stores, the database of another program an
+importer reads, a migration's source database) still compete. Two sibling modules that build one pool together (a pool
 in one, its connection setup in the other) compete. A library's fallback construction
 (`if let Some(p) = self.pool { p } else { PgPool::connect(..) }`) counts as an owner.
 Test code is left out. Programs are known from targets and `[dependencies]` between
@@ -96,13 +102,19 @@ fn programs(c: &Checker) -> Vec<Program> {
     let deps = |k: usize| -> Vec<usize> {
         let cr = &g.crates[k];
         let pkg = &g.packages[cr.package];
+        // A build script links its `[build-dependencies]` only.
+        let wanted = if cr.kind == TargetKind::BuildScript {
+            DepKind::Build
+        } else {
+            DepKind::Normal
+        };
         let mut v: Vec<usize> = pkg
             .deps
             .iter()
-            .filter(|d| d.kind == DepKind::Normal)
+            .filter(|d| d.kind == wanted)
             .filter_map(|d| lib_of(&d.package))
             .collect();
-        if cr.kind != TargetKind::Lib
+        if !matches!(cr.kind, TargetKind::Lib | TargetKind::BuildScript)
             && let Some(l) = lib_of(&crate::workspace::underscore(&pkg.name))
         {
             v.push(l);
@@ -111,6 +123,10 @@ fn programs(c: &Checker) -> Vec<Program> {
     };
     let links = |root: usize| -> BTreeSet<usize> {
         let mut seen = BTreeSet::from([root]);
+        if g.crates[root].kind == TargetKind::Orphan {
+            // A file no target reaches links nothing.
+            return seen;
+        }
         let mut stack = vec![root];
         while let Some(k) = stack.pop() {
             for d in deps(k) {
@@ -151,6 +167,36 @@ fn programs(c: &Checker) -> Vec<Program> {
         }
     }
     out
+}
+
+/// The database backend a site's type names (`SqlitePool`, `rusqlite`, `PgPool`,
+/// `MySqlPool`, `tiberius`), or `None` when it does not say (`sqlx::AnyPool`, sea-orm).
+fn backend(s: &Site) -> Option<&'static str> {
+    let text = if s.kind == SiteKind::Holder {
+        &s.holder_type
+    } else {
+        &s.what
+    };
+    let mut found = None;
+    for seg in text.split(|ch: char| !ch.is_alphanumeric() && ch != '_') {
+        let l = seg.to_ascii_lowercase();
+        let b = if l.contains("sqlite") || l.contains("libsql") {
+            "sqlite"
+        } else if l.contains("postgres") || l.starts_with("pg") {
+            "postgres"
+        } else if l.contains("mysql") || l.contains("maria") {
+            "mysql"
+        } else if l.contains("tiberius") || l.contains("mssql") {
+            "mssql"
+        } else {
+            continue;
+        };
+        if found.is_some_and(|f| f != b) {
+            return None;
+        }
+        found = Some(b);
+    }
+    found
 }
 
 /// Why a module looks like the SSOT of a kind, strongest evidence first: it holds the
@@ -218,7 +264,9 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
     let mut reported: BTreeSet<(String, Vec<String>)> = BTreeSet::new();
     for prog in &programs {
         // kind -> owner key -> sites
-        let mut by_kind: BTreeMap<&str, BTreeMap<String, Vec<&Site>>> = BTreeMap::new();
+        // (kind, database backend) -> owner -> sites
+        let mut by_kind: BTreeMap<(&str, Option<&'static str>), BTreeMap<String, Vec<&Site>>> =
+            BTreeMap::new();
         let in_prog: Vec<&Site> = relevant
             .iter()
             .copied()
@@ -228,7 +276,27 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                     .is_some_and(|ks| ks.iter().any(|k| prog.crates.contains(k)))
             })
             .collect();
+        // Databases of different backends (a SQLite file next to a Postgres pool) do not
+        // compete; a site whose backend cannot be told competes with each.
+        let mut backends: BTreeMap<&str, BTreeSet<&'static str>> = BTreeMap::new();
         for s in &in_prog {
+            if let Some(b) = backend(s) {
+                backends.entry(&s.resource).or_default().insert(b);
+            }
+        }
+        for s in &in_prog {
+            let known = backends
+                .get(s.resource.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let groups: Vec<Option<&'static str>> = if known.len() < 2 {
+                vec![None]
+            } else {
+                match backend(s) {
+                    Some(b) => vec![Some(b)],
+                    None => known.iter().map(|b| Some(*b)).collect(),
+                }
+            };
             let keys: Vec<&str> = in_prog
                 .iter()
                 .filter(|o| o.resource == s.resource)
@@ -241,14 +309,16 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                 .min_by_key(|k| k.len())
                 .copied()
                 .unwrap_or(&s.module_key);
-            by_kind
-                .entry(&s.resource)
-                .or_default()
-                .entry(owner.to_string())
-                .or_default()
-                .push(s);
+            for grp in groups {
+                by_kind
+                    .entry((&s.resource, grp))
+                    .or_default()
+                    .entry(owner.to_string())
+                    .or_default()
+                    .push(s);
+            }
         }
-        for (kind, owners) in by_kind {
+        for ((kind, grp), owners) in by_kind {
             if owners.len() < 2 {
                 continue;
             }
@@ -256,6 +326,10 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
             if !reported.insert((kind.to_string(), names.clone())) {
                 continue;
             }
+            let label = match grp {
+                Some(b) => format!("{kind} ({b})"),
+                None => kind.to_string(),
+            };
             // The presumed SSOT: a holder cell, then the most constructions, then the name.
             let Some((ssot, ssot_sites)) =
                 owners.iter().rev().max_by_key(|(k, v)| evidence(c, v, k))
@@ -294,7 +368,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                 String::new()
             };
             let message = format!(
-                "{kind} pools/clients are built or held in {} modules{scope}: {list}",
+                "{label} pools/clients are built or held in {} modules{scope}: {list}",
                 names.len()
             );
             let help = format!(
