@@ -169,6 +169,9 @@ fn programs(c: &Checker) -> Vec<Program> {
     out
 }
 
+/// Owner module -> its sites.
+type Owners<'s> = BTreeMap<String, Vec<&'s Site>>;
+
 /// The database backend a site's type names (`SqlitePool`, `rusqlite`, `PgPool`,
 /// `MySqlPool`, `tiberius`), or `None` when it does not say (`sqlx::AnyPool`, sea-orm).
 fn backend(s: &Site) -> Option<&'static str> {
@@ -265,8 +268,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
     for prog in &programs {
         // kind -> owner key -> sites
         // (kind, database backend) -> owner -> sites
-        let mut by_kind: BTreeMap<(&str, Option<&'static str>), BTreeMap<String, Vec<&Site>>> =
-            BTreeMap::new();
+        let mut by_kind: BTreeMap<(&str, Option<&'static str>), Owners> = BTreeMap::new();
         let in_prog: Vec<&Site> = relevant
             .iter()
             .copied()
