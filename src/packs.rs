@@ -238,6 +238,7 @@ impl PackIndex {
             }
             for p in &mg.paths {
                 let path = check_path(origin, text, p)?;
+                self.add_prefixes(&path);
                 self.managers.insert(path, mg.resource.get_ref().clone());
             }
         }
@@ -249,6 +250,7 @@ impl PackIndex {
             let ret = returns(&c.returns)?;
             for p in &c.paths {
                 let path = check_path(origin, text, p)?;
+                self.add_prefixes(&path);
                 self.constructors.insert(
                     path,
                     ConstructorEntry {
@@ -270,6 +272,7 @@ impl PackIndex {
             }
             for r in &b.root {
                 let path = check_path(origin, text, r)?;
+                self.add_prefixes(&path);
                 self.builders.entry(path).or_default().push(BuilderEntry {
                     pack,
                     terminals: terminals.clone(),
@@ -282,6 +285,7 @@ impl PackIndex {
             let ret = returns(&m.returns)?;
             for r in &m.receiver {
                 let recv = check_path(origin, text, r)?;
+                self.add_prefixes(&recv);
                 for n in &m.names {
                     let name = check_ident(origin, text, n)?;
                     self.methods.insert(
@@ -298,6 +302,7 @@ impl PackIndex {
         for h in &src.holder_type {
             for p in &h.paths {
                 let path = check_path(origin, text, p)?;
+                self.add_prefixes(&path);
                 self.holders.insert(path, pack);
                 counts[3] += 1;
             }
@@ -312,25 +317,18 @@ impl PackIndex {
             counts,
             generic: src.generic,
         });
-        self.rebuild_prefixes();
         Ok(())
     }
 
-    fn rebuild_prefixes(&mut self) {
-        let mut set = BTreeSet::new();
-        let all = self
-            .constructors
-            .keys()
-            .chain(self.builders.keys())
-            .chain(self.holders.keys())
-            .chain(self.managers.keys())
-            .chain(self.methods.keys().map(|(r, _)| r));
-        for p in all {
-            for i in 1..=p.len() {
-                set.insert(p[..i].to_vec());
+    /// Every prefix of a path some pack knows of, added as the path is (packs only grow,
+    /// so the set is built once, not per pack). A prefix already there has its own
+    /// prefixes there too.
+    fn add_prefixes(&mut self, p: &[String]) {
+        for i in (1..=p.len()).rev() {
+            if !self.known_prefixes.insert(p[..i].to_vec()) {
+                break;
             }
         }
-        self.known_prefixes = set;
     }
 
     pub fn is_known_prefix(&self, p: &[String]) -> bool {

@@ -24,15 +24,13 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
         None => text,
     };
     // Too deep to parse without risking the stack: one syntax error, nothing else.
-    if let Some((depth, at)) = crate::safety::source_too_deep(text) {
+    if let Some(why) = crate::safety::source_too_deep(text) {
         let mut out = FileSummary::default();
         out.modules.push(ModuleSummary::default());
+        let at = why.at as u32;
         out.syntax_errors.push(SyntaxProblem {
-            message: format!(
-                "nested more than {} deep (brackets or prefix operators, {depth} here); file not analysed",
-                crate::safety::MAX_SOURCE_NESTING
-            ),
-            span: at as u32..at as u32 + 1,
+            message: why.message,
+            span: at..at + 1,
         });
         out.line_starts = line_starts(text);
         return out;
@@ -96,6 +94,45 @@ pub fn line_starts(text: &str) -> Vec<u32> {
 /// An identifier as a name: `r#impl` is `impl` (the file of `mod r#impl;` is `impl.rs`).
 fn ident(t: &str) -> String {
     t.strip_prefix("r#").unwrap_or(t).to_string()
+}
+
+/// For each point, the index of the shortest range `start <= point < end` containing it
+/// (the first such range on ties), when ranges nest or are disjoint.
+fn innermost(ranges: &[(u32, u32)], points: &[u32]) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    // Outer ranges first; among equal ranges the first index ends on top of the stack.
+    order.sort_by_key(|&i| {
+        (
+            ranges[i].0,
+            std::cmp::Reverse(ranges[i].1),
+            std::cmp::Reverse(i),
+        )
+    });
+    let mut by_point: Vec<usize> = (0..points.len()).collect();
+    by_point.sort_by_key(|&i| points[i]);
+    let mut out = vec![None; points.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut next = 0;
+    for pi in by_point {
+        let at = points[pi];
+        while next < order.len() && ranges[order[next]].0 <= at {
+            let r = order[next];
+            while stack.last().is_some_and(|&t| ranges[t].1 <= ranges[r].0) {
+                stack.pop();
+            }
+            stack.push(r);
+            next += 1;
+        }
+        while stack.last().is_some_and(|&t| ranges[t].1 <= at) {
+            stack.pop();
+        }
+        out[pi] = stack
+            .iter()
+            .rev()
+            .find(|&&t| ranges[t].0 <= at && at < ranges[t].1)
+            .copied();
+    }
+    out
 }
 
 fn range(r: TextRange) -> Span {
@@ -311,13 +348,7 @@ impl Walker {
     /// Every multi-segment path outside `use` items and macro bodies, with its module and
     /// function, found by position after the walk.
     fn collect_paths(&mut self, root: &SyntaxNode) {
-        let fn_ranges: Vec<(Span, usize)> = self
-            .out
-            .fns
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.span.clone(), i))
-            .collect();
+        let mut found: Vec<(RawPath, u32)> = Vec::new();
         let mut iter = root.preorder();
         while let Some(ev) = iter.next() {
             let ra_ap_syntax::WalkEvent::Enter(node) = ev else {
@@ -343,23 +374,29 @@ impl Walker {
             let Some(rp) = self.raw_path(&p) else {
                 continue;
             };
-            let at = rp.span.start;
-            let inner = |r: &Span| r.start <= at && at < r.end;
-            let func = fn_ranges
-                .iter()
-                .filter(|(r, _)| inner(r))
-                .min_by_key(|(r, _)| r.end - r.start)
-                .map(|&(_, i)| i);
-            let module = self
-                .module_ranges
-                .iter()
-                .filter(|(r, _)| r.contains(node.text_range().start()))
-                .min_by_key(|(r, _)| r.len())
-                .map(|&(_, i)| i)
-                .unwrap_or(0);
+            found.push((rp, u32::from(node.text_range().start())));
+        }
+        // The innermost function and inline module around each path, by one sweep over
+        // the ranges sorted by start (they nest or are disjoint): linear, not paths x fns.
+        let fn_ranges: Vec<(u32, u32)> = self
+            .out
+            .fns
+            .iter()
+            .map(|f| (f.span.start, f.span.end))
+            .collect();
+        let mod_ranges: Vec<(u32, u32)> = self
+            .module_ranges
+            .iter()
+            .map(|(r, _)| (u32::from(r.start()), u32::from(r.end())))
+            .collect();
+        let fn_at: Vec<u32> = found.iter().map(|(rp, _)| rp.span.start).collect();
+        let mod_at: Vec<u32> = found.iter().map(|(_, at)| *at).collect();
+        let funcs = innermost(&fn_ranges, &fn_at);
+        let mods = innermost(&mod_ranges, &mod_at);
+        for ((rp, _), (func, module)) in found.into_iter().zip(funcs.into_iter().zip(mods)) {
             self.out.paths.push(PathRef {
                 path: rp,
-                module,
+                module: module.map_or(0, |m| self.module_ranges[m].1),
                 func,
                 in_macro: false,
             });

@@ -195,14 +195,45 @@ pub fn check_nesting(
 /// and runs of prefix operators (`!!!x`, `&&&T`).
 pub const MAX_SOURCE_NESTING: usize = 1000;
 
-/// Nesting depth of Rust source text when it is over [`MAX_SOURCE_NESTING`], counting
-/// brackets and prefix-operator runs outside comments, strings and character literals.
-/// Linear, no allocation.
-pub fn source_too_deep(text: &str) -> Option<(usize, usize)> {
+/// Links of one chain (`a.b.c`, `a::b::c`, `a + b + c`) between `,` `;` `{` `}`: the parser
+/// builds them as a tree as deep as the chain is long.
+pub const MAX_SOURCE_CHAIN: usize = 2000;
+
+/// Why a Rust text is not parsed: too deep, too long a chain, or binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooDeep {
+    pub message: String,
+    pub at: usize,
+}
+
+/// Whether a Rust text must not be parsed: nesting over [`MAX_SOURCE_NESTING`] (brackets
+/// and prefix-operator runs), a chain over [`MAX_SOURCE_CHAIN`] links (counted outside
+/// comments, strings and character literals), or NUL bytes (a binary file, as git tells
+/// them: in the first 8000 bytes). Linear, no allocation.
+pub fn source_too_deep(text: &str) -> Option<TooDeep> {
     let b = text.as_bytes();
+    if let Some(at) = b.iter().take(8000).position(|&c| c == 0) {
+        return Some(TooDeep {
+            message: "binary file (NUL bytes); not analysed".into(),
+            at,
+        });
+    }
+    let (depth, at, chain) = scan_depth(b, text)?;
+    let message = if chain {
+        format!("a chain of more than {MAX_SOURCE_CHAIN} `.`, `::` or operators; file not analysed")
+    } else {
+        format!(
+            "nested more than {MAX_SOURCE_NESTING} deep (brackets or prefix operators, {depth} here); file not analysed"
+        )
+    };
+    Some(TooDeep { message, at })
+}
+
+fn scan_depth(b: &[u8], text: &str) -> Option<(usize, usize, bool)> {
     let n = b.len();
-    let (mut i, mut depth, mut run) = (0usize, 0usize, 0usize);
-    let over = |d: usize, at: usize| (d > MAX_SOURCE_NESTING).then_some((d, at));
+    let (mut i, mut depth, mut run, mut chain) = (0usize, 0usize, 0usize, 0usize);
+    let over = |d: usize, at: usize| (d > MAX_SOURCE_NESTING).then_some((d, at, false));
+    let mut prev_op = false;
     while i < n {
         let c = b[i];
         match c {
@@ -300,19 +331,57 @@ pub fn source_too_deep(text: &str) -> Option<(usize, usize)> {
                     return Some(d);
                 }
                 run = 0;
+                if c == b'{' {
+                    chain = 0;
+                }
             }
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
                 run = 0;
+                if c == b'}' {
+                    chain = 0;
+                }
             }
-            b'!' | b'-' | b'*' | b'&' => {
+            b',' | b';' => {
+                run = 0;
+                chain = 0;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => {}
+        }
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            // One link per run of operator characters (`::`, `+=`, `.`, `&&`).
+            let op = matches!(
+                c,
+                b'.' | b':'
+                    | b'+'
+                    | b'-'
+                    | b'*'
+                    | b'/'
+                    | b'%'
+                    | b'^'
+                    | b'|'
+                    | b'&'
+                    | b'<'
+                    | b'>'
+                    | b'='
+                    | b'!'
+            );
+            if op && !prev_op {
+                chain += 1;
+                if chain > MAX_SOURCE_CHAIN {
+                    return Some((chain, i, true));
+                }
+            }
+            prev_op = op;
+            if matches!(c, b'!' | b'-' | b'*' | b'&') {
                 run += 1;
                 if let Some(d) = over(depth + run, i) {
                     return Some(d);
                 }
+            } else if !matches!(c, b'(' | b'[' | b'{' | b')' | b']' | b'}' | b',' | b';') {
+                run = 0;
             }
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            _ => run = 0,
         }
         i += 1;
     }

@@ -329,8 +329,12 @@ fn item3_dirty_file_is_not_rewritten_when_another_path_is_outside_the_repo() {
     let d = tempfile::tempdir().expect("tempdir");
     let ws = d.path().join("ws");
     write(d.path(), "outside/b.rs", UNUSED);
-    app(&ws, "mod u;\nmod b;\n");
-    symlink("../../outside/b.rs", &ws.join("src/b.rs"));
+    // An absolute #[path] out of the repository: `git status -- <it>` fails there.
+    let outside = d.path().join("outside/b.rs");
+    app(
+        &ws,
+        &format!("mod u;\n#[path = \"{}\"]\nmod b;\n", outside.display()),
+    );
     write(&ws, "src/u.rs", "pub fn g() {}\n");
     if !git(&ws, &["init", "-q"]) {
         eprintln!("git is not available; skipped");
@@ -424,6 +428,16 @@ fn item5_deep_nesting_is_one_syntax_error_and_the_run_goes_on() {
             "sum",
             format!("pub fn f() -> i32 {{ 1{} }}\n", " + 1".repeat(100_000)),
         ),
+        ("path", format!("use {};\n", vec!["a"; 100_000].join("::"))),
+        // Under the bracket limit, but a tree deeper than the walkers go.
+        (
+            "lets",
+            format!(
+                "pub fn f() {{ {} 1 {} }}\n",
+                "{ let _x = &&&&".repeat(990),
+                ";}".repeat(990)
+            ),
+        ),
     ];
     let mut lib = String::new();
     for (name, text) in &files {
@@ -437,12 +451,31 @@ fn item5_deep_nesting_is_one_syntax_error_and_the_run_goes_on() {
         &o.stdout,
         &[
             "src/blocks.rs:1:1013: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
-            "src/chain.rs:1:18: SSOT000 syntax error: expression nested more than 3000 deep; not analysed past this point",
+            "src/chain.rs:1:8019: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed",
             "src/fns.rs:1:9005: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
             SSOT001,
+            "src/lets.rs:1:6436: SSOT000 syntax error: expression nested more than 3000 deep; not analysed past this point",
             "src/nots.rs:1:1021: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
             "src/parens.rs:1:1020: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
-            "src/sum.rs:1:21: SSOT000 syntax error: expression nested more than 3000 deep; not analysed past this point",
+            "src/path.rs:1:6006: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed",
+            "src/sum.rs:1:8023: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed",
+        ],
+    );
+}
+
+/// 10 MB of NUL bytes: a binary file, one finding, not millions of syntax errors kept.
+#[test]
+fn item8_a_binary_file_is_one_finding() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "mod bin;\n");
+    std::fs::write(d.path().join("src/bin.rs"), vec![0u8; 10_000_000]).expect("write");
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "src/bin.rs:1:1: SSOT000 syntax error: binary file (NUL bytes); not analysed",
+            SSOT001,
         ],
     );
 }
