@@ -65,6 +65,8 @@ pub struct CrateGraph {
     /// `mod` declarations whose file cannot be read (missing, outside the workspace, not a
     /// regular file, too large): the declaring file, the declaration, why.
     pub unreadable_modules: Vec<(usize, crate::summary::Span, String)>,
+    /// `mod` declarations whose file does not exist (warnings, not findings).
+    pub missing_modules: Vec<(usize, crate::summary::Span, String)>,
 }
 
 impl CrateGraph {
@@ -95,6 +97,9 @@ struct Pending {
     /// The name under which the parent module knows it.
     name: Option<String>,
 }
+
+/// Deepest module path followed through `mod` declarations.
+pub const MAX_MODULE_DEPTH: usize = 64;
 
 /// File texts that replace what is on disk (the fixer's in-memory passes), by absolute path.
 pub type Overlay = HashMap<PathBuf, String>;
@@ -260,11 +265,26 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
             }
             for decl in &summary.mod_decls {
                 let parent_mod = base + decl.parent;
+                // Every module keeps its path: a chain of `#[path]` files thousands deep
+                // would take memory quadratic in its length. Real trees are a few deep.
+                if g.crates[krate].modules[parent_mod].path.len() >= MAX_MODULE_DEPTH {
+                    g.unreadable_modules.push((
+                        fid,
+                        decl.span.clone(),
+                        format!(
+                            "module `{}`: nested more than {MAX_MODULE_DEPTH} modules deep; not followed",
+                            decl.name
+                        ),
+                    ));
+                    continue;
+                }
                 let inline = &summary.modules[decl.parent].inline_path;
                 let mut dir = pend.dir.clone();
                 for seg in inline {
                     dir.push(seg);
                 }
+                // `mod r#async;` is in `async.rs`.
+                let file_name = decl.name.strip_prefix("r#").unwrap_or(&decl.name);
                 let candidates: Vec<PathBuf> = match &decl.path_attr {
                     Some(p) => {
                         // #[path] is relative to the directory of the current file.
@@ -278,8 +298,8 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                         vec![d]
                     }
                     None => vec![
-                        dir.join(format!("{}.rs", decl.name)),
-                        dir.join(&decl.name).join("mod.rs"),
+                        dir.join(format!("{file_name}.rs")),
+                        dir.join(file_name).join("mod.rs"),
                     ],
                 };
                 let Ok(file) = module_file(&candidates, out_root, overlay).map_err(|why| {
@@ -287,19 +307,29 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                         .iter()
                         .map(|c| rel_path(out_root, &crate::workspace::normalize(c)))
                         .collect();
-                    let msg = match &why {
-                        Some((i, e)) => format!(
-                            "module `{}`: {}: {e}",
-                            decl.name,
-                            shown.get(*i).map(String::as_str).unwrap_or_default()
-                        ),
-                        None => format!(
-                            "module `{}`: file not found (looked for {})",
-                            decl.name,
-                            shown.join(" and ")
-                        ),
-                    };
-                    g.unreadable_modules.push((fid, decl.span.clone(), msg));
+                    match &why {
+                        // Refused: a finding at the declaration.
+                        Some((i, e)) => g.unreadable_modules.push((
+                            fid,
+                            decl.span.clone(),
+                            format!(
+                                "module `{}`: {}: {e}",
+                                decl.name,
+                                shown.get(*i).map(String::as_str).unwrap_or_default()
+                            ),
+                        )),
+                        // Absent (often behind a `cfg`, or left out of a published
+                        // package): a warning naming the declaration.
+                        None => g.missing_modules.push((
+                            fid,
+                            decl.span.clone(),
+                            format!(
+                                "module `{}` not found (looked for {})",
+                                decl.name,
+                                shown.join(" and ")
+                            ),
+                        )),
+                    }
                     // Refused here, so not read as a file of its own either.
                     for c in &candidates {
                         reached.insert(crate::workspace::normalize(c));
@@ -312,7 +342,7 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                 let child_dir = if is_mod_rs {
                     file.parent().map(Path::to_path_buf).unwrap_or_default()
                 } else {
-                    dir.join(&decl.name)
+                    dir.join(file_name)
                 };
                 let parent_path = &g.crates[krate].modules[parent_mod].path;
                 let mut mod_path = parent_path.clone();

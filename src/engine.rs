@@ -290,6 +290,15 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let t0 = std::time::Instant::now();
     let graph = crates::build(&unit, ctx.root, &opts.overlay);
     let t1 = std::time::Instant::now();
+    for (fid, span, msg) in &graph.missing_modules {
+        let f = &graph.files[*fid];
+        let line = f
+            .summary
+            .line_starts
+            .partition_point(|&s| s <= span.start)
+            .max(1);
+        outcome.warnings.push(format!("{}:{line}: {msg}", f.rel));
+    }
     let mut checker = Checker::new(
         &graph,
         &packs,
