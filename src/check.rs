@@ -1251,7 +1251,7 @@ pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding
         out.extend(found);
         if !skipped.is_empty() {
             checker.notes.push(format!(
-                "{} problem(s) in files that no target reaches were not reported: {}",
+                "{} problem(s) in files no target reaches or a build script may generate were not reported: {}",
                 skipped.len(),
                 skipped.join(", ")
             ));

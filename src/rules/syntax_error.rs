@@ -27,7 +27,9 @@ fn broken( { let pool = PgPool::connect(url).await?; }
 No fix.
 
 A `.rs` file that no target's module tree reaches is still checked for pools, but a parse
-failure there is not a finding (it may not be Rust at all); `-v` counts such files.
+failure or a missing module there is not a finding (it may not be Rust at all); nor is a
+missing module file in a package with a build script (which may generate it: ssot-lint
+never runs build scripts). `-v` lists them.
 
 ## Known limitations
 The parser is rust-analyzer's, run at the package's edition. Code that only a proc-macro
@@ -59,7 +61,27 @@ pub fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
     let mut skipped = Vec::new();
     let mut out = Vec::new();
     // A `mod` whose file cannot be read: at the declaration, never with the file's text.
+    // Packages with a build script: a missing module file there may be one the build script
+    // generates (`mod version;` from build.rs), which ssot-lint never runs.
+    let generated: std::collections::HashSet<usize> = g
+        .crates
+        .iter()
+        .filter(|c| {
+            g.packages[c.package]
+                .targets
+                .iter()
+                .any(|t| t.kind == TargetKind::BuildScript)
+        })
+        .flat_map(|c| c.modules.iter().map(|m| m.file))
+        .collect();
     for (fid, span, msg) in &g.unreadable_modules {
+        if generated.contains(fid) && msg.contains(": file not found") {
+            skipped.push(format!(
+                "{} ({msg}; the package's build script may generate it)",
+                g.files[*fid].rel
+            ));
+            continue;
+        }
         if unreached.contains(fid) {
             // A missing module of a file no target compiles: not a finding either.
             skipped.push(format!("{} ({msg})", g.files[*fid].rel));
