@@ -41,7 +41,9 @@ pub const DEFAULT_PORT: u16 = 8080;
 pub const DEFAULT_BIND: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// Refused connections being answered at once, at most; past that they are just closed.
-const REFUSALS_IN_FLIGHT: usize = 64;
+/// Each holds a socket for at most [`REFUSAL_TIMEOUT`], so with the default cap the server
+/// stays under the usual 1024 file descriptors.
+const REFUSALS_IN_FLIGHT: usize = 256;
 /// How long a refused connection gets to receive its 503.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 
