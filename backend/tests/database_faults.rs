@@ -386,3 +386,36 @@ async fn wal_is_truncated_when_idle() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// The database file's header overwritten while the server runs: health says `degraded`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_sqlite_header_is_degraded() {
+    use std::io::{Seek, Write};
+    let target = Target::sqlite();
+    let server = target.start();
+    let client = http();
+    let (_, token) = create_user(&client, &server, "corrupt").await;
+    let mut socket = ws_connect(&server, &token).await;
+    run_agent(&mut socket, "corrupt", "stored").await;
+    let (status, _, _) = get_json(&client, server.url("/health/database")).await;
+    assert_eq!(status, 200);
+
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(target.data_dir().join("backend.sqlite3"))
+        .unwrap();
+    file.seek(std::io::SeekFrom::Start(0)).unwrap();
+    file.write_all(b"garbage garbage!").unwrap();
+    drop(file);
+
+    let (status, body, _) = get_json(&client, server.url("/health/database")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a SQLite database"),
+        "{body}"
+    );
+}

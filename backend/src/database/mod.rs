@@ -222,6 +222,7 @@ impl OpenedFile {
 
     /// Why writing to this file would not be durable, if it would not: the file was removed
     /// or replaced since it was opened (the pool's connections still write to the old one).
+    /// A `stat`: cheap enough to run before every acknowledgement.
     fn changed(&self) -> Option<String> {
         let opened = self.identity?;
         match file_identity(&self.path) {
@@ -234,6 +235,28 @@ impl OpenedFile {
                 self.path.display()
             )),
             Some(_) => None,
+        }
+    }
+
+    /// The file no longer starts with SQLite's header (overwritten while running). Only
+    /// the first 16 bytes are read; damage further in is SQLite's to find.
+    fn header_damaged(&self) -> Option<String> {
+        use std::io::Read;
+        const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+        let mut header = [0u8; 16];
+        let read = std::fs::File::open(&self.path).and_then(|mut file| file.read(&mut header));
+        match read {
+            // A file shorter than the header has not been written yet.
+            Ok(n) if n < MAGIC.len() => None,
+            Ok(_) if &header == MAGIC => None,
+            Ok(_) => Some(format!(
+                "the database file {} is not a SQLite database any more (its header was overwritten)",
+                self.path.display()
+            )),
+            Err(error) => Some(format!(
+                "the database file {} cannot be read: {error}",
+                self.path.display()
+            )),
         }
     }
 }
@@ -402,6 +425,9 @@ impl Database {
         }
         if let Some(changed) = self.not_durable() {
             return Err(changed);
+        }
+        if let Some(damaged) = self.file.as_ref().and_then(OpenedFile::header_damaged) {
+            return Err(DatabaseError::Degraded(damaged));
         }
         match &self.write_connection {
             Some(writer) => {
