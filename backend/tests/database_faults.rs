@@ -308,8 +308,10 @@ async fn deleted_sqlite_file_is_degraded_and_nothing_is_acknowledged() {
     let (status, body, _) = get_json(&client, server.url("/health/database")).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["status"], "degraded", "{body}");
+    // "removed", or "replaced" if a new pooled connection created an empty file meanwhile.
+    let reason = body["reason"].as_str().unwrap();
     assert!(
-        body["reason"].as_str().unwrap().contains("removed"),
+        reason.contains("removed") || reason.contains("replaced"),
         "{body}"
     );
 

@@ -375,6 +375,13 @@ impl Database {
     /// `Err` is either unavailable ([`DatabaseError::is_unavailable`]) or
     /// [`DatabaseError::Degraded`]: it answers, but cannot serve.
     pub async fn health(&self) -> Result<(), DatabaseError> {
+        // The file first: once it is gone or damaged, what the connections say is a symptom.
+        if let Some(changed) = self.not_durable() {
+            return Err(changed);
+        }
+        if let Some(damaged) = self.file.as_ref().and_then(OpenedFile::header_damaged) {
+            return Err(DatabaseError::Degraded(damaged));
+        }
         let limit = self.timeouts.health;
         let seconds = limit.as_secs_f64();
         // A pooled connection if one comes within the limit; otherwise a direct one, which
@@ -423,12 +430,7 @@ impl Database {
                 return Err(error.into());
             }
         }
-        if let Some(changed) = self.not_durable() {
-            return Err(changed);
-        }
-        if let Some(damaged) = self.file.as_ref().and_then(OpenedFile::header_damaged) {
-            return Err(DatabaseError::Degraded(damaged));
-        }
+
         match &self.write_connection {
             Some(writer) => {
                 let mut writer =
