@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::config::Config;
 use crate::crates::CrateGraph;
-use crate::diagnostic::Finding;
 use crate::packs::{PackIndex, path_text};
 use crate::resolve::{Res, Resolver, Scope};
 use crate::summary::{ArgRef, Chain, ChainRoot, FileSummary, FnSummary, RawPath, Span};
@@ -1241,45 +1240,12 @@ fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
     out
 }
 
-/// Run every rule and return the findings (line/column not yet filled).
-pub fn run(checker: &mut Checker, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+/// What every rule reads, computed once before they run: the sites, and the
+/// initialization index (kept in `inits`).
+pub fn prepare(checker: &mut Checker) -> Vec<Site> {
     let sites = checker.sites();
     checker.inits = std::rc::Rc::new(checker.init_index(&sites));
-    let mut out = Vec::new();
-    if enabled("SSOT000") {
-        let (found, skipped) = crate::rules::syntax_error::check(checker.g);
-        out.extend(found);
-        if !skipped.is_empty() {
-            checker.notes.push(format!(
-                "{} problem(s) in files no target reaches or a build script may generate were not reported: {}",
-                skipped.len(),
-                skipped.join(", ")
-            ));
-        }
-    }
-    if enabled("SSOT001") {
-        out.extend(crate::rules::pool_outside_ssot::check(checker, &sites));
-    }
-    if enabled("SSOT002") {
-        out.extend(crate::rules::global_pool_outside_ssot::check(
-            checker, &sites,
-        ));
-    }
-    if enabled("SSOT003") {
-        out.extend(crate::rules::deprecated_path::check(checker));
-    }
-    if enabled("SSOT004") {
-        out.extend(crate::rules::uninitialized_access::check(checker));
-    }
-    if enabled("SSOT005") {
-        out.extend(crate::rules::detached_initialization::check(
-            checker, &sites,
-        ));
-    }
-    if enabled("SSOT006") {
-        out.extend(crate::rules::competing_ssot::check(checker, &sites));
-    }
-    out
+    sites
 }
 
 /// Methods that store a value into a cell or lock eagerly (`OnceLock::set`,

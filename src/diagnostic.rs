@@ -11,6 +11,22 @@ pub enum Applicability {
     Safe,
 }
 
+/// How bad a rule's findings are, in every format. Ordered: `Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// Replace `range` of the original text with `content`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Edit {
@@ -63,14 +79,14 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(
-        code: &'static str,
+        code: impl Into<&'static str>,
         name: &'static str,
         file_id: usize,
         span: Span,
         message: String,
     ) -> Self {
         Finding {
-            code,
+            code: code.into(),
             name,
             file: String::new(),
             file_id,

@@ -62,33 +62,8 @@ pub struct Outcome {
     pub ownership: Vec<crate::ownership::KindOwners>,
 }
 
-fn rule_enabled(select: &[String], ignore: &[String], code: &str) -> bool {
-    let info = rules::lookup(code);
-    let matches = |k: &String| {
-        k.eq_ignore_ascii_case("ALL")
-            || info.is_some_and(|i| i.name.eq_ignore_ascii_case(k))
-            || code
-                .to_ascii_uppercase()
-                .starts_with(&k.to_ascii_uppercase())
-    };
-    (select.is_empty() || select.iter().any(matches)) && !ignore.iter().any(matches)
-}
-
 pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
-    for k in opts.select.iter().chain(&opts.ignore) {
-        if !k.eq_ignore_ascii_case("ALL")
-            && !rules::RULES.iter().any(|r| {
-                r.name.eq_ignore_ascii_case(k)
-                    || r.code
-                        .to_ascii_uppercase()
-                        .starts_with(&k.to_ascii_uppercase())
-            })
-        {
-            return Err(Error::Usage(format!(
-                "unknown rule `{k}` (see --list-rules)"
-            )));
-        }
-    }
+    let selection = rules::Selection::new(&opts.select, &opts.ignore).map_err(Error::Usage)?;
     let start = match &opts.start {
         Some(s) => s.clone(),
         None => std::env::current_dir().map_err(|e| Error::Io {
@@ -116,8 +91,6 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             )));
         }
     }
-    let enabled = |code: &str| rule_enabled(&opts.select, &opts.ignore, code);
-    let enabled: &(dyn Fn(&str) -> bool + Sync) = &enabled;
     let filters: Vec<PathBuf> = opts
         .paths
         .iter()
@@ -161,7 +134,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         builtin: &builtin,
         filters: &filters,
         multi_unit,
-        enabled: &enabled,
+        selection: &selection,
     };
     // Units (independent workspaces and packages) are linted in parallel; results are
     // merged in discovery order, so the output does not depend on scheduling.
@@ -266,13 +239,12 @@ struct UnitCtx<'a> {
     builtin: &'a PackIndex,
     filters: &'a [PathBuf],
     multi_unit: bool,
-    enabled: &'a (dyn Fn(&str) -> bool + Sync),
+    selection: &'a rules::Selection,
 }
 
 /// Lint one unit; `None` when `-p` filtered all of its packages out.
 fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>, Error> {
     let opts = ctx.opts;
-    let enabled = ctx.enabled;
     if !opts.packages.is_empty() {
         let before = unit.packages.len();
         unit.packages
@@ -306,7 +278,14 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
         ctx.root_config.is_some() && ctx.multi_unit,
     )?;
     outcome.found_config_paths = checker.found_config_paths.iter().cloned().collect();
-    let mut findings = crate::check::run(&mut checker, enabled);
+    let sites = crate::check::prepare(&mut checker);
+    let mut findings = rules::run(
+        &mut rules::Context {
+            checker: &mut checker,
+            sites: &sites,
+        },
+        ctx.selection,
+    );
     outcome.notes = std::mem::take(&mut checker.notes);
     if opts.ownership {
         outcome.ownership = crate::ownership::collect(&mut checker);
@@ -366,8 +345,12 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             });
         }
     }
-    let mut findings =
-        rules::unused_suppression::apply(&graph, findings, enabled, enabled("SSOT100"));
+    let used = crate::suppress::apply(&graph, &mut findings);
+    findings.extend(rules::run_after_suppressions(&rules::SuppressionContext {
+        graph: &graph,
+        used: &used,
+        selection: ctx.selection,
+    }));
     for f in findings.iter_mut() {
         if f.line == 0 {
             (f.line, f.column) = at(f.file_id, f.span.start);

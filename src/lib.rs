@@ -23,6 +23,7 @@ pub mod rules;
 pub mod safety;
 pub mod snippet;
 pub mod summary;
+pub mod suppress;
 pub mod workspace;
 
 pub use diagnostic::{Applicability, Edit, Finding, Fix};

@@ -524,13 +524,13 @@ pub fn new_from_rev(rev: &str, outcome: &mut Outcome) -> Result<usize, Error> {
 /// `--explain CODE --format json`.
 pub fn explain_json(r: &crate::rules::RuleInfo) -> String {
     let v = serde_json::json!({
-        "code": r.code,
+        "code": r.code.as_str(),
         "name": r.name,
         "summary": r.summary,
         "fix": r.fix,
         "fixable": r.fix.is_some(),
-        "severity": common::severity(r.code).as_str(),
-        "url": common::help_uri(r.code),
+        "severity": r.severity.as_str(),
+        "url": common::help_uri(r.code.as_str()),
         "explanation": r.doc.trim(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"

@@ -208,17 +208,9 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         if let Some(nl) = text[start..end].find('\n') {
             end = start + nl;
         }
-        let label = match f.code {
-            "SSOT001" => "constructed here",
-            "SSOT002" => "held here",
-            "SSOT003" => "deprecated path",
-            "SSOT004" => "can run before initialization",
-            "SSOT005" => "nobody awaits this",
-            "SSOT006" => "another module builds it here",
-            "SSOT100" => "suppresses nothing",
-            _ => "here",
-        }
-        .to_string();
+        let label = crate::rules::lookup(f.code)
+            .map_or("here", |r| r.label)
+            .to_string();
         let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
         spans.push(start..end);
         let mut messages = vec![label];

@@ -54,42 +54,16 @@ pub fn help_uri(code: &str) -> String {
     format!("{HOME}/blob/main/README.md#{}", code.to_ascii_lowercase())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Warning,
-    Error,
-}
+pub use crate::diagnostic::Severity;
 
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// A finding's severity: an unused suppression and a file that does not parse are warnings,
-/// everything about the resources is an error.
+/// A finding's severity, from the rule registry (an unknown code is an error).
 pub fn severity(code: &str) -> Severity {
-    match code {
-        "SSOT000" | "SSOT100" => Severity::Warning,
-        _ => Severity::Error,
-    }
+    rules::lookup(code).map_or(Severity::Error, |r| r.severity)
 }
 
-/// Most important first (for formats that can show only some): what takes production down.
+/// Most important first (for formats that can show only some), from the rule registry.
 pub fn importance(code: &str) -> u8 {
-    match code {
-        "SSOT004" => 0,
-        "SSOT005" => 1,
-        "SSOT006" => 2,
-        "SSOT001" => 3,
-        "SSOT002" => 4,
-        "SSOT003" => 5,
-        "SSOT000" => 6,
-        _ => 7,
-    }
+    rules::lookup(code).map_or(7, |r| r.importance)
 }
 
 pub fn rule(code: &str) -> Option<&'static RuleInfo> {
@@ -265,13 +239,16 @@ pub fn xml(s: &str) -> String {
 pub fn counts(findings: &[Finding]) -> Vec<(&'static str, &'static str, usize, usize)> {
     let mut v = Vec::new();
     for r in rules::RULES {
-        let n = findings.iter().filter(|f| f.code == r.code).count();
+        let n = findings
+            .iter()
+            .filter(|f| f.code == r.code.as_str())
+            .count();
         if n > 0 {
             let k = findings
                 .iter()
-                .filter(|f| f.code == r.code && fixable(f))
+                .filter(|f| f.code == r.code.as_str() && fixable(f))
                 .count();
-            v.push((r.code, r.name, n, k));
+            v.push((r.code.as_str(), r.name, n, k));
         }
     }
     v

@@ -48,7 +48,7 @@ fn rule_descriptor(r: &rules::RuleInfo) -> Value {
         r.fix.map(|f| format!("Fix: {f}.")).unwrap_or_default()
     );
     json!({
-        "id": r.code,
+        "id": r.code.as_str(),
         "name": r.name,
         "shortDescription": { "text": r.summary },
         "fullDescription": { "text": full.trim_end() },
@@ -56,8 +56,8 @@ fn rule_descriptor(r: &rules::RuleInfo) -> Value {
             "text": rules::explain(r),
             "markdown": format!("# {} ({})\n\n{}\n\n{}", r.code, r.name, r.summary, r.doc.trim()),
         },
-        "helpUri": common::help_uri(r.code),
-        "defaultConfiguration": { "level": level(r.code) },
+        "helpUri": common::help_uri(r.code.as_str()),
+        "defaultConfiguration": { "level": level(r.code.as_str()) },
         "properties": { "tags": ["ssot-lint"], "precision": "high" },
     })
 }
@@ -71,7 +71,7 @@ fn result(
 ) -> Value {
     let r = common::finding_region(outcome, f);
     let text = common::source(outcome, f);
-    let rule_index = RULES.iter().position(|x| x.code == f.code);
+    let rule_index = RULES.iter().position(|x| x.code.as_str() == f.code);
     let mut message = f.message.clone();
     if let Some(h) = &f.help {
         message = format!("{message}\nhelp: {h}");

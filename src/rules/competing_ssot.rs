@@ -2,14 +2,23 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{RuleInfo, quote_list};
+use super::{Context, Pass, RuleCode, RuleInfo, quote_list};
+use crate::diagnostic::Severity;
 use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::Finding;
 use crate::workspace::{DepKind, TargetKind};
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    check(cx.checker, cx.sites)
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT006",
+    code: RuleCode::Ssot006,
     name: "competing-ssot",
+    label: "another module builds it here",
+    severity: Severity::Error,
+    importance: 2,
+    pass: Pass::Check(run),
     summary: "more than one module constructs or holds the same resource kind within one program (one finding per kind and program, at a site outside the presumed SSOT)",
     fix: None,
     doc: r#"

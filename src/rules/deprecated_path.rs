@@ -2,16 +2,25 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::RuleInfo;
+use super::{Context, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::check::Checker;
 use crate::config::ConfigPath;
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 use crate::resolve::{Res, Scope};
 use crate::summary::{Import, ImportKind, Span};
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    check(cx.checker)
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT003",
+    code: RuleCode::Ssot003,
     name: "deprecated-path",
+    label: "deprecated path",
+    severity: Severity::Error,
+    importance: 5,
+    pass: Pass::Check(run),
     summary: "a `use` or path through a module configured as deprecated (shims, legacy managers)",
     fix: Some("rewrite to its configured SSOT path (safe)"),
     doc: r#"

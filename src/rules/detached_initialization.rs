@@ -2,15 +2,24 @@
 
 use std::collections::HashSet;
 
-use super::RuleInfo;
+use super::{Context, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::check::{Checker, InitIndex, Site};
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 use crate::resolve::{Res, Scope};
 use crate::summary::{Chain, ChainContext, ChainRoot, FileSummary, ItemKind};
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    check(cx.checker, cx.sites)
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT005",
+    code: RuleCode::Ssot005,
     name: "detached-initialization",
+    label: "nobody awaits this",
+    severity: Severity::Error,
+    importance: 1,
+    pass: Pass::Check(run),
     summary: "initialization (code that builds a pool/client and stores it where readers get it) whose completion or error nobody awaits: a spawned init with its handle dropped, `let _ = init().await`, `.ok();` on an init result, an init error only logged",
     fix: Some("await it and propagate with `?` (unsafe)"),
     doc: r#"

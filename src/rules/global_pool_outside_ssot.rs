@@ -1,12 +1,21 @@
 //! SSOT002 global-pool-outside-ssot.
 
-use super::RuleInfo;
+use super::{Context, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::{Finding, article};
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    check(cx.checker, cx.sites)
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT002",
+    code: RuleCode::Ssot002,
     name: "global-pool-outside-ssot",
+    label: "held here",
+    severity: Severity::Error,
+    importance: 4,
+    pass: Pass::Check(run),
     summary: "a `static`, `lazy_static!`, `thread_local!`, `once_cell`/`std` `Lazy`/`LazyLock`/`OnceCell`/`OnceLock` holding a pool/client, outside the SSOT module",
     fix: None,
     doc: r#"

@@ -1,45 +1,200 @@
-//! The rules, one file each. [`RULES`] is the registry: `--explain`, `--list-rules` and the
-//! README's rule table are generated from it.
+//! The rules, one file each, and the registry that lists them.
+//!
+//! A rule is a file in this folder holding `pub const RULE: RuleInfo` (its code, name,
+//! label, severity, fix, documentation and the function that runs it) and one line in the
+//! `registry!` call below. Everything else is generated from the registry: the [`RuleCode`]
+//! enum, dispatch ([`run`], [`run_after_suppressions`]), `--select`/`--ignore`
+//! ([`Selection`]), `--explain`, `--list-rules`, the README's rule table, the labels of the
+//! human output and every format's severity. No rule imports another.
 
-pub mod competing_ssot;
-pub mod deprecated_path;
-pub mod detached_initialization;
-pub mod global_pool_outside_ssot;
-pub mod pool_outside_ssot;
-pub mod syntax_error;
-pub mod uninitialized_access;
-pub mod unused_suppression;
+use crate::check::{Checker, Site};
+use crate::crates::CrateGraph;
+use crate::diagnostic::{Finding, Severity};
 
-/// A rule's identity and documentation.
+/// Declares the rules: `Variant "CODE" module,` per rule, in the order `--list-rules`, the
+/// README and `--statistics` show them (and the order they run in).
+macro_rules! registry {
+    ($($variant:ident $code:literal $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// A rule's code, typed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RuleCode {
+            $($variant,)*
+        }
+
+        impl RuleCode {
+            /// Every rule, in registry order.
+            pub const ALL: &'static [RuleCode] = &[$(RuleCode::$variant,)*];
+
+            /// `SSOT001`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleCode::$variant => $code,)*
+                }
+            }
+
+            /// The rule's entry.
+            pub const fn info(self) -> &'static RuleInfo {
+                match self {
+                    $(RuleCode::$variant => &$module::RULE,)*
+                }
+            }
+        }
+
+        /// The registry, in [`RuleCode::ALL`] order.
+        pub const RULES: &[RuleInfo] = &[$($module::RULE,)*];
+    };
+}
+
+registry! {
+    Ssot000 "SSOT000" syntax_error,
+    Ssot001 "SSOT001" pool_outside_ssot,
+    Ssot002 "SSOT002" global_pool_outside_ssot,
+    Ssot003 "SSOT003" deprecated_path,
+    Ssot004 "SSOT004" uninitialized_access,
+    Ssot005 "SSOT005" detached_initialization,
+    Ssot006 "SSOT006" competing_ssot,
+    Ssot100 "SSOT100" unused_suppression,
+}
+
+impl From<RuleCode> for &'static str {
+    fn from(c: RuleCode) -> Self {
+        c.as_str()
+    }
+}
+
+impl std::fmt::Display for RuleCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule's identity, documentation and entry point.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleInfo {
-    pub code: &'static str,
+    pub code: RuleCode,
     pub name: &'static str,
     /// One line: what it flags.
     pub summary: &'static str,
+    /// The label under the flagged text in the human output (`constructed here`).
+    pub label: &'static str,
+    /// Every format's severity of its findings.
+    pub severity: Severity,
+    /// Rank for formats that can show only some findings: lower shows first.
+    pub importance: u8,
     /// `## What it does`, `## Why is this bad?`, `## Example`, `## Fix safety`,
     /// `## Known limitations`.
     pub doc: &'static str,
-    /// What its fix does, if it has one.
+    /// What its fix does, if it has one (then the rule file carries a fix test vector).
     pub fix: Option<&'static str>,
+    /// How and when it runs.
+    pub pass: Pass,
 }
 
-pub const RULES: &[RuleInfo] = &[
-    syntax_error::RULE,
-    pool_outside_ssot::RULE,
-    global_pool_outside_ssot::RULE,
-    deprecated_path::RULE,
-    uninitialized_access::RULE,
-    detached_initialization::RULE,
-    competing_ssot::RULE,
-    unused_suppression::RULE,
-];
+/// When a rule runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Pass {
+    /// Over the checked crates, with the sites and the initialization index computed once.
+    Check(fn(&mut Context) -> Vec<Finding>),
+    /// After `ssot-lint: allow(..)` comments were matched against every other finding.
+    AfterSuppressions(fn(&SuppressionContext) -> Vec<Finding>),
+}
+
+/// What a [`Pass::Check`] rule reads.
+pub struct Context<'a, 'g> {
+    pub checker: &'a mut Checker<'g>,
+    /// Constructions and holders, with their module and SSOT membership.
+    pub sites: &'a [Site],
+}
+
+/// What a [`Pass::AfterSuppressions`] rule reads.
+pub struct SuppressionContext<'a> {
+    pub graph: &'a CrateGraph,
+    /// (file, index in its summary's `suppressions`) of the comments that suppressed a finding.
+    pub used: &'a std::collections::HashSet<(usize, usize)>,
+    pub selection: &'a Selection,
+}
+
+/// Run the enabled [`Pass::Check`] rules, in registry order.
+pub fn run(cx: &mut Context, selection: &Selection) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in RULES {
+        if let Pass::Check(f) = r.pass
+            && selection.enabled(r.code)
+        {
+            out.extend(f(cx));
+        }
+    }
+    out
+}
+
+/// Run the enabled [`Pass::AfterSuppressions`] rules, in registry order.
+pub fn run_after_suppressions(cx: &SuppressionContext) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in RULES {
+        if let Pass::AfterSuppressions(f) = r.pass
+            && cx.selection.enabled(r.code)
+        {
+            out.extend(f(cx));
+        }
+    }
+    out
+}
+
+/// The rules `--select`/`--ignore` leave on, computed once.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    on: Vec<RuleCode>,
+}
+
+impl Default for Selection {
+    /// Every rule.
+    fn default() -> Self {
+        Selection {
+            on: RuleCode::ALL.to_vec(),
+        }
+    }
+}
+
+impl Selection {
+    /// `select` and `ignore` hold codes, code prefixes, names or `ALL` (case-insensitive);
+    /// an empty `select` selects every rule. Err: the message for a key naming no rule.
+    pub fn new(select: &[String], ignore: &[String]) -> Result<Selection, String> {
+        let matches = |r: &RuleInfo, k: &String| {
+            k.eq_ignore_ascii_case("ALL")
+                || r.name.eq_ignore_ascii_case(k)
+                || r.code
+                    .as_str()
+                    .to_ascii_uppercase()
+                    .starts_with(&k.to_ascii_uppercase())
+        };
+        for k in select.iter().chain(ignore) {
+            if !RULES.iter().any(|r| matches(r, k)) {
+                return Err(format!("unknown rule `{k}` (see --list-rules)"));
+            }
+        }
+        let on = RULES
+            .iter()
+            .filter(|r| {
+                (select.is_empty() || select.iter().any(|k| matches(r, k)))
+                    && !ignore.iter().any(|k| matches(r, k))
+            })
+            .map(|r| r.code)
+            .collect();
+        Ok(Selection { on })
+    }
+
+    pub fn enabled(&self, code: RuleCode) -> bool {
+        self.on.contains(&code)
+    }
+}
 
 /// Find a rule by code (`SSOT001`) or name (`pool-outside-ssot`), case-insensitively.
 pub fn lookup(key: &str) -> Option<&'static RuleInfo> {
     RULES
         .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+        .find(|r| r.code.as_str().eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
 }
 
 /// The README's rule table, generated.
@@ -103,6 +258,44 @@ mod tests {
         );
     }
 
+    /// The registry line, the rule file's entry and the code string agree; names are unique.
+    #[test]
+    fn registry_is_consistent() {
+        assert_eq!(RULES.len(), RuleCode::ALL.len());
+        for (r, &c) in RULES.iter().zip(RuleCode::ALL) {
+            assert_eq!(r.code, c);
+            assert_eq!(c.info().code, c);
+            assert_eq!(format!("{c:?}").to_ascii_uppercase(), c.as_str());
+            assert_eq!(RULES.iter().filter(|x| x.name == r.name).count(), 1);
+            assert!(!r.label.is_empty() && !r.label.contains('\n'));
+        }
+    }
+
+    /// `--select`/`--ignore`: codes, prefixes, names, `ALL`; unknown keys are refused.
+    #[test]
+    fn selection() {
+        let s = |sel: &[&str], ign: &[&str]| {
+            let v = |x: &[&str]| x.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+            Selection::new(&v(sel), &v(ign)).map(|s| {
+                RuleCode::ALL
+                    .iter()
+                    .filter(|&&c| s.enabled(c))
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(s(&[], &[]).map(|v| v.len()), Ok(RULES.len()));
+        assert_eq!(
+            s(&["ssot00"], &["SSOT000", "competing-ssot"]).map(|v| v.join(",")),
+            Ok("SSOT001,SSOT002,SSOT003,SSOT004,SSOT005".to_string())
+        );
+        assert_eq!(s(&["all"], &["SSOT0"]), Ok(vec!["SSOT100"]));
+        assert_eq!(
+            s(&["SSOT9"], &[]),
+            Err("unknown rule `SSOT9` (see --list-rules)".to_string())
+        );
+    }
+
     /// Every rule's documentation has ruff's headings plus known limitations.
     #[test]
     fn rule_docs_have_headings() {
@@ -116,7 +309,7 @@ mod tests {
             ] {
                 assert!(r.doc.contains(h), "{} lacks `{h}`", r.code);
             }
-            assert!(lookup(r.code).is_some() && lookup(r.name).is_some());
+            assert!(lookup(r.code.as_str()).is_some() && lookup(r.name).is_some());
         }
     }
 }

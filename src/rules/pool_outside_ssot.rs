@@ -1,13 +1,22 @@
 //! SSOT001 pool-outside-ssot.
 
-use super::RuleInfo;
+use super::{Context, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::{Applicability, Edit, Finding, Fix, article};
 use crate::summary::ImportKind;
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    check(cx.checker, cx.sites)
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT001",
+    code: RuleCode::Ssot001,
     name: "pool-outside-ssot",
+    label: "constructed here",
+    severity: Severity::Error,
+    importance: 3,
+    pass: Pass::Check(run),
     summary: "a pool/client constructed or connected outside the SSOT module of its resource kind",
     fix: Some(
         "replace with the configured accessor (unsafe unless the pack marks the types as equal)",

@@ -1,13 +1,30 @@
 //! SSOT000 syntax-error.
 
-use super::RuleInfo;
+use super::{Context, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::crates::CrateGraph;
 use crate::diagnostic::Finding;
 use crate::workspace::TargetKind;
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    let (found, skipped) = check(cx.checker.g);
+    if !skipped.is_empty() {
+        cx.checker.notes.push(format!(
+            "{} problem(s) in files no target reaches or a build script may generate were not reported: {}",
+            skipped.len(),
+            skipped.join(", ")
+        ));
+    }
+    found
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT000",
+    code: RuleCode::Ssot000,
     name: "syntax-error",
+    label: "here",
+    severity: Severity::Warning,
+    importance: 6,
+    pass: Pass::Check(run),
     summary: "a file that does not parse cleanly (reported; the rest of the run goes on)",
     fix: None,
     doc: r#"

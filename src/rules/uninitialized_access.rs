@@ -2,15 +2,24 @@
 
 use std::collections::HashSet;
 
-use super::RuleInfo;
+use super::{Context, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::check::Checker;
 use crate::diagnostic::Finding;
 use crate::resolve::{Res, Scope};
 use crate::summary::{ChainContext, ChainRoot, ItemKind};
 
+fn run(cx: &mut Context) -> Vec<Finding> {
+    check(cx.checker)
+}
+
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT004",
+    code: RuleCode::Ssot004,
     name: "uninitialized-access",
+    label: "can run before initialization",
+    severity: Severity::Error,
+    importance: 0,
+    pass: Pass::Check(run),
     summary: "an accessor that fails or panics when the resource is not yet initialized (`cell.get().expect(..)`, `get().ok_or(..)`, `None => Err/panic!`, `static mut` + `Option`) instead of initializing on first use",
     fix: None,
     doc: r#"

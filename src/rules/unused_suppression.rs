@@ -1,12 +1,16 @@
-//! SSOT100 unused-suppression, and the suppression mechanism itself.
+//! SSOT100 unused-suppression (the suppression mechanism itself is `crate::suppress`).
 
-use super::RuleInfo;
-use crate::crates::CrateGraph;
+use super::{SuppressionContext, Pass, RuleCode, RuleInfo};
+use crate::diagnostic::Severity;
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 
 pub const RULE: RuleInfo = RuleInfo {
-    code: "SSOT100",
+    code: RuleCode::Ssot100,
     name: "unused-suppression",
+    label: "suppresses nothing",
+    severity: Severity::Warning,
+    importance: 7,
+    pass: Pass::AfterSuppressions(run),
     summary: "an `ssot-lint: allow(...)` comment that suppressed nothing",
     fix: Some("remove it (safe)"),
     doc: r#"
@@ -33,78 +37,46 @@ A suppression naming a rule that is not selected in this run is not reported.
 "#,
 };
 
-/// Mark suppressed findings (`suppressed` holds the comment); report unused suppressions
-/// (when `report_unused`).
-pub fn apply(
-    g: &CrateGraph,
-    findings: Vec<Finding>,
-    enabled: &dyn Fn(&str) -> bool,
-    report_unused: bool,
-) -> Vec<Finding> {
-    let mut used: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
-    let mut kept = Vec::new();
-    for f in findings {
-        let sups = &g.files[f.file_id].summary.suppressions;
-        let hit = sups.iter().position(|s| {
-            s.line == f.line
-                && s.rules
-                    .iter()
-                    .any(|r| r.eq_ignore_ascii_case(f.code) || r.eq_ignore_ascii_case(f.name))
-        });
-        match hit {
-            Some(i) => {
-                used.insert((f.file_id, i));
-                let sp = &sups[i].span;
-                let text = g.source(f.file_id);
-                let comment = text
-                    .get(sp.start as usize..sp.end as usize)
-                    .unwrap_or("")
-                    .to_string();
-                let mut f = f;
-                f.suppressed = Some(comment);
-                kept.push(f);
+/// The comments no finding used, when every rule they name is selected.
+fn run(cx: &SuppressionContext) -> Vec<Finding> {
+    let g = cx.graph;
+    let mut out = Vec::new();
+    for (fid, file) in g.files.iter().enumerate() {
+        for (i, s) in file.summary.suppressions.iter().enumerate() {
+            if cx.used.contains(&(fid, i)) {
+                continue;
             }
-            None => kept.push(f),
+            let all_enabled = s
+                .rules
+                .iter()
+                .all(|r| super::lookup(r).is_some_and(|ri| cx.selection.enabled(ri.code)));
+            if !all_enabled {
+                continue;
+            }
+            let mut f = Finding::new(
+                RULE.code,
+                RULE.name,
+                fid,
+                s.span.clone(),
+                format!(
+                    "unused suppression: `allow({})` suppressed nothing",
+                    s.rules.join(", ")
+                ),
+            )
+            .with_help("remove the comment");
+            let text = g.source(fid);
+            f.fix = Some(Fix {
+                title: "remove the unused suppression".into(),
+                applicability: Applicability::Safe,
+                edits: vec![Edit {
+                    range: removal_range(&text, &s.span),
+                    content: String::new(),
+                }],
+            });
+            out.push(f);
         }
     }
-    if report_unused {
-        for (fid, file) in g.files.iter().enumerate() {
-            for (i, s) in file.summary.suppressions.iter().enumerate() {
-                if used.contains(&(fid, i)) {
-                    continue;
-                }
-                let all_enabled = s
-                    .rules
-                    .iter()
-                    .all(|r| super::lookup(r).is_some_and(|ri| enabled(ri.code)));
-                if !all_enabled {
-                    continue;
-                }
-                let mut f = Finding::new(
-                    RULE.code,
-                    RULE.name,
-                    fid,
-                    s.span.clone(),
-                    format!(
-                        "unused suppression: `allow({})` suppressed nothing",
-                        s.rules.join(", ")
-                    ),
-                )
-                .with_help("remove the comment");
-                let text = g.source(fid);
-                f.fix = Some(Fix {
-                    title: "remove the unused suppression".into(),
-                    applicability: Applicability::Safe,
-                    edits: vec![Edit {
-                        range: removal_range(&text, &s.span),
-                        content: String::new(),
-                    }],
-                });
-                kept.push(f);
-            }
-        }
-    }
-    kept
+    out
 }
 
 /// What to delete for a comment: its whole line when it stands alone, else the comment and
