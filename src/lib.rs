@@ -24,6 +24,8 @@ pub mod safety;
 pub mod snippet;
 pub mod summary;
 pub mod suppress;
+#[cfg(test)]
+mod testing;
 pub mod workspace;
 
 pub use diagnostic::{Applicability, Edit, Finding, Fix};

@@ -420,3 +420,81 @@ fn compact_prefix(text: &str, start: usize, n: usize) -> Option<usize> {
     }
     Some(pos)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, check_fix};
+
+    const CRATE: &str = r#"
+//- /ssot-lint.toml
+[ssot]
+modules = ["app::database"]
+
+[deprecated]
+"app::core::database" = "app::database"
+//- /src/lib.rs
+pub mod core;
+pub mod database;
+pub mod handlers;
+//- /src/core/mod.rs
+pub mod database;
+//- /src/core/database.rs
+pub use crate::database::pool;
+//- /src/database.rs
+pub async fn pool() -> Result<sqlx::PgPool, sqlx::Error> {
+    sqlx::PgPool::connect("postgres://db/app").await
+}
+"#;
+
+    #[test]
+    fn fires_on_an_import_through_the_shim() {
+        check(&format!(
+            "{CRATE}{}",
+            r#"//- /src/handlers.rs
+use crate::core::database::pool;
+  //^^^^^^^^^^^^^^^^^^^^^^^^^^^ SSOT003
+
+pub async fn size() -> Result<u32, sqlx::Error> {
+    Ok(pool().await?.size())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn silent_through_the_ssot() {
+        check(&format!(
+            "{CRATE}{}",
+            r#"//- /src/handlers.rs
+use crate::database::pool;
+
+pub async fn size() -> Result<u32, sqlx::Error> {
+    Ok(pool().await?.size())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn fix_rewrites_to_the_ssot_path() {
+        check_fix(
+            &format!(
+                "{CRATE}{}",
+                r#"//- /src/handlers.rs
+use crate::core::database::pool;
+
+pub async fn size() -> Result<u32, sqlx::Error> {
+    Ok(crate::core::database::pool().await?.size() + pool().await?.size())
+}
+"#
+            ),
+            r#"//- /src/handlers.rs
+use crate::database::pool;
+
+pub async fn size() -> Result<u32, sqlx::Error> {
+    Ok(crate::database::pool().await?.size() + pool().await?.size())
+}
+"#,
+        );
+    }
+}

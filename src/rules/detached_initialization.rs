@@ -380,3 +380,77 @@ pub fn check(c: &mut Checker, _sites: &[Site]) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, check_fix};
+
+    const CRATE: &str = r#"
+//- /ssot-lint.toml
+[ssot]
+modules = ["app::database"]
+//- /src/lib.rs
+pub mod database;
+pub mod startup;
+//- /src/database.rs
+use std::sync::OnceLock;
+
+use sqlx::PgPool;
+
+static POOL: OnceLock<PgPool> = OnceLock::new();
+
+pub async fn init() -> Result<(), sqlx::Error> {
+    let pool = PgPool::connect("postgres://db/app").await?;
+    let _ = POOL.set(pool);
+    Ok(())
+}
+"#;
+
+    #[test]
+    fn fires_when_the_error_is_discarded() {
+        check(&format!(
+            "{CRATE}{}",
+            r#"//- /src/startup.rs
+pub async fn start() -> Result<(), sqlx::Error> {
+    let _ = crate::database::init().await;
+          //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ SSOT005
+    Ok(())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn silent_when_awaited_and_propagated() {
+        check(&format!(
+            "{CRATE}{}",
+            r#"//- /src/startup.rs
+pub async fn start() -> Result<(), sqlx::Error> {
+    crate::database::init().await?;
+    Ok(())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn fix_awaits_and_propagates() {
+        check_fix(
+            &format!(
+                "{CRATE}{}",
+                r#"//- /src/startup.rs
+pub async fn start() -> Result<(), sqlx::Error> {
+    crate::database::init().await.ok();
+    Ok(())
+}
+"#
+            ),
+            r#"//- /src/startup.rs
+pub async fn start() -> Result<(), sqlx::Error> {
+    crate::database::init().await?;
+    Ok(())
+}
+"#,
+        );
+    }
+}

@@ -44,6 +44,10 @@ macro_rules! registry {
 
         /// The registry, in [`RuleCode::ALL`] order.
         pub const RULES: &[RuleInfo] = &[$($module::RULE,)*];
+
+        /// The file of each rule (`src/rules/<module>.rs`), in [`RULES`] order.
+        #[cfg(test)]
+        pub const MODULES: &[&str] = &[$(stringify!($module),)*];
     };
 }
 

@@ -190,3 +190,77 @@ fn word_positions<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usiz
         (!before.is_some_and(ident) && !after.is_some_and(ident)).then_some(i)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, check_fix};
+
+    const SSOT: &str = r#"
+//- /ssot-lint.toml
+[ssot]
+modules = ["app::db"]
+
+[accessor]
+sql = "crate::db::pool().await?"
+//- /src/lib.rs
+pub mod db;
+pub mod handlers;
+//- /src/db.rs
+use sqlx::PgPool;
+use tokio::sync::OnceCell;
+
+static POOL: OnceCell<PgPool> = OnceCell::const_new();
+
+pub async fn pool() -> Result<&'static PgPool, sqlx::Error> {
+    POOL.get_or_try_init(|| PgPool::connect("postgres://localhost/app")).await
+}
+"#;
+
+    #[test]
+    fn fires_outside_the_ssot() {
+        check(&format!(
+            "{SSOT}{}",
+            r#"//- /src/handlers.rs
+pub async fn count(url: &str) -> Result<u32, sqlx::Error> {
+    let pool = sqlx::PgPool::connect(url).await?;
+             //^^^^^^^^^^^^^^^^^^^^^ SSOT001
+    Ok(pool.size())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn silent_through_the_accessor() {
+        check(&format!(
+            "{SSOT}{}",
+            r#"//- /src/handlers.rs
+pub async fn count() -> Result<u32, sqlx::Error> {
+    let pool = crate::db::pool().await?;
+    Ok(pool.size())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn fix_uses_the_configured_accessor() {
+        check_fix(
+            &format!(
+                "{SSOT}{}",
+                r#"//- /src/handlers.rs
+pub async fn count(url: &str) -> Result<u32, sqlx::Error> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    Ok(pool.size())
+}
+"#
+            ),
+            r#"//- /src/handlers.rs
+pub async fn count(url: &str) -> Result<u32, sqlx::Error> {
+    let pool = crate::db::pool().await?;
+    Ok(pool.size())
+}
+"#,
+        );
+    }
+}

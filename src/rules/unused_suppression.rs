@@ -100,3 +100,72 @@ fn removal_range(text: &str, span: &std::ops::Range<u32>) -> std::ops::Range<u32
     let start = text[..a].trim_end_matches([' ', '\t']).len();
     start as u32..span.end
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{check, check_fix};
+
+    const CRATE: &str = r#"
+//- /ssot-lint.toml
+[ssot]
+modules = ["app::db"]
+//- /src/lib.rs
+pub mod db;
+pub mod handlers;
+//- /src/db.rs
+pub async fn pool(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
+    sqlx::PgPool::connect(url).await
+}
+"#;
+
+    #[test]
+    fn fires_on_a_suppression_that_suppresses_nothing() {
+        check(&format!(
+            "{CRATE}{}",
+            r#"//- /src/handlers.rs
+pub async fn handler(url: &str) -> Result<(), sqlx::Error> {
+    // ssot-lint: allow(SSOT001) legacy pool, removed in #42
+  //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ SSOT100
+    let _pool = crate::db::pool(url).await?;
+    Ok(())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn silent_when_it_suppresses_a_finding() {
+        check(&format!(
+            "{CRATE}{}",
+            r#"//- /src/handlers.rs
+pub async fn handler(url: &str) -> Result<(), sqlx::Error> {
+    // ssot-lint: allow(SSOT001) legacy pool, removed in #42
+    let _pool = sqlx::PgPool::connect(url).await?;
+    Ok(())
+}
+"#
+        ));
+    }
+
+    #[test]
+    fn fix_removes_the_comment_and_its_line() {
+        check_fix(
+            &format!(
+                "{CRATE}{}",
+                r#"//- /src/handlers.rs
+pub async fn handler(url: &str) -> Result<(), sqlx::Error> {
+    // ssot-lint: allow(SSOT001) legacy pool, removed in #42
+    let _pool = crate::db::pool(url).await?; // ssot-lint: allow(pool-outside-ssot)
+    Ok(())
+}
+"#
+            ),
+            r#"//- /src/handlers.rs
+pub async fn handler(url: &str) -> Result<(), sqlx::Error> {
+    let _pool = crate::db::pool(url).await?;
+    Ok(())
+}
+"#,
+        );
+    }
+}
