@@ -24,7 +24,7 @@ fn parse(fixture: &str) -> (BTreeMap<String, String>, Vec<Mark>) {
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     let mut marks = Vec::new();
     let mut current: Option<(String, Vec<String>)> = None;
-    let mut finish = |cur: Option<(String, Vec<String>)>, files: &mut BTreeMap<String, String>| {
+    let finish = |cur: Option<(String, Vec<String>)>, files: &mut BTreeMap<String, String>| {
         if let Some((path, lines)) = cur {
             let mut text = lines.join("\n");
             text.push('\n');
