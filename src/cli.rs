@@ -81,6 +81,9 @@ pub struct Args {
     pub allow_dirty: bool,
     #[command(flatten)]
     pub output: crate::output::OutputArgs,
+    /// Parse every file, not only those that can matter (same findings, slower).
+    #[arg(long)]
+    pub no_prefilter: bool,
 }
 
 /// Stack of the worker threads that parse.
@@ -150,6 +153,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         ignore: args.ignore.clone(),
         overlay: Default::default(),
         ownership: args.output.needs_ownership(format_of(&args)),
+        no_prefilter: args.no_prefilter,
     };
     if args.fix || args.diff {
         return run_fix(&args, &opts, &mut out);

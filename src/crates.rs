@@ -114,6 +114,20 @@ pub fn read_source(overlay: &Overlay, root: &Path, path: &Path) -> std::io::Resu
 }
 
 pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
+    build_with(unit, out_root, overlay, &|_, text, edition| {
+        parse::summarize(text, edition)
+    })
+}
+
+/// How a file's text becomes its summary (the prefilter parses only some files).
+pub type Summarize<'a> = dyn Fn(&Path, &str, ra_ap_syntax::Edition) -> FileSummary + Sync + 'a;
+
+pub fn build_with(
+    unit: &Unit,
+    out_root: &Path,
+    overlay: &Overlay,
+    summarize: &Summarize,
+) -> CrateGraph {
     let mut g = CrateGraph {
         packages: unit.packages.clone(),
         overlay: overlay.clone(),
@@ -197,7 +211,8 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
                 match read_source(overlay, out_root, &p) {
                     Ok(text) => {
                         let n = text.len() as u64;
-                        (p, parse::summarize(&text, krate_edition), None, n)
+                        let s = summarize(&p, &text, krate_edition);
+                        (p, s, None, n)
                     }
                     Err(e) => (p, FileSummary::default(), Some(e.to_string()), 0),
                 }
@@ -426,7 +441,7 @@ fn root_pending(krate: usize, root: &Path, is_test: bool) -> Pending {
     }
 }
 
-fn edition_for(unit: &Unit, file: &Path) -> ra_ap_syntax::Edition {
+pub(crate) fn edition_for(unit: &Unit, file: &Path) -> ra_ap_syntax::Edition {
     unit.packages
         .iter()
         .filter(|p| file.starts_with(&p.dir))

@@ -17,6 +17,7 @@ pub mod output;
 pub mod ownership;
 pub mod packs;
 pub mod parse;
+pub mod prefilter;
 pub mod report;
 pub mod resolve;
 pub mod rules;

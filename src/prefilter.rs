@@ -1,0 +1,892 @@
+//! The prefilter: most files are lexed, not parsed.
+//!
+//! Every file of a module tree is *lexed* (`ra_ap_parser`'s lexer, the one the parser runs
+//! first). The lexer gives, without a parse: the identifiers a file mentions, its `mod`
+//! declarations with their `#[path]`/`#[cfg(test)]` attributes (when they all sit at the top
+//! level of the file, see [`Scan::skeleton`]), whether it has a suppression comment, and its
+//! lexical errors. A file is fully parsed only if it is *relevant*:
+//!
+//! - it names something that can lead to a pack path: a pack's crate, a type of a pack path,
+//!   a free function a pack lists, a dependency renamed from a pack crate, a segment of a
+//!   module path of the config, or a name that a relevant file defines from one of those (an
+//!   import or alias of one, a project type whose fields mention one, a static or function
+//!   whose type or body does, an `init`-like method, an `extern crate .. as`);
+//! - or its `use` items name a module that exports such a name (or glob-import through
+//!   `self`/`super`/`crate` in a crate where some module does);
+//! - or it belongs to a module the config names (an SSOT, a deprecated module or their
+//!   submodules), or has an `ssot-lint:` comment.
+//!
+//! The names grow as relevant files are parsed, until a fixpoint. A file that is not relevant
+//! cannot resolve to a pack path, hold one, or be reached by a name that does, so its full
+//! summary cannot change a finding; it keeps a *skeleton* summary (its module structure and
+//! line starts). `--no-prefilter` parses every file and must print the same findings.
+//!
+//! SSOT000 is reported from the full parse for relevant files and from the lexer for the
+//! others (a lexical error: unterminated literal, bad escape, stray character), in both modes.
+//! A file that no rule can look into only gets the errors that make its text unreadable.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ra_ap_syntax::{Edition, SyntaxKind};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::crates::{self, CrateGraph, Overlay};
+use crate::packs::PackIndex;
+use crate::summary::{FileSummary, ItemDef, ItemKind, ModDecl, ModuleSummary, SyntaxProblem};
+use crate::workspace::{self, Unit};
+
+/// A hash of an identifier (collisions only make a file look relevant: safe).
+pub fn hash(s: &str) -> u64 {
+    let s = s.strip_prefix("r#").unwrap_or(s);
+    // FNV-1a.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// What the lexer tells about one file.
+#[derive(Debug, Default, Clone)]
+pub struct Scan {
+    /// Every identifier and keyword, hashed, sorted, deduplicated.
+    pub idents: Vec<u64>,
+    /// The identifiers inside `use` and `extern crate` items.
+    pub use_idents: Vec<u64>,
+    /// The identifiers of `use` items that start at `crate`, `self` or `super`.
+    pub rel_use_idents: Vec<u64>,
+    /// The segments of paths that start at `crate::`, `self::` or `super::`.
+    pub rel_path_idents: Vec<u64>,
+    /// A glob import through `self`, `super` or `crate` (`use super::*;`).
+    pub glob_relative: bool,
+    /// The text contains `ssot-lint:` (a suppression comment, SSOT100).
+    pub marker: bool,
+    /// The module structure when every `mod` item sits at the file's top level (so the
+    /// parser is certain to see the same): modules, `mod x;` declarations, `mod` items of
+    /// the root module. `None`: only a parse can tell.
+    pub skeleton: Option<(Vec<ModuleSummary>, Vec<ModDecl>)>,
+    pub lex_errors: Vec<SyntaxProblem>,
+    /// For parsed files: the identifiers (hashed, sorted) inside each function's range.
+    pub fn_idents: Vec<Vec<u64>>,
+    /// The file has its full summary.
+    pub parsed: bool,
+}
+
+fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// `#[cfg(test)]`-like attribute, exactly as the parse stage decides it (`parse.rs`).
+fn attr_is_test(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.starts_with("#[cfg(") || t.starts_with("#![cfg(") {
+        return t.contains("test") && !t.contains("not(test");
+    }
+    false
+}
+
+/// `#[path = "..."]`, exactly as the parse stage reads it.
+fn path_attr(text: &str) -> Option<String> {
+    let t = text.trim_start_matches("#[").trim_end_matches(']').trim();
+    let rest = t
+        .strip_prefix("path")?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
+    let s = rest.strip_prefix('"')?.strip_suffix('"')?;
+    Some(s.to_string())
+}
+
+struct Tok<'a> {
+    kind: SyntaxKind,
+    text: &'a str,
+    start: u32,
+    end: u32,
+}
+
+/// Lex a file and collect what the prefilter needs.
+pub fn scan(text: &str, edition: Edition) -> Scan {
+    let lexed = ra_ap_parser::LexedStr::new(edition, text);
+    let mut out = Scan {
+        marker: text.contains("ssot-lint:"),
+        ..Default::default()
+    };
+    out.lex_errors = lexed
+        .errors()
+        .map(|(i, msg)| {
+            let r = lexed.text_range(i);
+            SyntaxProblem {
+                message: msg.to_string(),
+                span: r.start as u32..r.end as u32,
+            }
+        })
+        .collect();
+    let mut toks: Vec<Tok> = Vec::with_capacity(lexed.len() / 2);
+    let mut idents = Vec::new();
+    for i in 0..lexed.len() {
+        let kind = lexed.kind(i);
+        if kind.is_trivia() || kind == SyntaxKind::EOF {
+            continue;
+        }
+        let t = lexed.text(i);
+        if kind.is_any_identifier() {
+            idents.push(hash(t));
+        }
+        let r = lexed.text_range(i);
+        toks.push(Tok {
+            kind,
+            text: t,
+            start: r.start as u32,
+            end: r.end as u32,
+        });
+    }
+    out.idents = sorted(idents);
+    use_items(&toks, &mut out);
+    out.skeleton = if out.lex_errors.is_empty() {
+        skeleton(&toks, text)
+    } else {
+        None
+    };
+    out
+}
+
+/// Identifiers of `use` / `extern crate` items, and relative glob imports.
+fn use_items(toks: &[Tok], out: &mut Scan) {
+    let mut v = Vec::new();
+    let mut rel = Vec::new();
+    let colon = |i: usize| toks.get(i).is_some_and(|t| t.kind == SyntaxKind::COLON);
+    let mut rp = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if !matches!(
+            t.kind,
+            SyntaxKind::SELF_KW | SyntaxKind::SUPER_KW | SyntaxKind::CRATE_KW
+        ) {
+            continue;
+        }
+        let mut j = i + 1;
+        loop {
+            let step = if toks.get(j).is_some_and(|t| t.kind == SyntaxKind::COLON2) {
+                1
+            } else if colon(j) && colon(j + 1) {
+                2
+            } else {
+                break;
+            };
+            j += step;
+            match toks.get(j) {
+                Some(t) if t.kind.is_any_identifier() => {
+                    rp.push(hash(t.text));
+                    j += 1;
+                }
+                _ => break,
+            }
+        }
+    }
+    out.rel_path_idents = sorted(rp);
+    let mut i = 0;
+    while i < toks.len() {
+        let k = toks[i].kind;
+        let starts = k == SyntaxKind::USE_KW
+            || (k == SyntaxKind::EXTERN_KW
+                && toks
+                    .get(i + 1)
+                    .is_some_and(|t| t.kind == SyntaxKind::CRATE_KW));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut relative = false;
+        let mut glob = false;
+        let first = v.len();
+        let mut j = i + 1;
+        while j < toks.len() && toks[j].kind != SyntaxKind::SEMICOLON {
+            let t = &toks[j];
+            match t.kind {
+                SyntaxKind::STAR => glob = true,
+                SyntaxKind::SELF_KW | SyntaxKind::SUPER_KW | SyntaxKind::CRATE_KW => {
+                    relative = true
+                }
+                _ => {}
+            }
+            if t.kind.is_any_identifier() {
+                v.push(hash(t.text));
+            }
+            // A `use` never contains these; stop at what cannot be part of one.
+            if matches!(
+                t.kind,
+                SyntaxKind::L_PAREN | SyntaxKind::FN_KW | SyntaxKind::EQ
+            ) {
+                break;
+            }
+            j += 1;
+        }
+        out.glob_relative |= glob && relative;
+        if relative {
+            rel.extend_from_slice(&v[first..]);
+        }
+        i = j + 1;
+    }
+    out.use_idents = sorted(v);
+    out.rel_use_idents = sorted(rel);
+}
+
+fn open(k: SyntaxKind) -> Option<SyntaxKind> {
+    match k {
+        SyntaxKind::L_PAREN => Some(SyntaxKind::R_PAREN),
+        SyntaxKind::L_BRACK => Some(SyntaxKind::R_BRACK),
+        SyntaxKind::L_CURLY => Some(SyntaxKind::R_CURLY),
+        _ => None,
+    }
+}
+
+fn is_close(k: SyntaxKind) -> bool {
+    matches!(
+        k,
+        SyntaxKind::R_PAREN | SyntaxKind::R_BRACK | SyntaxKind::R_CURLY
+    )
+}
+
+/// Index just past the group opened at `i` (brackets must match); `None` when unbalanced
+/// or when a `mod` keyword is inside.
+fn skip_group(toks: &[Tok], i: usize) -> Option<usize> {
+    let mut stack = vec![open(toks[i].kind)?];
+    let mut j = i + 1;
+    while j < toks.len() {
+        let k = toks[j].kind;
+        if k == SyntaxKind::MOD_KW {
+            return None;
+        }
+        if let Some(c) = open(k) {
+            stack.push(c);
+        } else if is_close(k) {
+            if stack.pop() != Some(k) {
+                return None;
+            }
+            if stack.is_empty() {
+                return Some(j + 1);
+            }
+        }
+        j += 1;
+    }
+    None
+}
+
+/// The module structure of a file whose `mod` items are all at the top level, with balanced
+/// brackets; `None` otherwise.
+fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl>)> {
+    let mut modules = vec![ModuleSummary::default()];
+    let mut decls = Vec::new();
+    let mut attrs: Vec<&str> = Vec::new();
+    // Whether an item may start here (after a finished item, an attribute or `pub`).
+    let mut item_start = true;
+    let mut i = 0;
+    while i < toks.len() {
+        let k = toks[i].kind;
+        match k {
+            SyntaxKind::POUND => {
+                let inner = toks.get(i + 1).is_some_and(|t| t.kind == SyntaxKind::BANG);
+                let b = if inner { i + 2 } else { i + 1 };
+                if toks.get(b).is_none_or(|t| t.kind != SyntaxKind::L_BRACK) {
+                    return None;
+                }
+                let end = skip_group(toks, b)?;
+                if inner {
+                    attrs.clear();
+                } else {
+                    let s = toks[i].start as usize;
+                    let e = toks[end - 1].end as usize;
+                    attrs.push(text.get(s..e)?);
+                }
+                i = end;
+                continue;
+            }
+            SyntaxKind::PUB_KW => {
+                i += 1;
+                if toks.get(i).is_some_and(|t| t.kind == SyntaxKind::L_PAREN) {
+                    i = skip_group(toks, i)?;
+                }
+                continue;
+            }
+            SyntaxKind::MOD_KW => {
+                if !item_start {
+                    return None;
+                }
+                let name_tok = toks.get(i + 1)?;
+                if name_tok.kind != SyntaxKind::IDENT {
+                    return None;
+                }
+                let name = name_tok.text.to_string();
+                let is_test = attrs.iter().any(|a| attr_is_test(a))
+                    || attrs.iter().any(|a| attr_path_is_test(a));
+                match toks.get(i + 2).map(|t| t.kind) {
+                    Some(SyntaxKind::SEMICOLON) => {
+                        decls.push(ModDecl {
+                            name: name.clone(),
+                            path_attr: attrs.iter().find_map(|a| path_attr(a)),
+                            is_test,
+                            parent: 0,
+                        });
+                        modules[0].items.push(mod_item(name, None));
+                        i += 3;
+                    }
+                    Some(SyntaxKind::L_CURLY) => {
+                        let idx = modules.len();
+                        modules.push(ModuleSummary {
+                            inline_path: vec![name.clone()],
+                            parent: Some(0),
+                            is_test,
+                            ..Default::default()
+                        });
+                        modules[0].items.push(mod_item(name, Some(idx)));
+                        i = skip_group(toks, i + 2)?;
+                    }
+                    _ => return None,
+                }
+                attrs.clear();
+                item_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        attrs.clear();
+        if open(k).is_some() {
+            i = skip_group(toks, i)?;
+            item_start = k == SyntaxKind::L_CURLY;
+            continue;
+        }
+        if is_close(k) {
+            return None;
+        }
+        item_start = k == SyntaxKind::SEMICOLON;
+        i += 1;
+    }
+    Some((modules, decls))
+}
+
+/// `#[test]`, `#[tokio::test]`, `#[rstest]`...: the attribute path's last segment, as the
+/// parse stage decides it.
+fn attr_path_is_test(text: &str) -> bool {
+    let t = text.trim_start_matches('#').trim_start();
+    let Some(t) = t.strip_prefix('[') else {
+        return false;
+    };
+    let path: String = t
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':' || c.is_whitespace())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let last = path.rsplit("::").next().unwrap_or("");
+    matches!(
+        last,
+        "test" | "rstest" | "test_case" | "quickcheck" | "bench"
+    )
+}
+
+fn mod_item(name: String, module: Option<usize>) -> ItemDef {
+    ItemDef {
+        name,
+        kind: ItemKind::Mod,
+        module,
+        alias_of: None,
+        adt: None,
+        func: None,
+    }
+}
+
+/// The summary of a file that is not parsed.
+fn skeleton_summary(scan: &Scan, text: &str) -> Option<FileSummary> {
+    let (modules, mod_decls) = scan.skeleton.clone()?;
+    Some(FileSummary {
+        modules,
+        mod_decls,
+        syntax_errors: scan.lex_errors.clone(),
+        line_starts: crate::parse::line_starts(text),
+        ..Default::default()
+    })
+}
+
+/// Identifier hashes inside each function's range (for "its body mentions a trigger").
+fn fn_idents(text: &str, summary: &FileSummary, edition: Edition) -> Vec<Vec<u64>> {
+    if summary.fns.is_empty() {
+        return Vec::new();
+    }
+    let lexed = ra_ap_parser::LexedStr::new(edition, text);
+    let mut occ: Vec<(u32, u64)> = Vec::new();
+    for i in 0..lexed.len() {
+        let k = lexed.kind(i);
+        if k.is_any_identifier() {
+            occ.push((lexed.text_start(i) as u32, hash(lexed.text(i))));
+        }
+    }
+    summary
+        .fns
+        .iter()
+        .map(|f| {
+            let a = occ.partition_point(|o| o.0 < f.span.start);
+            let b = occ.partition_point(|o| o.0 < f.span.end);
+            sorted(occ[a..b].iter().map(|o| o.1).collect())
+        })
+        .collect()
+}
+
+/// The names the pack index and the config make relevant before any file is read.
+/// The names the pack index and the config make relevant before any file is read: weak
+/// names (pack types, free functions) and strong ones (crates, config modules).
+fn initial_triggers(unit: &Unit, packs: &PackIndex, cfg: &Config) -> Names {
+    let mut names: HashSet<String> = HashSet::new();
+    let mut strong: HashSet<String> = HashSet::new();
+    let upper = |s: &str| s.chars().next().is_some_and(|c| c.is_uppercase());
+    let mut add_path = |p: &[String], leaf_always: bool| {
+        for (i, s) in p.iter().enumerate() {
+            let last = i + 1 == p.len();
+            let parent_is_type = i > 0 && upper(&p[i - 1]);
+            if i == 0 || upper(s) || (last && (leaf_always || !parent_is_type)) {
+                names.insert(s.clone());
+            }
+        }
+    };
+    for p in packs.constructors.keys() {
+        add_path(p, false);
+    }
+    for p in packs.builders.keys() {
+        add_path(p, false);
+    }
+    for p in packs.holders.keys() {
+        add_path(p, true);
+    }
+    for (p, _) in packs.methods.keys() {
+        add_path(p, true);
+    }
+    let mut pack_crates: HashSet<String> = HashSet::new();
+    for p in packs
+        .constructors
+        .keys()
+        .chain(packs.builders.keys())
+        .chain(packs.holders.keys())
+        .chain(packs.methods.keys().map(|(r, _)| r))
+    {
+        if let Some(f) = p.first() {
+            pack_crates.insert(f.clone());
+        }
+    }
+    for pk in &packs.packs {
+        for c in &pk.crates {
+            pack_crates.insert(workspace::underscore(c));
+        }
+    }
+    strong.extend(pack_crates.iter().cloned());
+    for pkg in &unit.packages {
+        for d in &pkg.deps {
+            if pack_crates.contains(&d.package) {
+                strong.insert(d.extern_name.clone());
+            }
+        }
+    }
+    for p in cfg.all_module_paths() {
+        strong.extend(p.segs.iter().cloned());
+    }
+    for (from, to) in &cfg.deprecated {
+        strong.extend(from.segs.iter().cloned());
+        strong.extend(to.segs.iter().cloned());
+    }
+    if std::env::var_os("SSOT_PREFILTER_STATS").is_some() {
+        let mut v: Vec<&String> = names.iter().collect();
+        v.sort();
+        let mut w: Vec<&String> = strong.iter().collect();
+        w.sort();
+        eprintln!("prefilter-t0: weak {v:?} strong {w:?}");
+    }
+    Names {
+        weak: names.iter().map(|n| hash(n)).collect(),
+        strong: strong.iter().map(|n| hash(n)).collect(),
+    }
+}
+
+/// Trigger names, hashed. *Strong* names lead to a pack path wherever they are written: a
+/// pack crate or a dependency renamed from one, a module of the config, a module that
+/// exports a trigger, a method called by name (`init`-like methods of holders). *Weak* names
+/// (a pack type, a free function of a pack, an import, alias, holder type or static made
+/// from one) only when a path can reach them: through a `use` item, or a path starting at
+/// `crate::`/`self::`/`super::` (an unqualified name needs a `use`; a qualified one starts at
+/// a strong name or at one of those roots).
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    pub weak: HashSet<u64>,
+    pub strong: HashSet<u64>,
+}
+
+impl Names {
+    fn any(&self, h: u64) -> bool {
+        self.weak.contains(&h) || self.strong.contains(&h)
+    }
+
+    fn len(&self) -> usize {
+        self.weak.len() + self.strong.len()
+    }
+
+    /// Whether a file can reach a trigger (module docs).
+    fn reaches(&self, sc: &Scan) -> bool {
+        sc.idents.iter().any(|h| self.strong.contains(h))
+            || sc.use_idents.iter().any(|h| self.strong.contains(h))
+            || sc.rel_use_idents.iter().any(|h| self.weak.contains(h))
+            || sc.rel_path_idents.iter().any(|h| self.weak.contains(h))
+    }
+}
+
+fn init_like(name: &str) -> bool {
+    matches!(name, "initialize" | "init" | "setup" | "warm_up" | "warmup")
+        || name.starts_with("init_")
+        || name.starts_with("initialize_")
+}
+
+/// Build the crate graph of a unit, parsing only the files that can matter (all of them when
+/// `prefilter` is off), and decide SSOT000's source per file (see the module docs).
+pub fn build(
+    unit: &Unit,
+    out_root: &Path,
+    overlay: &Overlay,
+    packs: &PackIndex,
+    cfg: &Config,
+    prefilter: bool,
+) -> CrateGraph {
+    let t0 = initial_triggers(unit, packs, cfg);
+    let scans: Mutex<HashMap<PathBuf, Scan>> = Mutex::new(HashMap::new());
+    let mismatch = std::sync::atomic::AtomicBool::new(false);
+    let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
+        let mut sc = scan(text, edition);
+        let first_look = sc.marker || t0.reaches(&sc);
+        let summary = if !prefilter || first_look || sc.skeleton.is_none() {
+            let s = crate::parse::summarize(text, edition);
+            sc.fn_idents = fn_idents(text, &s, edition);
+            sc.parsed = true;
+            // Without the prefilter, check the lexer's module structure against the parse.
+            if !prefilter
+                && let Some(sk) = skeleton_summary(&sc, text)
+                && !same_structure(&sk, &s)
+            {
+                mismatch.store(true, std::sync::atomic::Ordering::Relaxed);
+                eprintln!(
+                    "ssot-lint: internal: the prefilter's module structure of {} differs from the parse",
+                    path.display()
+                );
+            }
+            s
+        } else {
+            skeleton_summary(&sc, text).unwrap_or_default()
+        };
+        if let Ok(mut m) = scans.lock() {
+            m.insert(path.to_path_buf(), sc);
+        }
+        summary
+    };
+    let mut g = crates::build_with(unit, out_root, overlay, &summarize);
+    let mut scans = scans.into_inner().unwrap_or_default();
+    let file_scans: Vec<Scan> = g
+        .files
+        .iter()
+        .map(|f| scans.remove(&f.path).unwrap_or_default())
+        .collect();
+    if !fixpoint(&mut g, unit, overlay, t0, file_scans, cfg) && prefilter {
+        // The lexer saw a module structure the parser does not: never trust it.
+        return build(unit, out_root, overlay, packs, cfg, false);
+    }
+    g
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fixpoint(
+    g: &mut CrateGraph,
+    unit: &Unit,
+    overlay: &Overlay,
+    mut t: Names,
+    mut scans: Vec<Scan>,
+    cfg: &Config,
+) -> bool {
+    let mut consistent = true;
+    let n = g.files.len();
+    // Files of modules the config names (and their submodules) are always relevant.
+    let mut forced = vec![false; n];
+    let cfg_paths: Vec<Vec<String>> = cfg
+        .all_module_paths()
+        .map(|p| p.segs.clone())
+        .chain(cfg.deprecated.iter().map(|(f, _)| f.segs.clone()))
+        .collect();
+    for c in &g.crates {
+        for m in &c.modules {
+            let mut full = vec![c.name.clone()];
+            full.extend(m.path.iter().cloned());
+            if cfg_paths.iter().any(|p| full.starts_with(p)) {
+                forced[m.file] = true;
+            }
+        }
+    }
+    // The crates (by index) each file belongs to, and the names its root module goes by.
+    let mut file_crates: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut file_names: Vec<Vec<String>> = vec![Vec::new(); n];
+    for (k, c) in g.crates.iter().enumerate() {
+        for m in &c.modules {
+            if m.local == 0 {
+                file_crates[m.file].push(k);
+                file_names[m.file].push(m.path.last().cloned().unwrap_or_else(|| c.name.clone()));
+            }
+        }
+    }
+    let mut crate_exports = vec![false; g.crates.len()];
+    let mut relevant = vec![false; n];
+    let mut rounds = 0;
+    let debug = std::env::var_os("SSOT_PREFILTER_STATS").is_some();
+    loop {
+        rounds += 1;
+        let mut newly: Vec<usize> = Vec::new();
+        for i in 0..n {
+            if relevant[i] {
+                continue;
+            }
+            let sc = &scans[i];
+            let why = if forced[i] {
+                Some("forced")
+            } else if sc.marker {
+                Some("marker")
+            } else if t.reaches(sc) {
+                Some("names")
+            } else if sc.glob_relative && file_crates[i].iter().any(|&k| crate_exports[k]) {
+                Some("glob-relative")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                if debug {
+                    eprintln!("prefilter-why: round {rounds} {why} {}", g.files[i].rel);
+                }
+                relevant[i] = true;
+                newly.push(i);
+            }
+        }
+        if newly.is_empty() {
+            break;
+        }
+        // Parse the newly relevant files that only have a skeleton.
+        let to_parse: Vec<usize> = newly
+            .iter()
+            .copied()
+            .filter(|&i| !scans[i].parsed)
+            .collect();
+        let results: Vec<(usize, Option<(FileSummary, Vec<Vec<u64>>)>)> = to_parse
+            .par_iter()
+            .map(|&i| {
+                let p = &g.files[i].path;
+                let ed = crates::edition_for(unit, p);
+                match crates::read_source(overlay, p) {
+                    Ok(text) => {
+                        let s = crate::parse::summarize(&text, ed);
+                        let fi = fn_idents(&text, &s, ed);
+                        (i, Some((s, fi)))
+                    }
+                    Err(_) => (i, None),
+                }
+            })
+            .collect();
+        for (i, r) in results {
+            scans[i].parsed = true;
+            let Some((s, fi)) = r else { continue };
+            if !same_structure(&g.files[i].summary, &s) {
+                consistent = false;
+            }
+            scans[i].fn_idents = fi;
+            g.files[i].summary = Arc::new(s);
+        }
+        // Derive names from every relevant file until nothing changes.
+        loop {
+            let before = (t.len(), crate_exports.iter().filter(|e| **e).count());
+            for i in 0..n {
+                if !relevant[i] {
+                    continue;
+                }
+                let s = g.files[i].summary.clone();
+                let root_exports = derive(&s, &scans[i], &mut t);
+                if root_exports {
+                    if debug {
+                        eprintln!("prefilter-exports: {}", g.files[i].rel);
+                    }
+                    for name in &file_names[i] {
+                        t.strong.insert(hash(name));
+                    }
+                    for &k in &file_crates[i] {
+                        crate_exports[k] = true;
+                    }
+                }
+            }
+            let after = (t.len(), crate_exports.iter().filter(|e| **e).count());
+            if before == after {
+                break;
+            }
+        }
+    }
+    if std::env::var_os("SSOT_PREFILTER_STATS").is_some() {
+        eprintln!(
+            "prefilter: {} files, {} relevant, {} parsed, {} rounds, {} weak, {} strong",
+            n,
+            relevant.iter().filter(|r| **r).count(),
+            scans.iter().filter(|s| s.parsed).count(),
+            rounds,
+            t.weak.len(),
+            t.strong.len()
+        );
+    }
+    // SSOT000: the parse's errors for relevant files, the lexer's for the others.
+    for i in 0..n {
+        if !relevant[i] && g.files[i].read_error.is_none() {
+            let s = &g.files[i].summary;
+            if s.syntax_errors.len() != scans[i].lex_errors.len()
+                || s.syntax_errors
+                    .iter()
+                    .zip(&scans[i].lex_errors)
+                    .any(|(a, b)| a.span != b.span || a.message != b.message)
+            {
+                let mut s2 = (**s).clone();
+                s2.syntax_errors = scans[i].lex_errors.clone();
+                g.files[i].summary = Arc::new(s2);
+            }
+        }
+    }
+    consistent
+}
+
+/// Whether two summaries describe the same module structure.
+fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
+    a.modules.len() == b.modules.len()
+        && a.mod_decls.len() == b.mod_decls.len()
+        && a.modules.iter().zip(&b.modules).all(|(x, y)| {
+            x.inline_path == y.inline_path && x.parent == y.parent && x.is_test == y.is_test
+        })
+        && a.mod_decls.iter().zip(&b.mod_decls).all(|(x, y)| {
+            x.name == y.name
+                && x.path_attr == y.path_attr
+                && x.is_test == y.is_test
+                && x.parent == y.parent
+        })
+}
+
+/// Add the names a relevant file defines from trigger names; whether its root module
+/// exports a trigger (so its own name leads to one).
+fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
+    use crate::summary::ImportKind;
+    let debug = std::env::var_os("SSOT_PREFILTER_STATS").is_some();
+    let weak = |t: &mut Names, name: &str, why: &str| {
+        if t.weak.insert(hash(name)) && debug {
+            eprintln!("prefilter-name: {why} {name}");
+        }
+    };
+    let strong = |t: &mut Names, name: &str, why: &str| {
+        if t.strong.insert(hash(name)) && debug {
+            eprintln!("prefilter-name: {why} {name}");
+        }
+    };
+    let hit = |t: &Names, segs: &[String]| segs.iter().any(|x| t.any(hash(x)));
+    let ty_hit = |t: &Names, ty: &crate::summary::RawType| {
+        ty.all.iter().any(|p| hit(t, &p.segs)) || ty.head.as_ref().is_some_and(|p| hit(t, &p.segs))
+    };
+    // Imports: a binding of a trigger is one; a binding of a strong name (a crate, a module
+    // that exports) is strong. Returns whether the imports export a trigger.
+    let imports = |imps: &[crate::summary::Import], t: &mut Names| -> bool {
+        let mut ex = false;
+        for imp in imps {
+            match &imp.kind {
+                ImportKind::Named(n) => {
+                    if imp.path.last().is_some_and(|l| t.strong.contains(&hash(l))) {
+                        strong(t, n, "import-module");
+                        ex = true;
+                    } else if hit(t, &imp.path) {
+                        weak(t, n, "import");
+                        ex = true;
+                    }
+                }
+                ImportKind::Glob => {
+                    if hit(t, &imp.path)
+                        || imp
+                            .path
+                            .iter()
+                            .any(|x| matches!(x.as_str(), "self" | "super" | "crate"))
+                    {
+                        ex = true;
+                    }
+                }
+                ImportKind::Underscore => {}
+            }
+        }
+        ex
+    };
+    let mut exports = vec![false; s.modules.len()];
+    for (mi, m) in s.modules.iter().enumerate() {
+        let mut ex = imports(&m.imports, t);
+        for (c, b) in &m.extern_crates {
+            if t.any(hash(c)) {
+                strong(t, b, "extern-crate");
+                ex = true;
+            }
+        }
+        for it in &m.items {
+            if it.kind == ItemKind::TypeAlias && it.alias_of.as_ref().is_some_and(|a| ty_hit(t, a))
+            {
+                weak(t, &it.name, "alias");
+                ex = true;
+            }
+            if it.kind == ItemKind::Mod && t.strong.contains(&hash(&it.name)) {
+                ex = true;
+            }
+        }
+        exports[mi] |= ex;
+    }
+    for a in &s.adts {
+        if a.fields.iter().any(|(_, ty)| ty_hit(t, ty)) {
+            weak(t, &a.name, "adt");
+            exports[a.module] = true;
+        }
+    }
+    for st in &s.statics {
+        if ty_hit(t, &st.ty) {
+            weak(t, &st.name, "static");
+            if st.func.is_none() {
+                exports[st.module] = true;
+            }
+        }
+    }
+    for (fi, f) in s.fns.iter().enumerate() {
+        imports(&f.local_imports, t);
+        // Functions matter across files by name only as initializations (SSOT005): a
+        // method by its name alone, a function by its path.
+        if !init_like(&f.name) {
+            continue;
+        }
+        if f.self_type.is_some() {
+            strong(t, &f.name, "init-method");
+        } else if sc
+            .fn_idents
+            .get(fi)
+            .is_some_and(|ids| ids.iter().any(|h| t.any(*h)))
+        {
+            weak(t, &f.name, "init-fn");
+            if f.parent_fn.is_none() {
+                exports[f.module] = true;
+            }
+        }
+    }
+    // Inline modules pass it to their names and parents.
+    for mi in (1..s.modules.len()).rev() {
+        if exports[mi] {
+            if let Some(name) = s.modules[mi].inline_path.last() {
+                strong(t, name, "module");
+            }
+            if let Some(p) = s.modules[mi].parent {
+                exports[p] = true;
+            }
+        }
+    }
+    exports.first().copied().unwrap_or(false)
+}
