@@ -331,6 +331,7 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
                             path_attr: attrs.iter().find_map(|a| path_attr(a)),
                             is_test,
                             parent: 0,
+                            span: name_tok.start..name_tok.end,
                         });
                         modules[0].items.push(mod_item(name, None));
                         i += 3;
@@ -677,12 +678,12 @@ fn fixpoint(
             .copied()
             .filter(|&i| !scans[i].parsed)
             .collect();
-        let results: Vec<(usize, Option<(FileSummary, Vec<Vec<u64>>)>)> = to_parse
+        let results: Vec<(usize, Option<Parsed>)> = to_parse
             .par_iter()
             .map(|&i| {
                 let p = &g.files[i].path;
                 let ed = crates::edition_for(unit, p);
-                match crates::read_source(overlay, p) {
+                match crates::read_source(overlay, &g.read_root, p) {
                     Ok(text) => {
                         let s = crate::parse::summarize(&text, ed);
                         let fi = fn_idents(&text, &s, ed);
@@ -758,6 +759,9 @@ fn fixpoint(
     consistent
 }
 
+/// A file's full summary and its functions' identifiers.
+type Parsed = (FileSummary, Vec<Vec<u64>>);
+
 /// Whether two summaries describe the same module structure.
 fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
     a.modules.len() == b.modules.len()
@@ -770,6 +774,7 @@ fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
                 && x.path_attr == y.path_attr
                 && x.is_test == y.is_test
                 && x.parent == y.parent
+                && x.span == y.span
         })
 }
 
