@@ -321,7 +321,12 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
                 if name_tok.kind != SyntaxKind::IDENT {
                     return None;
                 }
-                let name = name_tok.text.to_string();
+                // As the parse stage names it: a raw identifier without its `r#`.
+                let name = name_tok
+                    .text
+                    .strip_prefix("r#")
+                    .unwrap_or(name_tok.text)
+                    .to_string();
                 let is_test = attrs.iter().any(|a| attr_is_test(a))
                     || attrs.iter().any(|a| attr_path_is_test(a));
                 match toks.get(i + 2).map(|t| t.kind) {
