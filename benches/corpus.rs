@@ -3,13 +3,13 @@
 //! Over a directory of Rust code, in one run, with paired runs per repetition: the files,
 //! lines and MB; the parse-only time (every `.rs` file parsed with `ra_ap_syntax` at its
 //! package's edition, nothing else: the limit of a linter that parses everything); the cold
-//! lint (`ssot-lint --format short DIR`) and the lint without the prefilter; their ratios
+//! lint (`ssot-lint --prefilter --format short DIR`) and the default lint that parses every file; their ratios
 //! to the parse; peak memory (max RSS via GNU time when `/usr/bin/time` exists); and
 //! ast-grep's 2-pattern rule when ast-grep is installed.
 //!
 //! Options: `--threads N` (default 2), `--runs N` (default 5), `--ast-grep PATH`,
 //! `--rule PATH` (default ../shared/bench/queries/ast-grep-rule.yml next to the repo),
-//! `--no-prefilter-too` (also time `--no-prefilter`). `--parse-only DIR` is the parse
+//! `--no-prefilter-too` (also time the default run, which parses every file). `--parse-only DIR` is the parse
 //! worker it runs as a child.
 
 use std::path::{Path, PathBuf};
@@ -203,20 +203,20 @@ fn main() {
             vec![me.clone(), "--parse-only".into(), d.clone()],
         ),
         (
-            "ssot-lint (cold)",
-            vec![lint.clone(), "--format".into(), "short".into(), d.clone()],
-        ),
-    ];
-    if no_pf {
-        cmds.push((
-            "ssot-lint --no-prefilter",
+            "ssot-lint --prefilter (cold)",
             vec![
                 lint.clone(),
-                "--no-prefilter".into(),
+                "--prefilter".into(),
                 "--format".into(),
                 "short".into(),
                 d.clone(),
             ],
+        ),
+    ];
+    if no_pf {
+        cmds.push((
+            "ssot-lint (every file parsed)",
+            vec![lint.clone(), "--format".into(), "short".into(), d.clone()],
         ));
     }
     if let Some(ag) = &ast_grep {

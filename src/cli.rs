@@ -81,9 +81,10 @@ pub struct Args {
     pub allow_dirty: bool,
     #[command(flatten)]
     pub output: crate::output::OutputArgs,
-    /// Parse every file, not only those that can matter (same findings, slower).
+    /// Parse only the files that can lead to a pool or client (faster; the same findings,
+    /// except that SSOT000 reports only lexical errors in the files it does not parse).
     #[arg(long)]
-    pub no_prefilter: bool,
+    pub prefilter: bool,
 }
 
 /// Stack of the worker threads that parse.
@@ -153,7 +154,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         ignore: args.ignore.clone(),
         overlay: Default::default(),
         ownership: args.output.needs_ownership(format_of(&args)),
-        no_prefilter: args.no_prefilter,
+        prefilter: args.prefilter,
     };
     if args.fix || args.diff {
         return run_fix(&args, &opts, &mut out);

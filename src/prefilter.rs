@@ -19,11 +19,12 @@
 //! The names grow as relevant files are parsed, until a fixpoint. A file that is not relevant
 //! cannot resolve to a pack path, hold one, or be reached by a name that does, so its full
 //! summary cannot change a finding; it keeps a *skeleton* summary (its module structure and
-//! line starts). `--no-prefilter` parses every file and must print the same findings.
+//! line starts). It is opt-in (`--prefilter`); the default parses every file, and both must
+//! print the same findings.
 //!
-//! SSOT000 is reported from the full parse for relevant files and from the lexer for the
-//! others (a lexical error: unterminated literal, bad escape, stray character), in both modes.
-//! A file that no rule can look into only gets the errors that make its text unreadable.
+//! With `--prefilter`, SSOT000 is reported from the full parse for relevant files and from
+//! the lexer for the others (a lexical error: unterminated literal, bad escape). A file that
+//! no rule can look into only gets the errors that make its text unreadable.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

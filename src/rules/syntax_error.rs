@@ -51,10 +51,9 @@ never runs build scripts). `-v` lists them.
 ## Known limitations
 The parser is rust-analyzer's, run at the package's edition. Code that only a proc-macro
 makes valid (custom syntax inside attribute macros) is still parsed as plain Rust.
-A file that cannot lead to a pool or client (it names no pack crate or type, no module of
-the config and nothing derived from them) is only lexed, not parsed: there only lexical
-errors (an unterminated literal, a bad escape, a stray character) are reported, with or
-without `--no-prefilter`.
+With `--prefilter`, a file that cannot lead to a pool or client (it names no pack crate or
+type, no module of the config and nothing derived from them) is only lexed, not parsed:
+there only lexical errors (an unterminated literal, a bad escape) are reported.
 "#,
 };
 
