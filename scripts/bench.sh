@@ -11,7 +11,6 @@ dir=${1:-/tmp/ssot-corpus/vendor}
 threads=${2:-2}
 runs=${3:-5}
 [ -d "$dir" ] || { echo "no corpus at $dir (../shared/bench/make-corpus.sh)" >&2; exit 1; }
-rule=../shared/bench/queries/ast-grep-rule.yml
-[ -f "$rule" ] || rule=/work/shared/bench/queries/ast-grep-rule.yml
+rule=${SSOT_AST_GREP_RULE:-../shared/bench/queries/ast-grep-rule.yml}
 cargo bench --locked --bench corpus -- "$dir" --threads "$threads" --runs "$runs" \
   --rule "$rule" --no-prefilter-too
