@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::write;
+
 fn incident() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident")
 }
@@ -235,12 +238,6 @@ fn have(cmd: &str, arg: &str) -> bool {
         .arg(arg)
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
 }
 
 /// A crate with a suppressed finding (SARIF `suppressions`) next to a reported one.

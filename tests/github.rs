@@ -4,21 +4,10 @@
 //! `SSOT_NODE_MODULES` to a node_modules directory holding @actions/core).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ssot-lint"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run ssot-lint")
-}
+mod common;
+use common::{run, write};
 
 /// Findings whose messages hold `%`, `,`, `:` and a newline, a file name holding them too,
 /// a range over two lines, and a warning next to the errors.

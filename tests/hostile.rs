@@ -7,16 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+mod common;
+use common::write;
+
 struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
 }
 
 fn read(dir: &Path, rel: &str) -> String {

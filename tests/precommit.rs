@@ -7,11 +7,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
+mod common;
+use common::write;
 
 fn git(dir: &Path, args: &[&str]) {
     let o = Command::new("git")
