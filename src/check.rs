@@ -194,6 +194,34 @@ impl<'g> Checker<'g> {
         m.into_iter().collect()
     }
 
+    /// Methods that initialize a resource by hand (a `self` method the init index lists),
+    /// outside test and allowed code, in crate, file and function order: (kind, crate,
+    /// module, file, start of the method).
+    pub fn hand_initializers(&self) -> Vec<(String, usize, usize, usize, u32)> {
+        let mut out = Vec::new();
+        for k in 0..self.g.crates.len() {
+            for (fid, base) in self.file_base(k) {
+                let s = &self.g.files[fid].summary;
+                for (fi, f) in s.fns.iter().enumerate() {
+                    if f.self_type.is_none() {
+                        continue;
+                    }
+                    let Some(kinds) = self.inits.fns.get(&(fid, fi)) else {
+                        continue;
+                    };
+                    let m = base + f.module;
+                    if self.allowed(k, m, fid, f.is_test) {
+                        continue;
+                    }
+                    for kind in kinds {
+                        out.push((kind.clone(), k, m, fid, f.span.start));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Project types that hold a pool or client: a field of a pack's holder type (through
     /// `Option`/`Arc`/`Box`/cells/locks/enums, whatever wraps it), or a newtype (a single
     /// field) of such a project type. A type that reaches a pool only through a field of

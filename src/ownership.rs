@@ -71,35 +71,17 @@ pub fn collect(c: &mut Checker) -> Vec<KindOwners> {
     }
     // Methods that initialize a resource by hand (a type that holds it, `initialize()`),
     // as the check stage found them.
-    let idx = c.inits.clone();
-    for k in 0..c.g.crates.len() {
-        for (fid, base) in c.file_base(k) {
-            let s = c.g.files[fid].summary.clone();
-            for (fi, f) in s.fns.iter().enumerate() {
-                if f.self_type.is_none() {
-                    continue;
-                }
-                let Some(kinds) = idx.fns.get(&(fid, fi)) else {
-                    continue;
-                };
-                let m = base + f.module;
-                if c.allowed(k, m, fid, f.is_test) {
-                    continue;
-                }
-                let key = c.module_key(k, m);
-                for kind in kinds {
-                    let in_ssot = c.in_ssot(kind, k, m);
-                    let e = by_kind
-                        .entry(kind.clone())
-                        .or_default()
-                        .entry(key.clone())
-                        .or_insert_with(|| blank(&key, Role::Competing));
-                    e.initializes = true;
-                    if !in_ssot {
-                        e.role = Role::Legacy;
-                    }
-                }
-            }
+    for (kind, k, m, _, _) in c.hand_initializers() {
+        let key = c.module_key(k, m);
+        let in_ssot = c.in_ssot(&kind, k, m);
+        let e = by_kind
+            .entry(kind)
+            .or_default()
+            .entry(key.clone())
+            .or_insert_with(|| blank(&key, Role::Competing));
+        e.initializes = true;
+        if !in_ssot {
+            e.role = Role::Legacy;
         }
     }
     // The configured SSOT modules, and the shims that re-export them.

@@ -424,31 +424,13 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
 /// SSOT, every legacy module, every shim (a `[deprecated]` module that re-exports) and every
 /// module that builds its own.
 fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
-    let idx = c.inits.clone();
     // (kind, module) of initializing methods (a type initialized by hand), a location each.
     let mut init_mods: BTreeMap<(String, String), (usize, u32)> = BTreeMap::new();
-    for k in 0..c.g.crates.len() {
-        for (fid, base) in c.file_base(k) {
-            let s = c.g.files[fid].summary.clone();
-            for (fi, f) in s.fns.iter().enumerate() {
-                if f.self_type.is_none() {
-                    continue;
-                }
-                let Some(kinds) = idx.fns.get(&(fid, fi)) else {
-                    continue;
-                };
-                let m = base + f.module;
-                if c.allowed(k, m, fid, f.is_test) {
-                    continue;
-                }
-                for kind in kinds {
-                    let e = init_mods
-                        .entry((kind.clone(), c.module_key(k, m)))
-                        .or_insert((fid, f.span.start));
-                    *e = (*e).min((fid, f.span.start));
-                }
-            }
-        }
+    for (kind, k, m, fid, start) in c.hand_initializers() {
+        let e = init_mods
+            .entry((kind, c.module_key(k, m)))
+            .or_insert((fid, start));
+        *e = (*e).min((fid, start));
     }
     let mut out = Vec::new();
     let kinds: Vec<String> = c.packs.resources().into_keys().collect();
