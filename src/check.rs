@@ -2,7 +2,7 @@
 //! *sites* (constructions and holders, with their module and SSOT membership) that the
 //! rules in `rules/` turn into findings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::config::Config;
 use crate::crates::CrateGraph;
@@ -44,6 +44,38 @@ pub struct Site {
     pub by_method: bool,
     /// The enclosing function (index into the file's `fns`).
     pub func: Option<usize>,
+}
+
+impl Site {
+    /// The database backend a site's type names (`SqlitePool`, `rusqlite`, `PgPool`,
+    /// `MySqlPool`, `tiberius`), or `None` when it does not say (`sqlx::AnyPool`, sea-orm).
+    pub fn backend(&self) -> Option<&'static str> {
+        let text = if self.kind == SiteKind::Holder {
+            &self.holder_type
+        } else {
+            &self.what
+        };
+        let mut found = None;
+        for seg in text.split(|ch: char| !ch.is_alphanumeric() && ch != '_') {
+            let l = seg.to_ascii_lowercase();
+            let b = if l.contains("sqlite") || l.contains("libsql") {
+                "sqlite"
+            } else if l.contains("postgres") || l.starts_with("pg") {
+                "postgres"
+            } else if l.contains("mysql") || l.contains("maria") {
+                "mysql"
+            } else if l.contains("tiberius") || l.contains("mssql") {
+                "mssql"
+            } else {
+                continue;
+            };
+            if found.is_some_and(|f| f != b) {
+                return None;
+            }
+            found = Some(b);
+        }
+        found
+    }
 }
 
 /// What a generic pool's manager says about its resource kind.
@@ -372,6 +404,7 @@ impl<'g> Checker<'g> {
                     && !s.in_ssot
                     && !s.allowed
                     && !self.cfg.ssot_for(&s.resource).is_empty()
+                    && self.other_database(sites, s).is_none()
             })
             .map(|s| {
                 let names = self.ssot_names(&s.resource);
@@ -383,6 +416,59 @@ impl<'g> Checker<'g> {
                 (s, names, text)
             })
             .collect()
+    }
+
+    /// The backends the SSOT of `resource` builds or holds, when it has sites there and
+    /// each of them names one (`None`: nothing to compare with).
+    fn ssot_backends(&self, sites: &[Site], resource: &str) -> Option<BTreeSet<&'static str>> {
+        let mut out = BTreeSet::new();
+        for s in sites
+            .iter()
+            .filter(|s| s.resource == resource && s.in_ssot && !s.allowed)
+        {
+            out.insert(s.backend()?);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// A site outside the SSOT of its kind whose type names a database backend the SSOT
+    /// neither builds nor holds (a SQLite file read next to an SSOT of Postgres pools): a
+    /// different database, which that SSOT does not own. Returns the SSOT's backends.
+    pub fn other_database(&self, sites: &[Site], s: &Site) -> Option<Vec<&'static str>> {
+        if s.in_ssot || self.cfg.ssot_for(&s.resource).is_empty() {
+            return None;
+        }
+        let b = s.backend()?;
+        let owned = self.ssot_backends(sites, &s.resource)?;
+        (!owned.contains(b)).then(|| owned.into_iter().collect())
+    }
+
+    /// `-v` notes for the sites of `kind` left out as [`Self::other_database`].
+    pub fn note_other_databases(&mut self, sites: &[Site], kind: SiteKind) {
+        for s in sites.iter().filter(|s| s.kind == kind && !s.allowed) {
+            let Some(owned) = self.other_database(sites, s) else {
+                continue;
+            };
+            let file = &self.g.files[s.file];
+            let line = file
+                .summary
+                .line_starts
+                .partition_point(|&l| l <= s.span.start);
+            self.notes.push(format!(
+                "{}:{line}: `{}` {} a {} database; the {} SSOT `{}` builds only {}: a different database, not reported (name its module in [ssot] to give it an owner)",
+                file.rel,
+                s.what,
+                if kind == SiteKind::Holder { "holds" } else { "opens" },
+                s.backend().unwrap_or_default(),
+                s.resource,
+                self.ssot_names(&s.resource)
+                    .iter()
+                    .map(|p| p.join("::"))
+                    .collect::<Vec<_>>()
+                    .join("` / `"),
+                owned.join(" and "),
+            ));
+        }
     }
 
     /// The SSOT modules of a resource kind to name in messages: those of this unit, or the

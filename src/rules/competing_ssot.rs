@@ -181,36 +181,6 @@ fn programs(c: &Checker) -> Vec<Program> {
 /// Owner module -> its sites.
 type Owners<'s> = BTreeMap<String, Vec<&'s Site>>;
 
-/// The database backend a site's type names (`SqlitePool`, `rusqlite`, `PgPool`,
-/// `MySqlPool`, `tiberius`), or `None` when it does not say (`sqlx::AnyPool`, sea-orm).
-fn backend(s: &Site) -> Option<&'static str> {
-    let text = if s.kind == SiteKind::Holder {
-        &s.holder_type
-    } else {
-        &s.what
-    };
-    let mut found = None;
-    for seg in text.split(|ch: char| !ch.is_alphanumeric() && ch != '_') {
-        let l = seg.to_ascii_lowercase();
-        let b = if l.contains("sqlite") || l.contains("libsql") {
-            "sqlite"
-        } else if l.contains("postgres") || l.starts_with("pg") {
-            "postgres"
-        } else if l.contains("mysql") || l.contains("maria") {
-            "mysql"
-        } else if l.contains("tiberius") || l.contains("mssql") {
-            "mssql"
-        } else {
-            continue;
-        };
-        if found.is_some_and(|f| f != b) {
-            return None;
-        }
-        found = Some(b);
-    }
-    found
-}
-
 /// Why a module looks like the SSOT of a kind, strongest evidence first: it holds the
 /// resource in a global (of a pack type, or one it also builds: a lazy cache of a type
 /// another module builds is no evidence), its path is named like a database module, it
@@ -291,7 +261,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         // compete; a site whose backend cannot be told competes with each.
         let mut backends: BTreeMap<&str, BTreeSet<&'static str>> = BTreeMap::new();
         for s in &in_prog {
-            if let Some(b) = backend(s) {
+            if let Some(b) = s.backend() {
                 backends.entry(&s.resource).or_default().insert(b);
             }
         }
@@ -303,7 +273,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
             let groups: Vec<Option<&'static str>> = if known.len() < 2 {
                 vec![None]
             } else {
-                match backend(s) {
+                match s.backend() {
                     Some(b) => vec![Some(b)],
                     None => known.iter().map(|b| Some(*b)).collect(),
                 }
@@ -442,10 +412,12 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         let ssot_text: Vec<String> = ssot.iter().map(|p| p.join("::")).collect();
         // module -> (role, first location)
         let mut roles: BTreeMap<String, (&'static str, usize, u32)> = BTreeMap::new();
-        for s in sites
-            .iter()
-            .filter(|s| s.resource == kind && !s.in_ssot && !s.allowed)
-        {
+        for s in sites.iter().filter(|s| {
+            s.resource == kind
+                && !s.in_ssot
+                && !s.allowed
+                && c.other_database(sites, s).is_none()
+        }) {
             let role = match s.kind {
                 SiteKind::Holder => "holds its own",
                 SiteKind::Construction => "builds its own",

@@ -6,6 +6,7 @@ use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::{Finding, article};
 
 fn run(cx: &mut Context) -> Vec<Finding> {
+    cx.checker.note_other_databases(cx.sites, SiteKind::Holder);
     check(cx.checker, cx.sites)
 }
 
@@ -23,7 +24,9 @@ pub const RULE: RuleInfo = RuleInfo {
 Flags a `static` (also inside `lazy_static!` and `thread_local!`) whose type holds a pool or
 client of a rule pack, directly (`OnceLock<PgPool>`) or through a project type that wraps
 one (`OnceCell<Database>` where `Database` has a `mongodb::Client` field, in `Option`,
-`Arc`, `Mutex`, enums, transitively), outside the SSOT module.
+`Arc`, `Mutex`, enums, transitively), outside the SSOT module. A global of a database
+backend the SSOT neither builds nor holds (a SQLite cache next to an SSOT of Postgres pools)
+is a different database and is not reported, as for SSOT001.
 
 ## Why is this bad?
 A global outside the SSOT is a second place that owns the resource and decides when it is

@@ -7,6 +7,7 @@ use crate::diagnostic::{Applicability, Edit, Finding, Fix, article};
 use crate::summary::ImportKind;
 
 fn run(cx: &mut Context) -> Vec<Finding> {
+    cx.checker.note_other_databases(cx.sites, SiteKind::Construction);
     check(cx.checker, cx.sites)
 }
 
@@ -28,6 +29,14 @@ Flags every call that builds or connects a pool or client of a rule pack (`sqlx`
 that resource kind: constructors (`PgPool::connect`), builder chains
 (`PgPoolOptions::new().max_connections(5).connect(..)`, also split across `let`s), and
 connection methods on values of a known type (`client.get_multiplexed_async_connection()`).
+
+A construction whose types name a database backend (SQLite, Postgres, MySQL, SQL Server)
+that the SSOT of its kind neither builds nor holds is a different database, not one the
+SSOT owns: the SQLite file of an older release that a one-off migration copies into an SSOT
+of Postgres pools, a local SQLite cache next to it. The SSOT cannot hand it out, so it is
+not reported (`-v` lists it); name its module in `[ssot]` too to give it an owner. When a
+site of the SSOT names no backend (`AnyPool`, sea-orm, a generic pool), every construction
+outside is reported.
 
 ## Why is this bad?
 Every extra construction is a second pool with its own limits, its own initialization and
