@@ -3,14 +3,16 @@
 //! Over a directory of Rust code, in one run, with paired runs per repetition: the files,
 //! lines and MB; the parse-only time (every `.rs` file parsed with `ra_ap_syntax` at its
 //! package's edition, nothing else: the limit of a linter that parses everything); the cold
-//! lint (`ssot-lint --prefilter --format short DIR`) and the default lint that parses every file; their ratios
-//! to the parse; peak memory (max RSS via GNU time when `/usr/bin/time` exists); and
-//! ast-grep's 2-pattern rule when ast-grep is installed.
+//! lint (`ssot-lint --format short DIR`, the prefilter on); their ratio to the parse; peak
+//! memory (max RSS via GNU time when `/usr/bin/time` exists); CPU seconds (user + system,
+//! less sensitive to other load than the wall time); and ast-grep's 2-pattern rule when
+//! ast-grep is installed.
 //!
 //! Options: `--threads N` (default 2), `--runs N` (default 5), `--ast-grep PATH`,
 //! `--rule PATH` (default ../shared/bench/queries/ast-grep-rule.yml next to the repo),
-//! `--no-prefilter-too` (also time the default run, which parses every file). `--parse-only DIR` is the parse
-//! worker it runs as a child.
+//! `--no-prefilter-too` (also time `--no-prefilter`, which parses every file),
+//! `--one-thread-too` (also time the cold lint on 1 thread: the speed-up from 1 to N).
+//! `--parse-only DIR` is the parse worker it runs as a child.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,6 +80,7 @@ fn parse_only(dir: &Path) {
 struct Sample {
     wall: f64,
     rss_mb: Option<f64>,
+    cpu: Option<f64>,
 }
 
 fn time_cmd(mut argv: Vec<String>, threads: usize, cwd: &Path) -> Sample {
@@ -87,7 +90,7 @@ fn time_cmd(mut argv: Vec<String>, threads: usize, cwd: &Path) -> Sample {
         let mut v = vec![
             time.display().to_string(),
             "-f".into(),
-            "%M".into(),
+            "%U %S %M".into(),
             "-o".into(),
             tmp.display().to_string(),
         ];
@@ -111,11 +114,21 @@ fn time_cmd(mut argv: Vec<String>, threads: usize, cwd: &Path) -> Sample {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let rss_mb = std::fs::read_to_string(&tmp)
+    // GNU time's last line: user s, system s, max RSS KB.
+    let fields: Vec<f64> = std::fs::read_to_string(&tmp)
         .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse::<f64>().ok()))
-        .map(|kb| kb * 1024.0 / 1e6);
-    Sample { wall, rss_mb }
+        .and_then(|s| s.lines().last().map(str::to_string))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (cpu, rss_mb) = match fields[..] {
+        [u, s, kb] => (Some(u + s), Some(kb * 1024.0 / 1e6)),
+        _ => (None, None),
+    };
+    Sample { wall, rss_mb, cpu }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -164,6 +177,7 @@ fn main() {
     let threads: usize = opt("--threads").and_then(|s| s.parse().ok()).unwrap_or(2);
     let runs: usize = opt("--runs").and_then(|s| s.parse().ok()).unwrap_or(5);
     let no_pf = flags.iter().any(|a| *a == "--no-prefilter-too");
+    let one_thread = flags.iter().any(|a| *a == "--one-thread-too");
     let lint = env!("CARGO_BIN_EXE_ssot-lint").to_string();
     let me = std::env::current_exe()
         .expect("current exe")
@@ -203,19 +217,28 @@ fn main() {
             vec![me.clone(), "--parse-only".into(), d.clone()],
         ),
         (
-            "ssot-lint --prefilter (cold)",
+            "ssot-lint (cold)",
+            vec![lint.clone(), "--format".into(), "short".into(), d.clone()],
+        ),
+    ];
+    // The 1-thread run (its index) overrides the thread count.
+    let mut one: Option<usize> = None;
+    if no_pf {
+        cmds.push((
+            "ssot-lint --no-prefilter (every file parsed)",
             vec![
                 lint.clone(),
-                "--prefilter".into(),
+                "--no-prefilter".into(),
                 "--format".into(),
                 "short".into(),
                 d.clone(),
             ],
-        ),
-    ];
-    if no_pf {
+        ));
+    }
+    if one_thread {
+        one = Some(cmds.len());
         cmds.push((
-            "ssot-lint (every file parsed)",
+            "ssot-lint (cold, 1 thread)",
             vec![lint.clone(), "--format".into(), "short".into(), d.clone()],
         ));
     }
@@ -237,10 +260,15 @@ fn main() {
     let mut walls: Vec<Vec<f64>> = vec![Vec::new(); cmds.len()];
     let mut rss: Vec<Vec<f64>> = vec![Vec::new(); cmds.len()];
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); cmds.len()];
+    let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); cmds.len()];
     for r in 0..=runs {
         let samples: Vec<Sample> = cmds
             .iter()
-            .map(|(_, argv)| time_cmd(argv.clone(), threads, &dir))
+            .enumerate()
+            .map(|(i, (_, argv))| {
+                let n = if one == Some(i) { 1 } else { threads };
+                time_cmd(argv.clone(), n, &dir)
+            })
             .collect();
         if r == 0 {
             continue; // warm-up
@@ -250,23 +278,42 @@ fn main() {
             if let Some(m) = s.rss_mb {
                 rss[i].push(m);
             }
+            if let Some(c) = s.cpu {
+                cpus[i].push(c);
+            }
             ratios[i].push(s.wall / samples[0].wall);
         }
     }
     println!(
-        "| what | wall s | / parse-only (paired) | peak RSS MB |\n| --- | ---: | ---: | ---: |"
+        "| what | wall s | / parse-only (paired) | CPU s (user+sys) | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |"
     );
     for (i, (name, _)) in cmds.iter().enumerate() {
         let peak = rss[i].iter().copied().fold(f64::NAN, f64::max);
-        println!(
-            "| {name} | {:.2} | {:.2} | {} |",
-            median(walls[i].clone()),
-            median(ratios[i].clone()),
-            if peak.is_nan() {
+        let cpu = median(cpus[i].clone());
+        let shown = |x: f64, digits: usize| {
+            if x.is_nan() {
                 "-".to_string()
             } else {
-                format!("{peak:.0}")
+                format!("{x:.digits$}")
             }
+        };
+        println!(
+            "| {name} | {:.2} | {:.2} | {} | {} |",
+            median(walls[i].clone()),
+            median(ratios[i].clone()),
+            shown(cpu, 2),
+            shown(peak, 0)
+        );
+    }
+    if let Some(oi) = one {
+        let pairs: Vec<f64> = walls[oi]
+            .iter()
+            .zip(&walls[1])
+            .map(|(a, b)| a / b)
+            .collect();
+        println!(
+            "1 -> {threads} threads: the cold lint is {:.2}x faster (median of paired ratios)",
+            median(pairs)
         );
     }
     if let Some(ai) = cmds.iter().position(|(n, _)| n.starts_with("ast-grep")) {

@@ -81,10 +81,10 @@ pub struct Args {
     pub allow_dirty: bool,
     #[command(flatten)]
     pub output: crate::output::OutputArgs,
-    /// Parse only the files that can lead to a pool or client (faster; the same findings,
-    /// except that SSOT000 reports only lexical errors in the files it does not parse).
+    /// Parse every file, not only those that can lead to a pool or client (slower; the same
+    /// output, see `--explain SSOT000`).
     #[arg(long)]
-    pub prefilter: bool,
+    pub no_prefilter: bool,
 }
 
 /// Stack of the worker threads that parse.
@@ -154,7 +154,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         ignore: args.ignore.clone(),
         overlay: Default::default(),
         ownership: args.output.needs_ownership(format_of(&args)),
-        prefilter: args.prefilter,
+        no_prefilter: args.no_prefilter,
     };
     if args.fix || args.diff {
         return run_fix(&args, &opts, &mut out);

@@ -29,9 +29,9 @@ pub struct LintOptions {
     /// Also collect who constructs, holds, initializes or re-exports each resource kind
     /// (for `--graph` and the markdown summary).
     pub ownership: bool,
-    /// Parse only the files that can matter (see `prefilter`; SSOT000 then reports only
-    /// lexical errors in the others).
-    pub prefilter: bool,
+    /// Parse every file instead of only those that can matter (see `prefilter`): slower,
+    /// the same output.
+    pub no_prefilter: bool,
 }
 
 #[derive(Debug, Default)]
@@ -263,11 +263,14 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let mut packs = ctx.builtin.clone();
     let cfg = config::load(&unit.root, ctx.root_config, &mut packs)?;
     let t0 = std::time::Instant::now();
-    let graph = if opts.prefilter {
-        crate::prefilter::build(&unit, ctx.root, &opts.overlay, &packs, &cfg, true)
-    } else {
-        crates::build(&unit, ctx.root, &opts.overlay)
-    };
+    let graph = crate::prefilter::build(
+        &unit,
+        ctx.root,
+        &opts.overlay,
+        &packs,
+        &cfg,
+        !opts.no_prefilter,
+    );
     let t1 = std::time::Instant::now();
     for (fid, span, msg) in &graph.missing_modules {
         let f = &graph.files[*fid];

@@ -6,25 +6,31 @@
 //! level of the file, see [`Scan::skeleton`]), whether it has a suppression comment, and its
 //! lexical errors. A file is fully parsed only if it is *relevant*:
 //!
-//! - it names something that can lead to a pack path: a pack's crate, a type of a pack path,
-//!   a free function a pack lists, a dependency renamed from a pack crate, a segment of a
-//!   module path of the config, or a name that a relevant file defines from one of those (an
-//!   import or alias of one, a project type whose fields mention one, a static or function
-//!   whose type or body does, an `init`-like method, an `extern crate .. as`);
-//! - or its `use` items name a module that exports such a name (or glob-import through
-//!   `self`/`super`/`crate` in a crate where some module does);
+//! - it names something that can lead to a pack path: a pack's crate, a dependency renamed
+//!   from a pack crate, a segment of a module path of the config, or a name that a relevant
+//!   file defines from one of those (an import or alias of one, a project type whose fields
+//!   mention one, a static or function whose type or body does, an `init`-like method, an
+//!   `extern crate .. as`); inside a crate named like a pack crate, also a type or free
+//!   function a pack lists (see [`Names`]);
+//! - or its `use` items name a module that exports such a name, or it glob-imports its parent
+//!   module (`use super::*;`) and that module exports one (other globs through `super` or
+//!   `crate`: some module of the crate does);
 //! - or it belongs to a module the config names (an SSOT, a deprecated module or their
 //!   submodules), or has an `ssot-lint:` comment.
 //!
 //! The names grow as relevant files are parsed, until a fixpoint. A file that is not relevant
 //! cannot resolve to a pack path, hold one, or be reached by a name that does, so its full
 //! summary cannot change a finding; it keeps a *skeleton* summary (its module structure and
-//! line starts). It is opt-in (`--prefilter`); the default parses every file, and both must
-//! print the same findings.
+//! line starts). The prefilter is on by default; `--no-prefilter` parses every file, and both
+//! must print the same output.
 //!
-//! With `--prefilter`, SSOT000 is reported from the full parse for relevant files and from
-//! the lexer for the others (a lexical error: unterminated literal, bad escape). A file that
-//! no rule can look into only gets the errors that make its text unreadable.
+//! SSOT000, in both modes: a relevant file reports its parse's errors; so does a file whose
+//! text is lexically broken (a lexer error such as an unterminated literal or a bad escape,
+//! an invalid token, unbalanced or mismatched brackets, nesting deeper than
+//! [`DEEP_BRACKETS`], a binary file or one too deep for the parser), which is always parsed.
+//! Any other file reports nothing: a pure grammar error in a file that cannot matter to any
+//! rule is not a finding. Unreadable and oversized files are reported whatever their
+//! relevance.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -36,7 +42,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::crates::{self, CrateGraph, Overlay};
 use crate::packs::PackIndex;
-use crate::summary::{FileSummary, ItemDef, ItemKind, ModDecl, ModuleSummary, SyntaxProblem};
+use crate::summary::{FileSummary, ItemDef, ItemKind, ModDecl, ModuleSummary};
 use crate::workspace::{self, Unit};
 
 /// A hash of an identifier (collisions only make a file look relevant: safe).
@@ -62,15 +68,24 @@ pub struct Scan {
     pub rel_use_idents: Vec<u64>,
     /// The segments of paths that start at `crate::`, `self::` or `super::`.
     pub rel_path_idents: Vec<u64>,
-    /// A glob import through `self`, `super` or `crate` (`use super::*;`).
-    pub glob_relative: bool,
+    /// `use super::*;` outside any inline module of the file: a glob import of the parent
+    /// module, which lives in another file.
+    pub glob_parent: bool,
+    /// Any other glob import through `super` or `crate` (`use crate::*;`, `use super::super::*;`,
+    /// braces): resolved, conservatively, to any module of the crate. A glob through a named
+    /// module (`use crate::db::*;`) is found by that module's name instead, and `self::*`
+    /// adds nothing a file does not already have.
+    pub glob_crate: bool,
+    /// The text is lexically broken: a lexer error or an invalid token, unbalanced brackets,
+    /// nesting deeper than [`DEEP_BRACKETS`], a binary file or one too deep for the parser.
+    /// Always parsed; SSOT000 reports the parse's errors even when the file cannot matter.
+    pub broken: bool,
     /// The text contains `ssot-lint:` (a suppression comment, SSOT100).
     pub marker: bool,
     /// The module structure when every `mod` item sits at the file's top level (so the
     /// parser is certain to see the same): modules, `mod x;` declarations, `mod` items of
     /// the root module. `None`: only a parse can tell.
     pub skeleton: Option<(Vec<ModuleSummary>, Vec<ModDecl>)>,
-    pub lex_errors: Vec<SyntaxProblem>,
     /// For parsed files: the identifiers (hashed, sorted) inside each function's range.
     pub fn_idents: Vec<Vec<u64>>,
     /// The file has its full summary.
@@ -113,21 +128,18 @@ struct Tok<'a> {
 
 /// Lex a file and collect what the prefilter needs.
 pub fn scan(text: &str, edition: Edition) -> Scan {
-    let lexed = ra_ap_parser::LexedStr::new(edition, text);
     let mut out = Scan {
         marker: text.contains("ssot-lint:"),
         ..Default::default()
     };
-    out.lex_errors = lexed
-        .errors()
-        .map(|(i, msg)| {
-            let r = lexed.text_range(i);
-            SyntaxProblem {
-                message: msg.to_string(),
-                span: r.start as u32..r.end as u32,
-            }
-        })
-        .collect();
+    // Binary or too deep for the parser (see `parse::summarize`): nothing to lex, the parse
+    // gives one error at once.
+    if crate::safety::source_too_deep(text).is_some() {
+        out.broken = true;
+        return out;
+    }
+    let lexed = ra_ap_parser::LexedStr::new(edition, text);
+    let lex_errors = lexed.errors().next().is_some();
     let mut toks: Vec<Tok> = Vec::with_capacity(lexed.len() / 2);
     let mut idents = Vec::new();
     for i in 0..lexed.len() {
@@ -148,11 +160,13 @@ pub fn scan(text: &str, edition: Edition) -> Scan {
         });
     }
     out.idents = sorted(idents);
+    out.broken = lex_errors || toks.iter().any(|t| t.kind == SyntaxKind::ERROR) || !balanced(&toks);
     use_items(&toks, &mut out);
-    out.skeleton = if out.lex_errors.is_empty() {
-        skeleton(&toks, text)
-    } else {
+    // A broken file is parsed anyway.
+    out.skeleton = if out.broken {
         None
+    } else {
+        skeleton(&toks, text)
     };
     out
 }
@@ -227,7 +241,26 @@ fn use_items(toks: &[Tok], out: &mut Scan) {
             }
             j += 1;
         }
-        out.glob_relative |= glob && relative;
+        if glob && relative {
+            let kinds: Vec<SyntaxKind> = toks[i + 1..j.min(toks.len())]
+                .iter()
+                .map(|t| t.kind)
+                .collect();
+            let is = |k: &[SyntaxKind]| kinds == k;
+            use SyntaxKind::{COLON2, SELF_KW, STAR, SUPER_KW};
+            if is(&[SELF_KW, COLON2, STAR]) {
+                // The module's own items: nothing new.
+            } else if is(&[SUPER_KW, COLON2, STAR]) {
+                // Inside an inline module `super` is a module of this file, which can only
+                // export what this file names (and so is relevant for); outside, it is the
+                // parent file's module.
+                if !in_inline_mod(toks, i) {
+                    out.glob_parent = true;
+                }
+            } else if v[first..].is_empty() || kinds.contains(&SyntaxKind::L_CURLY) {
+                out.glob_crate = true;
+            }
+        }
         if relative {
             rel.extend_from_slice(&v[first..]);
         }
@@ -235,6 +268,44 @@ fn use_items(toks: &[Tok], out: &mut Scan) {
     }
     out.use_idents = sorted(v);
     out.rel_use_idents = sorted(rel);
+}
+
+/// Nesting deeper than this (brackets) is parsed even when the file cannot matter: the
+/// parse stage reports trees deeper than its walkers go (`parse::MAX_WALK_DEPTH`).
+pub const DEEP_BRACKETS: usize = 256;
+
+/// Whether brackets match and nest at most [`DEEP_BRACKETS`] deep.
+fn balanced(toks: &[Tok]) -> bool {
+    let mut stack = Vec::new();
+    for t in toks {
+        if let Some(c) = open(t.kind) {
+            stack.push(c);
+            if stack.len() > DEEP_BRACKETS {
+                return false;
+            }
+        } else if is_close(t.kind) && stack.pop() != Some(t.kind) {
+            return false;
+        }
+    }
+    stack.is_empty()
+}
+
+/// Whether token `at` sits inside the braces of an inline `mod x { .. }` (brackets are
+/// balanced when this matters: an unbalanced file is parsed).
+fn in_inline_mod(toks: &[Tok], at: usize) -> bool {
+    let mut stack: Vec<bool> = Vec::new();
+    for (i, t) in toks[..at].iter().enumerate() {
+        if open(t.kind).is_some() {
+            let is_mod = t.kind == SyntaxKind::L_CURLY
+                && i >= 2
+                && toks[i - 2].kind == SyntaxKind::MOD_KW
+                && toks[i - 1].kind.is_any_identifier();
+            stack.push(is_mod);
+        } else if is_close(t.kind) {
+            stack.pop();
+        }
+    }
+    stack.iter().any(|m| *m)
 }
 
 fn open(k: SyntaxKind) -> Option<SyntaxKind> {
@@ -412,7 +483,6 @@ fn skeleton_summary(scan: &Scan, text: &str) -> Option<FileSummary> {
     Some(FileSummary {
         modules,
         mod_decls,
-        syntax_errors: scan.lex_errors.clone(),
         line_starts: crate::parse::line_starts(text),
         ..Default::default()
     })
@@ -510,39 +580,64 @@ fn initial_triggers(unit: &Unit, packs: &PackIndex, cfg: &Config) -> Names {
         eprintln!("prefilter-t0: weak {v:?} strong {w:?}");
     }
     Names {
-        weak: names.iter().map(|n| hash(n)).collect(),
+        pack: names.iter().map(|n| hash(n)).collect(),
+        weak: HashSet::new(),
         strong: strong.iter().map(|n| hash(n)).collect(),
+        pack_crates,
     }
 }
 
 /// Trigger names, hashed. *Strong* names lead to a pack path wherever they are written: a
 /// pack crate or a dependency renamed from one, a module of the config, a module that
 /// exports a trigger, a method called by name (`init`-like methods of holders). *Weak* names
-/// (a pack type, a free function of a pack, an import, alias, holder type or static made
-/// from one) only when a path can reach them: through a `use` item, or a path starting at
-/// `crate::`/`self::`/`super::` (an unqualified name needs a `use`; a qualified one starts at
-/// a strong name or at one of those roots).
+/// (an import, alias, holder type, static or init function made from a trigger) only when a
+/// path can reach them: through a `use` item, or a path starting at `crate::`/`self::`/
+/// `super::` (an unqualified name needs a `use`; a qualified one starts at a strong name or
+/// at one of those roots).
+///
+/// *Pack* names (the types and free functions the packs list) are names of items of the pack
+/// crates. Outside a crate that is itself named like a pack crate they lead to a pack path
+/// only through an import from one (a path naming a strong name, whose binding becomes a weak
+/// name) or through a glob import (whose bindings have no names to derive): so they count
+/// inside pack crates (every identifier) and, when deriving names, in files with a glob
+/// import; everywhere else the weak names derived from the imports stand for them.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
+    pub pack: HashSet<u64>,
     pub weak: HashSet<u64>,
     pub strong: HashSet<u64>,
+    /// The pack crates, with underscores.
+    pub pack_crates: HashSet<String>,
 }
 
 impl Names {
-    fn any(&self, h: u64) -> bool {
-        self.weak.contains(&h) || self.strong.contains(&h)
+    fn any(&self, h: u64, pack: bool) -> bool {
+        self.weak.contains(&h) || self.strong.contains(&h) || (pack && self.pack.contains(&h))
+    }
+
+    fn weak_or_pack(&self, h: u64, pack: bool) -> bool {
+        self.weak.contains(&h) || (pack && self.pack.contains(&h))
     }
 
     fn len(&self) -> usize {
         self.weak.len() + self.strong.len()
     }
 
-    /// Whether a file can reach a trigger (module docs).
-    fn reaches(&self, sc: &Scan) -> bool {
-        sc.idents.iter().any(|h| self.strong.contains(h))
+    /// Whether a file can reach a trigger (module docs); `pack`: it belongs to a crate named
+    /// like a pack crate.
+    fn reaches(&self, sc: &Scan, pack: bool) -> bool {
+        sc.idents
+            .iter()
+            .any(|h| self.strong.contains(h) || (pack && self.pack.contains(h)))
             || sc.use_idents.iter().any(|h| self.strong.contains(h))
-            || sc.rel_use_idents.iter().any(|h| self.weak.contains(h))
-            || sc.rel_path_idents.iter().any(|h| self.weak.contains(h))
+            || sc
+                .rel_use_idents
+                .iter()
+                .any(|h| self.weak_or_pack(*h, pack))
+            || sc
+                .rel_path_idents
+                .iter()
+                .any(|h| self.weak_or_pack(*h, pack))
     }
 }
 
@@ -550,6 +645,12 @@ fn init_like(name: &str) -> bool {
     matches!(name, "initialize" | "init" | "setup" | "warm_up" | "warmup")
         || name.starts_with("init_")
         || name.starts_with("initialize_")
+}
+
+/// A package whose name or lib name is a pack crate's (its own items are pack paths).
+fn is_pack_package(p: &workspace::Package, pack_crates: &HashSet<String>) -> bool {
+    pack_crates.contains(&workspace::underscore(&p.name))
+        || p.lib_name().is_some_and(|l| pack_crates.contains(l))
 }
 
 /// Build the crate graph of a unit, parsing only the files that can matter (all of them when
@@ -563,12 +664,21 @@ pub fn build(
     prefilter: bool,
 ) -> CrateGraph {
     let t0 = initial_triggers(unit, packs, cfg);
+    // Files of a package named like a pack crate (the crates of the fixpoint decide; this
+    // only chooses what to parse at once).
+    let pack_dirs: Vec<&Path> = unit
+        .packages
+        .iter()
+        .filter(|p| is_pack_package(p, &t0.pack_crates))
+        .map(|p| p.dir.as_path())
+        .collect();
     let scans: Mutex<HashMap<PathBuf, Scan>> = Mutex::new(HashMap::new());
     let mismatch = std::sync::atomic::AtomicBool::new(false);
     let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
         let mut sc = scan(text, edition);
-        let first_look = sc.marker || t0.reaches(&sc);
-        let summary = if !prefilter || first_look || sc.skeleton.is_none() {
+        let in_pack = pack_dirs.iter().any(|d| path.starts_with(d));
+        let first_look = sc.marker || t0.reaches(&sc, in_pack);
+        let summary = if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
             let s = crate::parse::summarize(text, edition);
             sc.fn_idents = fn_idents(text, &s, edition);
             sc.parsed = true;
@@ -644,7 +754,24 @@ fn fixpoint(
             }
         }
     }
+    // Files of crates named like a pack crate, and the files of each file's parent modules.
+    let mut in_pack = vec![false; n];
+    let mut parent_files: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for c in &g.crates {
+        let pack = t.pack_crates.contains(&c.name)
+            || is_pack_package(&g.packages[c.package], &t.pack_crates);
+        for m in &c.modules {
+            in_pack[m.file] |= pack;
+            if m.local == 0
+                && let Some(p) = m.parent
+            {
+                parent_files[m.file].push(c.modules[p].file);
+            }
+        }
+    }
     let mut crate_exports = vec![false; g.crates.len()];
+    // Some module of the file exports a trigger.
+    let mut file_exports = vec![false; n];
     let mut relevant = vec![false; n];
     let mut rounds = 0;
     let debug = std::env::var_os("SSOT_PREFILTER_STATS").is_some();
@@ -660,10 +787,12 @@ fn fixpoint(
                 Some("forced")
             } else if sc.marker {
                 Some("marker")
-            } else if t.reaches(sc) {
+            } else if t.reaches(sc, in_pack[i]) {
                 Some("names")
-            } else if sc.glob_relative && file_crates[i].iter().any(|&k| crate_exports[k]) {
-                Some("glob-relative")
+            } else if sc.glob_parent && parent_files[i].iter().any(|&p| file_exports[p]) {
+                Some("glob-parent")
+            } else if sc.glob_crate && file_crates[i].iter().any(|&k| crate_exports[k]) {
+                Some("glob-crate")
             } else {
                 None
             };
@@ -710,13 +839,20 @@ fn fixpoint(
         }
         // Derive names from every relevant file until nothing changes.
         loop {
-            let before = (t.len(), crate_exports.iter().filter(|e| **e).count());
+            let count = |v: &[bool]| v.iter().filter(|e| **e).count();
+            let before = (t.len(), count(&crate_exports), count(&file_exports));
             for i in 0..n {
                 if !relevant[i] {
                     continue;
                 }
                 let s = g.files[i].summary.clone();
-                let root_exports = derive(&s, &scans[i], &mut t);
+                let around = Around {
+                    pack: in_pack[i],
+                    parent_exports: parent_files[i].iter().any(|&p| file_exports[p]),
+                    crate_exports: file_crates[i].iter().any(|&k| crate_exports[k]),
+                };
+                let (root_exports, any_exports) = derive(&s, &scans[i], &mut t, around);
+                file_exports[i] |= any_exports;
                 if root_exports {
                     if debug {
                         eprintln!("prefilter-exports: {}", g.files[i].rel);
@@ -729,7 +865,7 @@ fn fixpoint(
                     }
                 }
             }
-            let after = (t.len(), crate_exports.iter().filter(|e| **e).count());
+            let after = (t.len(), count(&crate_exports), count(&file_exports));
             if before == after {
                 break;
             }
@@ -746,20 +882,18 @@ fn fixpoint(
             t.strong.len()
         );
     }
-    // SSOT000: the parse's errors for relevant files, the lexer's for the others.
+    // SSOT000: the parse's errors for relevant files and lexically broken ones, none for the
+    // others (in both modes: the output does not depend on `--no-prefilter`).
     for i in 0..n {
-        if !relevant[i] && g.files[i].read_error.is_none() {
-            let s = &g.files[i].summary;
-            if s.syntax_errors.len() != scans[i].lex_errors.len()
-                || s.syntax_errors
-                    .iter()
-                    .zip(&scans[i].lex_errors)
-                    .any(|(a, b)| a.span != b.span || a.message != b.message)
-            {
-                let mut s2 = (**s).clone();
-                s2.syntax_errors = scans[i].lex_errors.clone();
-                g.files[i].summary = Arc::new(s2);
-            }
+        let s = &g.files[i].summary;
+        if !relevant[i]
+            && !scans[i].broken
+            && (!s.syntax_errors.is_empty() || s.syntax_error_count != 0)
+        {
+            let mut s2 = (**s).clone();
+            s2.syntax_errors.clear();
+            s2.syntax_error_count = 0;
+            g.files[i].summary = Arc::new(s2);
         }
     }
     consistent
@@ -784,9 +918,27 @@ fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
         })
 }
 
+/// What [`derive`] needs to know about a file's surroundings.
+#[derive(Clone, Copy)]
+struct Around {
+    /// The file belongs to a crate named like a pack crate.
+    pack: bool,
+    /// The module of a parent file exports a trigger (`use super::*;` at the top).
+    parent_exports: bool,
+    /// Some module of the file's crate exports a trigger (other relative globs).
+    crate_exports: bool,
+}
+
 /// Add the names a relevant file defines from trigger names; whether its root module
-/// exports a trigger (so its own name leads to one).
-fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
+/// exports a trigger (so its own name leads to one), and whether any of its modules does.
+fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, bool) {
+    // Pack names: in a pack crate, and where a glob import may bind them unnamed.
+    let pack = around.pack
+        || s.modules
+            .iter()
+            .flat_map(|m| &m.imports)
+            .chain(s.fns.iter().flat_map(|f| &f.local_imports))
+            .any(|i| matches!(i.kind, ImportKind::Glob));
     use crate::summary::ImportKind;
     let debug = std::env::var_os("SSOT_PREFILTER_STATS").is_some();
     let weak = |t: &mut Names, name: &str, why: &str| {
@@ -799,14 +951,16 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
             eprintln!("prefilter-name: {why} {name}");
         }
     };
-    let hit = |t: &Names, segs: &[String]| segs.iter().any(|x| t.any(hash(x)));
+    let hit = |t: &Names, segs: &[String]| segs.iter().any(|x| t.any(hash(x), pack));
     let ty_hit = |t: &Names, ty: &crate::summary::RawType| {
         ty.all.iter().any(|p| hit(t, &p.segs)) || ty.head.as_ref().is_some_and(|p| hit(t, &p.segs))
     };
     // Imports: a binding of a trigger is one; a binding of a strong name (a crate, a module
-    // that exports) is strong. Returns whether the imports export a trigger.
-    let imports = |imps: &[crate::summary::Import], t: &mut Names| -> bool {
+    // that exports) is strong. Returns whether the imports export a trigger, and whether
+    // they glob-import the parent module (`use super::*;`, decided below).
+    let imports = |imps: &[crate::summary::Import], t: &mut Names| -> (bool, bool) {
         let mut ex = false;
+        let mut parent_glob = false;
         for imp in imps {
             match &imp.kind {
                 ImportKind::Named(n) => {
@@ -819,11 +973,13 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
                     }
                 }
                 ImportKind::Glob => {
-                    if hit(t, &imp.path)
-                        || imp
-                            .path
-                            .iter()
-                            .any(|x| matches!(x.as_str(), "self" | "super" | "crate"))
+                    let keyword = |x: &String| matches!(x.as_str(), "self" | "super" | "crate");
+                    if imp.path == ["super"] {
+                        parent_glob = true;
+                    } else if imp.path == ["self"] {
+                        // The module's own items: nothing new.
+                    } else if hit(t, &imp.path)
+                        || (imp.path.iter().all(keyword) && around.crate_exports)
                     {
                         ex = true;
                     }
@@ -831,13 +987,15 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
                 ImportKind::Underscore => {}
             }
         }
-        ex
+        (ex, parent_glob)
     };
     let mut exports = vec![false; s.modules.len()];
+    let mut parent_globs = vec![false; s.modules.len()];
     for (mi, m) in s.modules.iter().enumerate() {
-        let mut ex = imports(&m.imports, t);
+        let (mut ex, pg) = imports(&m.imports, t);
+        parent_globs[mi] = pg;
         for (c, b) in &m.extern_crates {
-            if t.any(hash(c)) {
+            if t.any(hash(c), pack) {
                 strong(t, b, "extern-crate");
                 ex = true;
             }
@@ -880,7 +1038,7 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
         } else if sc
             .fn_idents
             .get(fi)
-            .is_some_and(|ids| ids.iter().any(|h| t.any(*h)))
+            .is_some_and(|ids| ids.iter().any(|h| t.any(*h, pack)))
         {
             weak(t, &f.name, "init-fn");
             if f.parent_fn.is_none() {
@@ -888,16 +1046,44 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names) -> bool {
             }
         }
     }
-    // Inline modules pass it to their names and parents.
-    for mi in (1..s.modules.len()).rev() {
-        if exports[mi] {
-            if let Some(name) = s.modules[mi].inline_path.last() {
-                strong(t, name, "module");
-            }
-            if let Some(p) = s.modules[mi].parent {
-                exports[p] = true;
+    // A module that glob-imports its parent exports what the parent does; a parent exports
+    // what its inline modules do.
+    loop {
+        let mut changed = false;
+        for mi in 0..s.modules.len() {
+            let from_parent = match s.modules[mi].parent {
+                _ if !parent_globs[mi] => false,
+                None => around.parent_exports,
+                Some(p) => exports[p],
+            };
+            if from_parent && !exports[mi] {
+                exports[mi] = true;
+                changed = true;
             }
         }
+        for mi in (1..s.modules.len()).rev() {
+            if exports[mi]
+                && let Some(p) = s.modules[mi].parent
+                && !exports[p]
+            {
+                exports[p] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
     }
-    exports.first().copied().unwrap_or(false)
+    // Inline modules that export: their names lead to a trigger.
+    for mi in 1..s.modules.len() {
+        if exports[mi]
+            && let Some(name) = s.modules[mi].inline_path.last()
+        {
+            strong(t, name, "module");
+        }
+    }
+    (
+        exports.first().copied().unwrap_or(false),
+        exports.iter().any(|e| *e),
+    )
 }

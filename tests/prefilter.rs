@@ -1,6 +1,9 @@
 //! The prefilter never changes findings: every fixture gives the same output (stdout and
-//! exit status) with `--prefilter` and without it (every file parsed), and neither run
-//! reports a disagreement between the lexer's module structure and the parser's.
+//! exit status) with the prefilter (the default) and with `--no-prefilter` (every file
+//! parsed), and neither run reports a disagreement between the lexer's module structure and
+//! the parser's.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,8 +55,8 @@ fn every_fixture_is_the_same_without_the_prefilter() {
     assert!(list.len() > 20, "fixture cases found: {}", list.len());
     let mut failures = Vec::new();
     for case in &list {
-        let with = run(case, &["--prefilter"]);
-        let without = run(case, &[]);
+        let with = run(case, &[]);
+        let without = run(case, &["--no-prefilter"]);
         if with.0 != without.0 || with.2 != without.2 {
             failures.push(format!(
                 "== {}\n-- with the prefilter ({:?}):\n{}\n-- without ({:?}):\n{}",
@@ -64,8 +67,10 @@ fn every_fixture_is_the_same_without_the_prefilter() {
                 without.0
             ));
         }
-        if with.1.contains("internal:") {
-            failures.push(format!("== {}\n{}", case.display(), with.1));
+        for err in [&with.1, &without.1] {
+            if err.contains("internal:") {
+                failures.push(format!("== {}\n{}", case.display(), err));
+            }
         }
     }
     assert!(
@@ -75,4 +80,57 @@ fn every_fixture_is_the_same_without_the_prefilter() {
         list.len(),
         failures.join("\n")
     );
+}
+
+/// SSOT000 in a file that cannot lead to a pool or client (it is only lexed): what the lexer
+/// sees is reported (an invalid token or literal, unbalanced brackets), a pure grammar error
+/// is not; in a file that can matter, the grammar error is reported. `--no-prefilter` prints
+/// the same.
+#[test]
+fn syntax_errors_of_files_that_cannot_matter_are_the_lexical_ones() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let dir = d.path();
+    common::write(
+        dir,
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = \"0.8\"\n",
+    );
+    common::write(
+        dir,
+        "src/lib.rs",
+        "pub mod brackets;\npub mod grammar;\npub mod grammar_pool;\npub mod literal;\npub mod token;\n",
+    );
+    common::write(dir, "src/grammar.rs", "pub fn f() { let = 1; }\n");
+    common::write(
+        dir,
+        "src/grammar_pool.rs",
+        "pub fn g(url: &str) { let = 1; let _ = sqlx::PgPool::connect_lazy(url); }\n",
+    );
+    common::write(dir, "src/brackets.rs", "pub fn f() { let _x = (1; }\n");
+    common::write(dir, "src/token.rs", "pub fn f() { let _x = 1 ` 2; }\n");
+    common::write(
+        dir,
+        "src/literal.rs",
+        "pub fn f() -> &'static str { \"abc }\n",
+    );
+    let lines = |args: &[&str]| -> Vec<String> {
+        let o = common::run(dir, args);
+        common::stdout(&o)
+            .lines()
+            .filter(|l| l.contains("SSOT000"))
+            .map(str::to_string)
+            .collect()
+    };
+    let with = lines(&["--format", "short"]);
+    assert_eq!(
+        with,
+        [
+            "src/brackets.rs:1:25: SSOT000 syntax error: expected COMMA (and 3 more)",
+            "src/grammar_pool.rs:1:26: SSOT000 syntax error: expected pattern",
+            "src/literal.rs:2:1: SSOT000 syntax error: expected SEMICOLON (and 2 more)",
+            "src/token.rs:1:24: SSOT000 syntax error: expected SEMICOLON (and 1 more)",
+        ],
+        "{with:#?}"
+    );
+    assert_eq!(with, lines(&["--format", "short", "--no-prefilter"]));
 }

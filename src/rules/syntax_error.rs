@@ -51,9 +51,13 @@ never runs build scripts). `-v` lists them.
 ## Known limitations
 The parser is rust-analyzer's, run at the package's edition. Code that only a proc-macro
 makes valid (custom syntax inside attribute macros) is still parsed as plain Rust.
-With `--prefilter`, a file that cannot lead to a pool or client (it names no pack crate or
-type, no module of the config and nothing derived from them) is only lexed, not parsed:
-there only lexical errors (an unterminated literal, a bad escape) are reported.
+A file that cannot lead to a pool or client (it names no pack crate, no module of the
+config and nothing derived from them) is only lexed, not parsed. There only what the lexer
+sees is reported: an invalid token or literal (an unterminated string, a bad escape),
+unbalanced or mismatched brackets, nesting too deep to analyse, a binary file, a file that
+cannot be read or is too large. A pure grammar error in such a file (`let = 1;` in a function
+body, say) is not reported. `--no-prefilter` parses every file but reports the same, so the
+output never depends on it.
 "#,
 };
 
