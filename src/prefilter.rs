@@ -1075,10 +1075,8 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
         }
     }
     // Inline modules that export: their names lead to a trigger.
-    for mi in 1..s.modules.len() {
-        if exports[mi]
-            && let Some(name) = s.modules[mi].inline_path.last()
-        {
+    for (m, _) in s.modules.iter().zip(&exports).skip(1).filter(|(_, e)| **e) {
+        if let Some(name) = m.inline_path.last() {
             strong(t, name, "module");
         }
     }
