@@ -33,13 +33,44 @@ pub enum ExternRef {
 
 #[derive(Debug)]
 pub struct ModNode {
-    pub path: Vec<String>,
+    /// The module's path below its crate root. Shared: every target that includes a file
+    /// under the same path holds one copy (see [`Interner`]).
+    pub path: Arc<[String]>,
     pub file: usize,
     /// Index of the module in its file's summary.
     pub local: usize,
     pub parent: Option<usize>,
-    pub children: HashMap<String, usize>,
+    pub children: HashMap<Arc<str>, usize>,
     pub is_test: bool,
+}
+
+/// One copy of each module path and module name in a graph: a file included by many
+/// targets (1,000 binaries sharing a module file) costs its tree's indices per target,
+/// not its paths and names again.
+#[derive(Default)]
+struct Interner {
+    paths: HashSet<Arc<[String]>>,
+    names: HashSet<Arc<str>>,
+}
+
+impl Interner {
+    fn path(&mut self, p: Vec<String>) -> Arc<[String]> {
+        if let Some(a) = self.paths.get(p.as_slice()) {
+            return a.clone();
+        }
+        let a: Arc<[String]> = p.into();
+        self.paths.insert(a.clone());
+        a
+    }
+
+    fn name(&mut self, n: &str) -> Arc<str> {
+        if let Some(a) = self.names.get(n) {
+            return a.clone();
+        }
+        let a: Arc<str> = n.into();
+        self.names.insert(a.clone());
+        a
+    }
 }
 
 #[derive(Debug)]
@@ -152,22 +183,40 @@ pub fn build_with(
             queue.push(root_pending(k, &t.root, t.kind.is_test_code()));
         }
     }
-    link_externs(&mut g);
 
+    let mut interner = Interner::default();
     let mut reached: HashSet<PathBuf> = HashSet::new();
-    let mut orphans_done = false;
+    // (crate, file): a file is walked once per crate (`mod` cycles through #[path]).
+    let mut in_crate: HashSet<(usize, usize)> = HashSet::new();
+    // The crate that first included a file below its root. A crate of unreached files
+    // does not include a file another crate already includes that way, so each file is in
+    // at most two such crates (as root, and below one root): a chain of `#[path]` files is
+    // walked once, not once from each of its files.
+    let mut included_by: HashMap<usize, usize> = HashMap::new();
+    // Files no module tree reached, checked as crates of their own one after the other,
+    // each unless an earlier one's tree included it (all parsed in one parallel wave).
+    let mut orphans: Option<std::collections::VecDeque<(usize, PathBuf)>> = None;
+    let mut prefetch: Vec<PathBuf> = Vec::new();
     loop {
         if queue.is_empty() {
-            if orphans_done {
-                break;
-            }
-            orphans_done = true;
-            // Files no module tree reached: checked as crates of their own.
-            for (pi, pkg) in unit.packages.iter().enumerate() {
-                for f in crate::workspace::package_rs_files(pkg) {
-                    if reached.contains(&f) {
-                        continue;
+            let pending = orphans.get_or_insert_with(|| {
+                let mut v = std::collections::VecDeque::new();
+                for (pi, pkg) in unit.packages.iter().enumerate() {
+                    for f in crate::workspace::package_rs_files(pkg) {
+                        if !reached.contains(&f) {
+                            prefetch.push(f.clone());
+                            v.push_back((pi, f));
+                        }
                     }
+                }
+                v
+            });
+            while let Some((pi, f)) = pending.pop_front() {
+                if reached.contains(&f) {
+                    continue;
+                }
+                let pkg = &unit.packages[pi];
+                {
                     let k = g.crates.len();
                     let (name, mod_path) = orphan_identity(pkg, &f);
                     g.crates.push(CrateDef {
@@ -192,15 +241,18 @@ pub fn build_with(
                     queue.push(pend);
                     reached.insert(f);
                 }
+                break;
             }
-            link_externs(&mut g);
-            continue;
+            if queue.is_empty() {
+                break;
+            }
         }
         // Parse every new file of this wave in parallel.
         let mut new_paths: Vec<PathBuf> = queue
             .iter()
-            .filter(|p| !file_ids.contains_key(&p.path))
             .map(|p| p.path.clone())
+            .chain(std::mem::take(&mut prefetch))
+            .filter(|p| !file_ids.contains_key(p))
             .collect();
         new_paths.sort();
         new_paths.dedup();
@@ -242,13 +294,20 @@ pub fn build_with(
             let summary = g.files[fid].summary.clone();
             let krate = pend.krate;
             // Guard against `mod` cycles through #[path].
-            if g.crates[krate].modules.iter().any(|m| m.file == fid) {
+            if !in_crate.insert((krate, fid)) {
                 continue;
+            }
+            if pend.parent.is_some() {
+                let first = *included_by.entry(fid).or_insert(krate);
+                if first != krate && g.crates[krate].kind == TargetKind::Orphan {
+                    continue;
+                }
             }
             let base = g.crates[krate].modules.len();
             for (li, m) in summary.modules.iter().enumerate() {
                 let mut path = pend.mod_path.clone();
                 path.extend(m.inline_path.iter().cloned());
+                let path = interner.path(path);
                 let parent = match m.parent {
                     Some(p) => Some(base + p),
                     None => pend.parent,
@@ -265,17 +324,17 @@ pub fn build_with(
                 });
             }
             if let (Some(p), Some(name)) = (pend.parent, &pend.name) {
-                g.crates[krate].modules[p]
-                    .children
-                    .insert(name.clone(), base);
+                let name = interner.name(name);
+                g.crates[krate].modules[p].children.insert(name, base);
             }
             for (li, m) in summary.modules.iter().enumerate() {
                 if let Some(p) = m.parent
                     && let Some(name) = m.inline_path.last()
                 {
+                    let name = interner.name(name);
                     g.crates[krate].modules[base + p]
                         .children
-                        .insert(name.clone(), base + li);
+                        .insert(name, base + li);
                 }
             }
             for decl in &summary.mod_decls {
@@ -360,7 +419,7 @@ pub fn build_with(
                     dir.join(file_name)
                 };
                 let parent_path = &g.crates[krate].modules[parent_mod].path;
-                let mut mod_path = parent_path.clone();
+                let mut mod_path = parent_path.to_vec();
                 mod_path.push(decl.name.clone());
                 let is_test = decl.is_test || g.crates[krate].modules[parent_mod].is_test;
                 queue.push(Pending {
@@ -375,6 +434,7 @@ pub fn build_with(
             }
         }
     }
+    link_externs(&mut g);
     g
 }
 
@@ -486,5 +546,111 @@ fn link_externs(g: &mut CrateGraph) {
                 .or_insert(ExternRef::Package(std.to_string()));
         }
         g.crates[k].externs = ex;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    fn graph(root: &Path) -> CrateGraph {
+        let root = root.canonicalize().expect("canonical");
+        let unit = crate::workspace::load_unit(&root).expect("unit");
+        build(&unit, &root, &Overlay::new())
+    }
+
+    const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+
+    /// Module path segments held by the graph's nodes, counting a shared path once.
+    fn segments_held(g: &CrateGraph) -> usize {
+        let mut seen: HashSet<*const [String]> = HashSet::new();
+        g.crates
+            .iter()
+            .flat_map(|c| &c.modules)
+            .filter(|m| seen.insert(Arc::as_ptr(&m.path)))
+            .map(|m| m.path.len())
+            .sum()
+    }
+
+    /// A `#[path]` chain 1,000 files deep (issue 10, item 8; 10,000 deep took 1.4 GB): the
+    /// files past the module depth limit are crates of their own, and each is walked below
+    /// one root at most, so the segments held grow linearly (they grew with the chain's
+    /// length times the depth limit squared, about 1.9 million here).
+    #[test]
+    fn a_path_chain_is_walked_once() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let n = 1000;
+        write(d.path(), "Cargo.toml", MANIFEST);
+        write(d.path(), "src/lib.rs", "#[path = \"c0.rs\"]\npub mod c0;\n");
+        for i in 0..n {
+            let next = format!("#[path = \"c{}.rs\"]\npub mod c{};\n", i + 1, i + 1);
+            let text = if i + 1 < n {
+                next.as_str()
+            } else {
+                "pub fn f() {}\n"
+            };
+            write(d.path(), &format!("src/c{i}.rs"), text);
+        }
+        let g = graph(d.path());
+        assert_eq!(g.files.len(), n + 1);
+        let nodes: usize = g.crates.iter().map(|c| c.modules.len()).sum();
+        assert!(
+            nodes <= 2 * (n + 1),
+            "{nodes} module nodes for {} files",
+            n + 1
+        );
+        let held = segments_held(&g);
+        assert!(
+            held <= 2 * (n + 1) * MAX_MODULE_DEPTH,
+            "{held} path segments for {} files",
+            n + 1
+        );
+        // Every file is still linted: as a module of the chain or as a crate of its own.
+        let mut covered: HashSet<usize> = HashSet::new();
+        for c in &g.crates {
+            covered.extend(c.modules.iter().map(|m| m.file));
+        }
+        assert_eq!(covered.len(), n + 1);
+    }
+
+    /// 200 binaries include one file with 50 inline modules: each module path is held once,
+    /// whatever the number of targets that include it.
+    #[test]
+    fn targets_sharing_a_module_file_share_its_paths() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let bins = 200;
+        write(d.path(), "Cargo.toml", MANIFEST);
+        for i in 0..bins {
+            write(
+                d.path(),
+                &format!("src/bin/b{i}.rs"),
+                "#[path = \"../shared.rs\"]\nmod shared;\nfn main() {}\n",
+            );
+        }
+        let shared: String = (0..50)
+            .map(|m| format!("pub mod m{m} {{ pub mod inner {{}} }}\n"))
+            .collect();
+        write(d.path(), "src/shared.rs", &shared);
+        let g = graph(d.path());
+        assert_eq!(g.crates.len(), bins);
+        let per_target = 1 + 1 + 50 * 2; // main, shared, m*, m*::inner
+        assert!(g.crates.iter().all(|c| c.modules.len() == per_target));
+        // The root of every binary has the path `[]`, the rest are shared: 101 paths.
+        assert_eq!(segments_held(&g), 1 + 2 * 50 + 3 * 50);
+        let m7: Vec<&ModNode> = g
+            .crates
+            .iter()
+            .flat_map(|c| &c.modules)
+            .filter(|m| m.path.len() == 2 && m.path[1] == "m7")
+            .collect();
+        assert_eq!(m7.len(), bins);
+        assert!(m7.iter().all(|m| Arc::ptr_eq(&m.path, &m7[0].path)));
+        assert!(m7.iter().all(|m| m.children.contains_key("inner")));
     }
 }

@@ -360,7 +360,7 @@ impl<'g> Resolver<'g> {
             }
             let mut cur = Some(0usize);
             for seg in rest {
-                cur = cur.and_then(|m| c.modules[m].children.get(seg).copied());
+                cur = cur.and_then(|m| c.modules[m].children.get(seg.as_str()).copied());
             }
             if let Some(m) = cur {
                 out.push((k, m));
