@@ -18,6 +18,8 @@ pub mod ownership;
 pub mod packs;
 pub mod parse;
 pub mod prefilter;
+#[cfg(test)]
+mod race_tests;
 pub mod report;
 pub mod resolve;
 pub mod rules;
