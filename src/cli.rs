@@ -88,7 +88,7 @@ pub struct Args {
 }
 
 /// Stack of the worker threads that parse.
-const PARSE_STACK: usize = 64 << 20;
+pub const PARSE_STACK: usize = 64 << 20;
 
 /// Run the CLI; returns the exit status (0 clean, 1 findings, 2 error).
 pub fn main(mut argv: Vec<OsString>) -> i32 {

@@ -1,0 +1,26 @@
+//! A small crate on disk from one input (`//- /path` sections: module files, `#[path]`
+//! targets, `Cargo.toml`, `ssot-lint.toml`) → the whole run, with and without the prefilter.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    ssot_lint_fuzz::init();
+    let text = String::from_utf8_lossy(data);
+    let files = ssot_lint_fuzz::split(&text);
+    let (_dir, root) = ssot_lint_fuzz::write_tree(&files);
+    for prefilter in [false, true] {
+        let opts = ssot_lint::LintOptions {
+            start: Some(root.clone()),
+            prefilter,
+            ..Default::default()
+        };
+        match ssot_lint::lint(&opts) {
+            Ok(outcome) => ssot_lint_fuzz::check_outcome(&outcome),
+            // A broken manifest or config is exit 2 with a message: it must render.
+            Err(e) => {
+                let _ = ssot_lint_fuzz::render_error(&e);
+            }
+        }
+    }
+});

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Seed corpora for the fuzz targets from the repository's fixtures (written to corpus/,
+# which git ignores). Run from anywhere: `bash fuzz/seed.sh`.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")"
+out="$here/corpus"
+mkdir -p "$out/lint_file" "$out/lint_crate" "$out/fix" "$out/config"
+
+n=0
+# One Rust file per seed.
+while IFS= read -r -d '' f; do
+  n=$((n + 1))
+  cp "$f" "$out/lint_file/fixture-$n.rs"
+done < <(find "$repo/fixtures" -name '*.rs' -size -64k -print0 | sort -z)
+
+# One fixture package per seed, in the `//- /path` format the crate targets split.
+n=0
+while IFS= read -r -d '' manifest; do
+  dir="$(dirname "$manifest")"
+  n=$((n + 1))
+  seed="$out/lint_crate/package-$n.txt"
+  : > "$seed"
+  while IFS= read -r -d '' f; do
+    rel="${f#"$dir"/}"
+    printf '//- /%s\n' "$rel" >> "$seed"
+    cat "$f" >> "$seed"
+    # A file that does not end in a newline would swallow the next section marker.
+    [ -z "$(tail -c1 "$f")" ] || printf '\n' >> "$seed"
+  done < <(find "$dir" \( -name target -prune \) -o -type f \( -name '*.rs' -o -name Cargo.toml -o -name ssot-lint.toml \) -print0 | sort -z | head -z -n 16)
+  cp "$seed" "$out/fix/package-$n.txt"
+done < <(find "$repo/fixtures" -name Cargo.toml -print0 | sort -z)
+
+# Configs and rule packs.
+n=0
+while IFS= read -r -d '' f; do
+  n=$((n + 1))
+  cp "$f" "$out/config/seed-$n.toml"
+done < <(find "$repo/fixtures" "$repo/lints" -name '*.toml' ! -name Cargo.toml -print0 | sort -z)
+
+for t in lint_file lint_crate fix config; do
+  echo "$t: $(find "$out/$t" -type f | wc -l) seeds"
+done
