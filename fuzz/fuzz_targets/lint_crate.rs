@@ -1,5 +1,6 @@
 //! A small crate on disk from one input (`//- /path` sections: module files, `#[path]`
-//! targets, `Cargo.toml`, `ssot-lint.toml`) → the whole run, with and without the prefilter.
+//! targets, `Cargo.toml`, `ssot-lint.toml`) → the whole run, with the prefilter (the default)
+//! and without.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let files = ssot_lint_fuzz::split(&text);
     let (_dir, root) = ssot_lint_fuzz::write_tree(&files);
-    for prefilter in [false, true] {
+    for no_prefilter in [false, true] {
         let opts = ssot_lint::LintOptions {
             start: Some(root.clone()),
-            prefilter,
+            no_prefilter,
             ..Default::default()
         };
         match ssot_lint::lint(&opts) {
