@@ -1,7 +1,10 @@
-//! The prefilter: most files are lexed, not parsed.
+//! The prefilter: most files are lexed or only byte-scanned, not parsed.
 //!
-//! Every file of a module tree is *lexed* (`ra_ap_parser`'s lexer, the one the parser runs
-//! first). The lexer gives, without a parse: the identifiers a file mentions, its `mod`
+//! Every file of a module tree is first *byte-scanned* ([`quick_scan`]): plain ASCII code
+//! with no `mod` item, no unusual literal and nothing broken gives its words (a superset of
+//! its identifiers) without the lexer; such a file is lexed only once one of its words is a
+//! trigger name. Every other file is *lexed* (`ra_ap_parser`'s lexer, the one the parser
+//! runs first). The lexer gives, without a parse: the identifiers a file mentions, its `mod`
 //! declarations with their `#[path]`/`#[cfg(test)]` attributes (when they all sit at the top
 //! level of the file, see [`Scan::skeleton`]), whether it has a suppression comment, and its
 //! lexical errors. A file is fully parsed only if it is *relevant*:
@@ -90,6 +93,10 @@ pub struct Scan {
     pub fn_idents: Vec<Vec<u64>>,
     /// The file has its full summary.
     pub parsed: bool,
+    /// Made by [`quick_scan`], not the lexer: `idents` holds every word of the code and the
+    /// other name lists are empty; [`Names::reaches`] then counts any word (the fixpoint lexes
+    /// such a file before it decides).
+    pub quick: bool,
 }
 
 fn sorted(mut v: Vec<u64>) -> Vec<u64> {
@@ -169,6 +176,262 @@ pub fn scan(text: &str, edition: Edition) -> Scan {
         skeleton(&toks, text)
     };
     out
+}
+
+/// What the byte scan of [`quick_scan`] tells about a file it accepts.
+pub struct Quick {
+    /// Every identifier and keyword (a superset of the lexer's identifiers), hashed,
+    /// sorted, deduplicated.
+    pub words: Vec<u64>,
+}
+
+/// The scan of a file [`quick_scan`] accepts: no module item, nothing broken.
+fn quick(text: &str) -> Option<Scan> {
+    let q = quick_scan(text)?;
+    Some(Scan {
+        idents: q.words,
+        skeleton: Some((vec![ModuleSummary::default()], Vec::new())),
+        quick: true,
+        ..Default::default()
+    })
+}
+
+/// A byte-level scan of plain ASCII Rust that is certain to agree with the lexer: `None`
+/// (lex it) for anything it does not fully understand or where the lexer could report an
+/// error: a byte outside printable ASCII outside a comment, a prefixed or raw literal or raw
+/// identifier, an escape other than the simplest ones, an exponent, an unterminated literal
+/// or comment, unbalanced brackets or nesting over [`DEEP_BRACKETS`], a `mod` or `ssot-lint:`
+/// (the module structure and suppressions need the lexer), a glob import that may go
+/// through `super` or `crate`. What it accepts has no lexer error, no invalid token, no
+/// module item, and only the identifiers in `words`.
+pub fn quick_scan(text: &str) -> Option<Quick> {
+    let b = text.as_bytes();
+    let n = b.len();
+    if text.contains("ssot-lint:") {
+        return None;
+    }
+    // A shebang or frontmatter at the start: the lexer's business.
+    let lead = text.trim_start();
+    if lead.starts_with("#!") && !lead.starts_with("#![") || lead.starts_with('-') {
+        return None;
+    }
+    let ident_start = |c: u8| c.is_ascii_alphabetic() || c == b'_';
+    let ident_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut words: Vec<u64> = Vec::new();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut maybe_glob = false;
+    let mut relative = false;
+    // The last significant byte of punctuation (for `::*`, `{*`, `,*`).
+    let mut prev: u8 = 0;
+    let mut i = 0;
+    while i < n {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            b'\r' => {
+                if b.get(i + 1) != Some(&b'\n') {
+                    return None;
+                }
+                i += 2;
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < n && b[i] != b'\n' {
+                    if b[i] == b'\r' && b.get(i + 1) != Some(&b'\n') {
+                        return None;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut level = 0usize;
+                loop {
+                    if i + 1 >= n {
+                        return None;
+                    }
+                    if b[i] == b'/' && b[i + 1] == b'*' {
+                        level += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b[i + 1] == b'/' {
+                        level -= 1;
+                        i += 2;
+                        if level == 0 {
+                            break;
+                        }
+                    } else if b[i] == b'\r' && b[i + 1] != b'\n' {
+                        return None;
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            _ if ident_start(c) => {
+                let s = i;
+                while i < n && ident_char(b[i]) {
+                    i += 1;
+                }
+                // Prefixed literals (`b"`, `r#"`, `c"`), raw identifiers, reserved prefixes.
+                if i < n && (matches!(b[i], b'"' | b'\'' | b'#') || !b[i].is_ascii()) {
+                    return None;
+                }
+                let w = &text[s..i];
+                match w {
+                    "mod" => return None,
+                    "super" | "crate" => relative = true,
+                    _ => {}
+                }
+                words.push(hash(w));
+                prev = b'a';
+                continue;
+            }
+            b'0'..=b'9' => {
+                let radix = if c == b'0' {
+                    b.get(i + 1).copied()
+                } else {
+                    None
+                };
+                if let Some(r @ (b'x' | b'o' | b'b')) = radix {
+                    let ok = match (r, b.get(i + 2)) {
+                        (b'x', Some(d)) => d.is_ascii_hexdigit(),
+                        (b'o', Some(d)) => (b'0'..=b'7').contains(d),
+                        (b'b', Some(d)) => matches!(d, b'0' | b'1'),
+                        _ => false,
+                    };
+                    if !ok {
+                        return None;
+                    }
+                    i += 2;
+                    while i < n && ident_char(b[i]) {
+                        i += 1;
+                    }
+                } else {
+                    while i < n && (b[i].is_ascii_digit() || b[i] == b'_') {
+                        i += 1;
+                    }
+                    if i + 1 < n && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                        i += 1;
+                        while i < n && (b[i].is_ascii_digit() || b[i] == b'_') {
+                            i += 1;
+                        }
+                    }
+                    if i < n && matches!(b[i], b'e' | b'E') {
+                        return None;
+                    }
+                    while i < n && ident_char(b[i]) {
+                        i += 1;
+                    }
+                }
+                if i < n && !b[i].is_ascii() {
+                    return None;
+                }
+                prev = b'0';
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return None,
+                        Some(b'"') => break,
+                        Some(b'\\') => {
+                            i += simple_escape(b, i, true)?;
+                            continue;
+                        }
+                        Some(&d)
+                            if d == b'\r'
+                                || !(d == b'\n' || d == b'\t' || (0x20..0x7f).contains(&d)) =>
+                        {
+                            return None;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+                prev = b'"';
+                continue;
+            }
+            b'\'' => {
+                match (b.get(i + 1), b.get(i + 2)) {
+                    (Some(b'\\'), _) => {
+                        let len = simple_escape(b, i + 1, false)?;
+                        if b.get(i + 1 + len) != Some(&b'\'') {
+                            return None;
+                        }
+                        i += len + 2;
+                    }
+                    (Some(&x), Some(b'\'')) if (0x20..0x7f).contains(&x) && x != b'\'' => {
+                        i += 3;
+                    }
+                    (Some(&x), _) if ident_start(x) => {
+                        // A lifetime or label.
+                        i += 1;
+                        while i < n && ident_char(b[i]) {
+                            i += 1;
+                        }
+                        if i < n && (matches!(b[i], b'\'' | b'#') || !b[i].is_ascii()) {
+                            return None;
+                        }
+                    }
+                    _ => return None,
+                }
+                prev = b'"';
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                stack.push(c);
+                if stack.len() > DEEP_BRACKETS {
+                    return None;
+                }
+            }
+            b')' | b']' | b'}' => {
+                let want = match c {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                if stack.pop() != Some(want) {
+                    return None;
+                }
+            }
+            b'#' if matches!(b.get(i + 1), Some(b'"' | b'#')) => return None,
+            b'*' => {
+                if matches!(prev, b':' | b'{' | b',') {
+                    maybe_glob = true;
+                }
+            }
+            b';' | b',' | b'.' | b'@' | b'#' | b'~' | b'?' | b':' | b'$' | b'=' | b'!' | b'<'
+            | b'>' | b'-' | b'&' | b'|' | b'+' | b'/' | b'^' | b'%' => {}
+            _ => return None,
+        }
+        prev = c;
+        i += 1;
+    }
+    if !stack.is_empty() || (maybe_glob && relative) {
+        return None;
+    }
+    Some(Quick {
+        words: sorted(words),
+    })
+}
+
+/// Length of the escape at `b[i]` (a backslash) when it is one the lexer certainly accepts:
+/// `\n \r \t \\ \0 \' \"`, `\x00`-`\x7f`, and in strings a line continuation.
+fn simple_escape(b: &[u8], i: usize, in_string: bool) -> Option<usize> {
+    match b.get(i + 1)? {
+        b'n' | b'r' | b't' | b'\\' | b'0' | b'\'' | b'"' => Some(2),
+        b'\n' if in_string => Some(2),
+        b'x' => {
+            let hi = b.get(i + 2)?;
+            let lo = b.get(i + 3)?;
+            ((b'0'..=b'7').contains(hi) && lo.is_ascii_hexdigit()).then_some(4)
+        }
+        _ => None,
+    }
 }
 
 /// Identifiers of `use` / `extern crate` items, and relative glob imports.
@@ -626,6 +889,12 @@ impl Names {
     /// Whether a file can reach a trigger (module docs); `pack`: it belongs to a crate named
     /// like a pack crate.
     fn reaches(&self, sc: &Scan, pack: bool) -> bool {
+        if sc.quick {
+            return sc
+                .idents
+                .iter()
+                .any(|h| self.strong.contains(h) || self.weak_or_pack(*h, pack));
+        }
         sc.idents
             .iter()
             .any(|h| self.strong.contains(h) || (pack && self.pack.contains(h)))
@@ -675,8 +944,16 @@ pub fn build(
     let scans: Mutex<HashMap<PathBuf, Scan>> = Mutex::new(HashMap::new());
     let mismatch = std::sync::atomic::AtomicBool::new(false);
     let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
-        let mut sc = scan(text, edition);
         let in_pack = pack_dirs.iter().any(|d| path.starts_with(d));
+        // The byte scan first; the lexer when it declines or when the file may be relevant.
+        let mut sc = match quick(text) {
+            Some(q)
+                if !t0.reaches(&q, in_pack) && crate::safety::source_too_deep(text).is_none() =>
+            {
+                q
+            }
+            _ => scan(text, edition),
+        };
         let first_look = sc.marker || t0.reaches(&sc, in_pack);
         let summary = if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
             let s = crate::parse::summarize(text, edition);
@@ -777,6 +1054,28 @@ fn fixpoint(
     let debug = std::env::var_os("SSOT_PREFILTER_STATS").is_some();
     loop {
         rounds += 1;
+        // Files only byte-scanned that may now be relevant: lex them before deciding.
+        let lazy: Vec<usize> = (0..n)
+            .filter(|&i| !relevant[i] && scans[i].quick && t.reaches(&scans[i], in_pack[i]))
+            .collect();
+        let lexed: Vec<(usize, Option<Scan>)> = lazy
+            .par_iter()
+            .map(|&i| {
+                let p = &g.files[i].path;
+                let ed = crates::edition_for(unit, p);
+                let sc = crates::read_source(overlay, &g.read_root, p)
+                    .ok()
+                    .map(|text| scan(&text, ed));
+                (i, sc)
+            })
+            .collect();
+        for (i, sc) in lexed {
+            if let Some(mut sc) = sc {
+                sc.parsed = scans[i].parsed;
+                sc.fn_idents = std::mem::take(&mut scans[i].fn_idents);
+                scans[i] = sc;
+            }
+        }
         let mut newly: Vec<usize> = Vec::new();
         for i in 0..n {
             if relevant[i] {
@@ -873,13 +1172,14 @@ fn fixpoint(
     }
     if std::env::var_os("SSOT_PREFILTER_STATS").is_some() {
         eprintln!(
-            "prefilter: {} files, {} relevant, {} parsed, {} rounds, {} weak, {} strong",
+            "prefilter: {} files, {} relevant, {} parsed, {} rounds, {} weak, {} strong, {} never lexed",
             n,
             relevant.iter().filter(|r| **r).count(),
             scans.iter().filter(|s| s.parsed).count(),
             rounds,
             t.weak.len(),
-            t.strong.len()
+            t.strong.len(),
+            scans.iter().filter(|s| s.quick).count()
         );
     }
     // SSOT000: the parse's errors for relevant files and lexically broken ones, none for the
@@ -1084,4 +1384,90 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
         exports.first().copied().unwrap_or(false),
         exports.iter().any(|e| *e),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lexer's verdict on a text: its identifiers (hashed) and whether it finds an error.
+    fn lexer(text: &str) -> (Vec<u64>, bool) {
+        let lexed = ra_ap_parser::LexedStr::new(Edition::Edition2024, text);
+        let mut ids = Vec::new();
+        let mut bad = lexed.errors().next().is_some();
+        for i in 0..lexed.len() {
+            let k = lexed.kind(i);
+            bad |= k == SyntaxKind::ERROR;
+            if k.is_any_identifier() {
+                ids.push(hash(lexed.text(i)));
+            }
+        }
+        (ids, bad)
+    }
+
+    #[test]
+    fn quick_scan_accepts_plain_code_and_declines_what_it_does_not_understand() {
+        let ok = [
+            "pub fn f(x: u8) -> &'static str { let _c = 'a'; let _e = '\\n'; \"a\\x41\\\"b\" }\n",
+            "/* outer /* inner */ still */ fn g() -> f64 { 1.5 + 0x1F as f64 + 1.max(2) as f64 }\n",
+            "// é in a comment\nuse std::fmt;\nimpl<'a> T<'a> for X { fn h(&self) {} }\n",
+        ];
+        for t in ok {
+            let q = quick_scan(t).unwrap_or_else(|| panic!("declined: {t}"));
+            let (ids, bad) = lexer(t);
+            assert!(!bad, "{t}");
+            assert!(ids.iter().all(|h| q.words.contains(h)), "{t}");
+        }
+        let declined = [
+            "mod a;\n",
+            "fn f() { let s = r\"raw\"; }\n",
+            "fn f() { let s = b\"bytes\"; }\n",
+            "fn f() { let r#type = 1; }\n",
+            "fn f() { let s = \"unterminated; }\n",
+            "fn f() { let s = \"\\u{41}\"; }\n",
+            "fn f() { let c = 'ab'; }\n",
+            "fn f() { let x = 1e5; }\n",
+            "fn f() { let x = 0x; }\n",
+            "fn f() { let x = (1; }\n",
+            "fn f() { let x = 1 ` 2; }\n",
+            "fn f() { let é = 1; }\n",
+            "/* unterminated\n",
+            "use super::*;\n",
+            "use crate::{a, *};\n",
+            "// ssot-lint: allow(SSOT001)\n",
+            "#!/usr/bin/env run-cargo-script\nfn main() {}\n",
+        ];
+        for t in declined {
+            assert!(quick_scan(t).is_none(), "accepted: {t}");
+        }
+    }
+
+    /// Over this crate's own sources: every file the byte scan accepts has no lexer error and
+    /// no identifier the scan missed.
+    #[test]
+    fn quick_scan_agrees_with_the_lexer_on_real_files() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut accepted = 0;
+        for dir in ["src", "src/rules", "src/report", "tests", "benches"] {
+            let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.extension().is_none_or(|x| x != "rs") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                if let Some(q) = quick_scan(&text) {
+                    accepted += 1;
+                    let (ids, bad) = lexer(&text);
+                    assert!(!bad, "{}", p.display());
+                    assert!(ids.iter().all(|h| q.words.contains(h)), "{}", p.display());
+                }
+            }
+        }
+        assert!(accepted > 5, "accepted {accepted} files");
+    }
 }
