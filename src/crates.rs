@@ -359,60 +359,68 @@ pub fn build_with(
                 }
                 // `mod r#async;` is in `async.rs`.
                 let file_name = decl.name.strip_prefix("r#").unwrap_or(&decl.name);
-                let candidates: Vec<PathBuf> = match &decl.path_attr {
-                    Some(p) => {
-                        // #[path] is relative to the directory of the current file.
-                        let fdir = pend
-                            .path
-                            .parent()
-                            .map(Path::to_path_buf)
-                            .unwrap_or_default();
-                        let mut d = if inline.is_empty() { fdir } else { dir.clone() };
-                        d.push(p);
-                        vec![d]
-                    }
-                    None => vec![
-                        dir.join(format!("{file_name}.rs")),
-                        dir.join(file_name).join("mod.rs"),
-                    ],
+                // #[path] is relative to the directory of the current file; so is each
+                // #[cfg_attr(.., path)], tried in order before the default files.
+                let path_dir = if inline.is_empty() {
+                    pend.path
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default()
+                } else {
+                    dir.clone()
                 };
-                let Ok(file) = module_file(&candidates, out_root, overlay).map_err(|why| {
-                    let shown: Vec<String> = candidates
+                let mut candidates: Vec<PathBuf> = match &decl.path_attr {
+                    Some(p) => vec![path_dir.join(p)],
+                    None => decl
+                        .cfg_path_attrs
                         .iter()
-                        .map(|c| rel_path(out_root, &crate::workspace::normalize(c)))
-                        .collect();
-                    match &why {
-                        // Refused: a finding at the declaration.
-                        Some((i, e)) => g.unreadable_modules.push((
-                            fid,
-                            decl.span.clone(),
-                            format!(
-                                "module `{}`: {}: {e}",
-                                decl.name,
-                                shown.get(*i).map(String::as_str).unwrap_or_default()
-                            ),
-                        )),
-                        // Absent (often behind a `cfg`, or left out of a published
-                        // package): a warning naming the declaration.
-                        None => g.missing_modules.push((
-                            fid,
-                            decl.span.clone(),
-                            format!(
-                                "module `{}` not found (looked for {})",
-                                decl.name,
-                                shown.join(" and ")
-                            ),
-                        )),
-                    }
-                    // Refused here, so not read as a file of its own either.
-                    for c in &candidates {
-                        reached.insert(crate::workspace::normalize(c));
-                    }
-                }) else {
+                        .map(|p| path_dir.join(p))
+                        .collect(),
+                };
+                let explicit = candidates.len();
+                if decl.path_attr.is_none() {
+                    candidates.push(dir.join(format!("{file_name}.rs")));
+                    candidates.push(dir.join(file_name).join("mod.rs"));
+                }
+                let Ok((chosen, file)) =
+                    module_file(&candidates, out_root, overlay).map_err(|why| {
+                        let shown: Vec<String> = candidates
+                            .iter()
+                            .map(|c| rel_path(out_root, &crate::workspace::normalize(c)))
+                            .collect();
+                        match &why {
+                            // Refused: a finding at the declaration.
+                            Some((i, e)) => g.unreadable_modules.push((
+                                fid,
+                                decl.span.clone(),
+                                format!(
+                                    "module `{}`: {}: {e}",
+                                    decl.name,
+                                    shown.get(*i).map(String::as_str).unwrap_or_default()
+                                ),
+                            )),
+                            // Absent (often behind a `cfg`, or left out of a published
+                            // package): a warning naming the declaration.
+                            None => g.missing_modules.push((
+                                fid,
+                                decl.span.clone(),
+                                format!(
+                                    "module `{}` not found (looked for {})",
+                                    decl.name,
+                                    shown.join(" and ")
+                                ),
+                            )),
+                        }
+                        // Refused here, so not read as a file of its own either.
+                        for c in &candidates {
+                            reached.insert(crate::workspace::normalize(c));
+                        }
+                    })
+                else {
                     continue;
                 };
                 let is_mod_rs =
-                    decl.path_attr.is_some() || file.file_name().is_some_and(|n| n == "mod.rs");
+                    chosen < explicit || file.file_name().is_some_and(|n| n == "mod.rs");
                 let child_dir = if is_mod_rs {
                     file.parent().map(Path::to_path_buf).unwrap_or_default()
                 } else {
@@ -444,15 +452,15 @@ fn module_file(
     candidates: &[PathBuf],
     root: &Path,
     overlay: &Overlay,
-) -> Result<PathBuf, Option<(usize, crate::safety::ReadError)>> {
+) -> Result<(usize, PathBuf), Option<(usize, crate::safety::ReadError)>> {
     let mut why = None;
     for (i, c) in candidates.iter().enumerate() {
         let n = crate::workspace::normalize(c);
         if overlay.contains_key(&n) {
-            return Ok(n);
+            return Ok((i, n));
         }
         match crate::safety::check(c, Some(root)) {
-            Ok(_) => return Ok(n),
+            Ok(_) => return Ok((i, n)),
             Err(crate::safety::ReadError::Missing) => {}
             Err(e) => {
                 why.get_or_insert((i, e));

@@ -495,6 +495,10 @@ impl Walker {
                     None => {
                         // `mod x;` inside `cfg_if!`/`cfg_xxx! { .. }` wrappers counts too.
                         let path_attr = m.attrs().find_map(|a| path_attr(&a));
+                        let cfg_path_attrs = m
+                            .attrs()
+                            .filter_map(|a| cfg_attr_path(&a.syntax().text().to_string()))
+                            .collect();
                         let span = m
                             .name()
                             .map(|n| self.span(n.syntax().text_range()))
@@ -502,6 +506,7 @@ impl Walker {
                         self.out.mod_decls.push(ModDecl {
                             name: name.clone(),
                             path_attr,
+                            cfg_path_attrs,
                             is_test: item_test,
                             parent: ctx.module,
                             span,
@@ -1555,6 +1560,44 @@ fn path_attr(a: &ast::Attr) -> Option<String> {
         .trim();
     let s = rest.strip_prefix('"')?.strip_suffix('"')?;
     Some(s.to_string())
+}
+
+/// The `path = "..."` of a `#[cfg_attr(predicate, path = "...")]` attribute's text.
+pub fn cfg_attr_path(text: &str) -> Option<String> {
+    let t = text.trim_start_matches("#[").trim_end_matches(']').trim();
+    let inner = t
+        .strip_prefix("cfg_attr")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    // The attributes after the predicate, split at top-level commas.
+    let b = inner.as_bytes();
+    let (mut depth, mut in_str, mut start, mut i) = (0i32, false, 0usize, 0usize);
+    let mut parts = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'(' if !in_str => depth += 1,
+            b')' if !in_str => depth -= 1,
+            b',' if !in_str && depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(inner.get(start..).unwrap_or_default());
+    parts.iter().skip(1).find_map(|p| {
+        let rest = p
+            .trim()
+            .strip_prefix("path")?
+            .trim_start()
+            .strip_prefix('=')?;
+        let s = rest.trim().strip_prefix('"')?.strip_suffix('"')?;
+        Some(s.to_string())
+    })
 }
 
 /// `// ssot-lint: allow(SSOT001, pool-outside-ssot) reason`

@@ -669,6 +669,10 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
                         decls.push(ModDecl {
                             name: name.clone(),
                             path_attr: attrs.iter().find_map(|a| path_attr(a)),
+                            cfg_path_attrs: attrs
+                                .iter()
+                                .filter_map(|a| crate::parse::cfg_attr_path(a))
+                                .collect(),
                             is_test,
                             parent: 0,
                             span: name_tok.start..name_tok.end,
@@ -1212,6 +1216,7 @@ fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
         && a.mod_decls.iter().zip(&b.mod_decls).all(|(x, y)| {
             x.name == y.name
                 && x.path_attr == y.path_attr
+                && x.cfg_path_attrs == y.cfg_path_attrs
                 && x.is_test == y.is_test
                 && x.parent == y.parent
                 && x.span == y.span

@@ -106,6 +106,9 @@ pub struct ModDecl {
     pub name: String,
     /// `#[path = "..."]`
     pub path_attr: Option<String>,
+    /// `#[cfg_attr(.., path = "...")]`, in the order written (cfgs are not evaluated: the
+    /// first that names a readable file is followed).
+    pub cfg_path_attrs: Vec<String>,
     pub is_test: bool,
     /// The module index in this file that declares it.
     pub parent: usize,

@@ -121,6 +121,34 @@ fn item1_path_attr_to_proc_environ_is_never_read() {
     );
 }
 
+/// `#[cfg_attr(.., path = "..")]` goes through the same gate as `#[path]`.
+#[cfg(target_os = "linux")]
+#[test]
+fn item1_cfg_attr_path_outside_is_never_read() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(
+        d.path(),
+        "#[cfg_attr(unix, path = \"/proc/self/environ\")]\nmod x;\n#[cfg_attr(all(), path = \"../../../../../../../../etc/passwd\")]\nmod y;\n",
+    );
+    let secret = "SSOT_CFG_ATTR_SECRET_19e4";
+    for format in ["human", "short", "json"] {
+        let o = run_env(d.path(), &["--format", format], &[("CI_TOKEN", secret)], 60);
+        assert_eq!(o.code, Some(1), "{}", o.stderr);
+        let all = format!("{}{}", o.stdout, o.stderr);
+        assert!(!all.contains(secret), "the environment leaked:\n{all}");
+        assert!(!all.contains("root:"), "/etc/passwd leaked:\n{all}");
+    }
+    let o = run(d.path(), &["--format", "short"]);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/lib.rs:4:5: SSOT000 module `x`: /proc/self/environ: it resolves outside the workspace; not read",
+            "src/lib.rs:6:5: SSOT000 module `y`: /etc/passwd: it resolves outside the workspace; not read",
+        ],
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn item1_lib_path_and_symlinks_outside_are_not_read() {
