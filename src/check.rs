@@ -44,6 +44,11 @@ pub struct Site {
     pub by_method: bool,
     /// The enclosing function (index into the file's `fns`).
     pub func: Option<usize>,
+    /// A construction made only when no pool was handed in (a library's fallback).
+    pub fallback: bool,
+    /// A `static` of a project holder type that is filled only lazily, on first use: the
+    /// module that declares the type (it caches a handle that module builds).
+    pub lazy_cache_of: Option<(usize, usize)>,
 }
 
 impl Site {
@@ -405,6 +410,8 @@ impl<'g> Checker<'g> {
                     && !s.allowed
                     && !self.cfg.ssot_for(&s.resource).is_empty()
                     && self.other_database(sites, s).is_none()
+                    && !self.ssot_cache(s)
+                    && !s.fallback
             })
             .map(|s| {
                 let names = self.ssot_names(&s.resource);
@@ -441,6 +448,12 @@ impl<'g> Checker<'g> {
         let b = s.backend()?;
         let owned = self.ssot_backends(sites, &s.resource)?;
         (!owned.contains(b)).then(|| owned.into_iter().collect())
+    }
+
+    /// A lazy cache (see [`Site::lazy_cache_of`]) of a type the SSOT of its kind declares.
+    pub fn ssot_cache(&self, s: &Site) -> bool {
+        s.lazy_cache_of
+            .is_some_and(|(k, m)| self.in_ssot(&s.resource, k, m))
     }
 
     /// `-v` notes for the sites of `kind` left out as [`Self::other_database`].
@@ -593,6 +606,8 @@ impl<'g> Checker<'g> {
                             func_is_async: func.is_some_and(|f| f.is_async),
                             by_method: c.by_method,
                             func: chain.func,
+                            fallback: chain.fallback,
+                            lazy_cache_of: None,
                         });
                     }
                 }
@@ -612,6 +627,7 @@ impl<'g> Checker<'g> {
                         continue;
                     }
                     let resource = self.packs.packs[pack].resource.clone();
+                    let lazy_cache_of = self.lazy_cache_of(scope, &summary, st);
                     out.push(Site {
                         kind: SiteKind::Holder,
                         pack,
@@ -631,6 +647,8 @@ impl<'g> Checker<'g> {
                         func_is_async: false,
                         by_method: false,
                         func: st.func,
+                        fallback: false,
+                        lazy_cache_of,
                     });
                 }
             }
@@ -641,6 +659,43 @@ impl<'g> Checker<'g> {
         });
         out.sort_by_key(|a| (a.file, a.span.start));
         out
+    }
+
+    /// For a `static` of a project holder type that its file fills only lazily
+    /// (`get_or_init`/`get_or_try_init`, never `set`/`store`/.. or an assignment): the
+    /// module that declares the type.
+    fn lazy_cache_of(
+        &mut self,
+        scope: Scope,
+        s: &FileSummary,
+        st: &crate::summary::StaticSummary,
+    ) -> Option<(usize, usize)> {
+        let rs = self.res.resolve_type_paths(scope, &st.ty);
+        let decl = rs.iter().find_map(|r| match r {
+            Res::Item(k, m, _) if self.holder_of(r).is_some() => Some(Some((*k, *m))),
+            Res::Ext(p) if self.packs.holders.contains_key(p) => Some(None),
+            _ => None,
+        })??;
+        let named = |p: &RawPath| p.segs.last() == Some(&st.name);
+        let mut lazy = false;
+        for ch in &s.chains {
+            if !matches!(&ch.root, ChainRoot::Value(p) if named(p)) {
+                continue;
+            }
+            for m in &ch.methods {
+                match m.name.as_str() {
+                    "get_or_init" | "get_or_try_init" => lazy = true,
+                    n if STORE_METHODS.contains(&n) => return None,
+                    _ => {}
+                }
+            }
+        }
+        let assigned = s
+            .fns
+            .iter()
+            .flat_map(|f| &f.assigns)
+            .any(|a| matches!(&a.target, ChainRoot::Value(p) if named(p)));
+        (lazy && !assigned).then_some(decl)
     }
 
     /// How a resolved path is named in messages: through a type alias with cfg-gated twins
@@ -1358,6 +1413,27 @@ fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
 /// initialization index (kept in `inits`).
 pub fn prepare(checker: &mut Checker) -> Vec<Site> {
     let sites = checker.sites();
+    for s in sites.iter().filter(|s| !s.allowed) {
+        let file = &checker.g.files[s.file];
+        let line = file
+            .summary
+            .line_starts
+            .partition_point(|&l| l <= s.span.start);
+        if s.fallback {
+            checker.notes.push(format!(
+                "{}:{line}: `{}` builds a {} pool/client only when none is handed in (a fallback): not reported, not an owner",
+                file.rel, s.what, s.resource
+            ));
+        } else if let Some((k, m)) = s.lazy_cache_of {
+            checker.notes.push(format!(
+                "{}:{line}: static `{}` caches, on first use, a `{}` that `{}` declares: counted with that module",
+                file.rel,
+                s.what,
+                s.holder_type,
+                checker.module_key(k, m)
+            ));
+        }
+    }
     checker.inits = std::rc::Rc::new(checker.init_index(&sites));
     sites
 }

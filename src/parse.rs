@@ -1162,6 +1162,7 @@ impl Walker {
         let context = chain_context(top);
         self.out.chains.push(Chain {
             root_arg,
+            fallback: is_fallback(top),
             context,
             awaited,
             tried,
@@ -1474,6 +1475,129 @@ fn chain_context(top: &SyntaxNode) -> ChainContext {
         }
         _ => ChainContext::Other,
     }
+}
+
+/// Whether the spine `top` is a fallback for a value that was handed in: the `else` of
+/// `if let Some(p) = injected { p } else { .. }`, the `None` arm of
+/// `match injected { Some(p) => p, None => .. }`, or the closure of
+/// `injected.unwrap_or_else(|| ..)`, where `injected` is a field (`self.pool`) or a local
+/// name (`pool`), possibly `.take()`n or `.clone()`d: a library that builds its own pool
+/// only when the caller gives none.
+fn is_fallback(top: &SyntaxNode) -> bool {
+    // A value handed in: `self.pool`, `builder.pool`, `pool`, `self.pool.take()`.
+    fn injected(e: Option<ast::Expr>) -> bool {
+        match e {
+            Some(ast::Expr::FieldExpr(_)) => true,
+            Some(ast::Expr::PathExpr(p)) => p.path().is_some_and(|p| {
+                p.qualifier().is_none()
+                    && p.segment().is_some_and(|s| {
+                        s.name_ref().is_some_and(|n| {
+                            let t = n.text();
+                            t.chars()
+                                .next()
+                                .is_some_and(|c| c.is_lowercase() || c == '_')
+                        })
+                    })
+            }),
+            Some(ast::Expr::MethodCallExpr(m)) => {
+                m.name_ref()
+                    .is_some_and(|n| matches!(n.text(), "take" | "clone" | "as_ref"))
+                    && injected(m.receiver())
+            }
+            _ => false,
+        }
+    }
+    // The name `Some(name)` binds.
+    fn some_binding(p: Option<ast::Pat>) -> Option<String> {
+        let Some(ast::Pat::TupleStructPat(tp)) = p else {
+            return None;
+        };
+        if tp.path()?.syntax().text() != "Some" {
+            return None;
+        }
+        let mut fields = tp.fields();
+        let Some(ast::Pat::IdentPat(ip)) = fields.next() else {
+            return None;
+        };
+        if fields.next().is_some() {
+            return None;
+        }
+        Some(ip.name()?.text().to_string())
+    }
+    // `name` or `name.clone()`, alone.
+    fn yields(e: Option<ast::Expr>, name: &str) -> bool {
+        match e {
+            Some(ast::Expr::PathExpr(p)) => p.syntax().text() == name,
+            Some(ast::Expr::MethodCallExpr(m)) => {
+                m.name_ref().is_some_and(|n| n.text() == "clone") && yields(m.receiver(), name)
+            }
+            Some(ast::Expr::BlockExpr(b)) => b
+                .stmt_list()
+                .is_some_and(|l| l.statements().next().is_none() && yields(l.tail_expr(), name)),
+            _ => false,
+        }
+    }
+    let inside = |outer: &SyntaxNode| outer.text_range().contains_range(top.text_range());
+    for a in top.ancestors().skip(1) {
+        match a.kind() {
+            SyntaxKind::FN => return false,
+            SyntaxKind::IF_EXPR => {
+                let Some(i) = ast::IfExpr::cast(a.clone()) else {
+                    continue;
+                };
+                let Some(ast::Expr::LetExpr(le)) = i.condition() else {
+                    continue;
+                };
+                let Some(else_b) = i.else_branch() else {
+                    continue;
+                };
+                let else_node = match &else_b {
+                    ast::ElseBranch::Block(b) => b.syntax().clone(),
+                    ast::ElseBranch::IfExpr(x) => x.syntax().clone(),
+                };
+                if inside(&else_node)
+                    && injected(le.expr())
+                    && some_binding(le.pat())
+                        .is_some_and(|n| yields(i.then_branch().map(ast::Expr::BlockExpr), &n))
+                {
+                    return true;
+                }
+            }
+            SyntaxKind::MATCH_EXPR => {
+                let Some(m) = ast::MatchExpr::cast(a.clone()) else {
+                    continue;
+                };
+                let Some(list) = m.match_arm_list() else {
+                    continue;
+                };
+                let handed = list
+                    .arms()
+                    .any(|arm| some_binding(arm.pat()).is_some_and(|n| yields(arm.expr(), &n)));
+                let in_none = list.arms().any(|arm| {
+                    arm.pat().is_some_and(|p| {
+                        matches!(p.syntax().text().to_string().as_str(), "None" | "_")
+                    }) && arm.expr().is_some_and(|e| inside(e.syntax()))
+                });
+                if handed && in_none && injected(m.expr()) {
+                    return true;
+                }
+            }
+            SyntaxKind::METHOD_CALL_EXPR => {
+                let Some(m) = ast::MethodCallExpr::cast(a.clone()) else {
+                    continue;
+                };
+                let in_args = m.arg_list().is_some_and(|l| inside(l.syntax()));
+                if in_args
+                    && m.name_ref().is_some_and(|n| n.text() == "unwrap_or_else")
+                    && injected(m.receiver())
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 fn is_spine(k: SyntaxKind) -> bool {

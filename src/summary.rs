@@ -230,6 +230,9 @@ pub struct Chain {
     pub is_test: bool,
     /// Where the value goes: dropped, bound, matched on, ...
     pub context: ChainContext,
+    /// Built only when no value was handed in (`if let Some(p) = self.pool { p } else { .. }`,
+    /// `match pool { Some(p) => p, None => .. }`, `pool.unwrap_or_else(|| ..)`).
+    pub fallback: bool,
     /// The spine has a `.await` (anywhere) / ends in `?`.
     pub awaited: bool,
     pub tried: bool,

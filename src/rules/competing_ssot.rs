@@ -38,6 +38,12 @@ Owners of one kind whose types name different database backends (`SqlitePool` an
 `PgPool`, `rusqlite` and `tokio-postgres`) are different databases and do not compete;
 a construction that names no backend (`AnyPool`, sea-orm) competes with each.
 
+A library's fallback, a pool built only when the caller hands in none
+(`if let Some(p) = self.pool { p } else { PgPool::connect(..) }`,
+`match pool { Some(p) => p, None => .. }`, `pool.unwrap_or_else(|| ..)`), owns nothing.
+A global that caches, on first use (`get_or_init`/`get_or_try_init`, never set by hand),
+a project type that holds a pool counts with the module that declares the type.
+
 When a program has two or more owners of a kind, it reports **one** finding for that kind,
 at a site outside the *presumed SSOT* (in the program's own target crate when it has one
 there, else the first by path), listing every owner, with the other owners as related
@@ -77,9 +83,10 @@ is said to initialize on first use only when it really does (`get_or_init`,
 Databases of one kind are told apart only by the backend their types name (SQLite, Postgres,
 MySQL, SQL Server: a SQLite index file next to a Postgres pool does not compete); several
 databases of one backend (per-file SQLite stores, the database of another program an
-importer reads, a migration's source database) still compete. Two sibling modules that build one pool together (a pool
-in one, its connection setup in the other) compete. A library's fallback construction
-(`if let Some(p) = self.pool { p } else { PgPool::connect(..) }`) counts as an owner.
+importer reads, a migration's source database) still compete when no SSOT is configured.
+Two sibling modules that build one pool together (a pool in one, its connection setup in
+the other) compete. A fallback is recognized only in the three shapes above, on a field or
+a local (`self.pool`, `pool`), not on a global.
 Test code is left out. Programs are known from targets and `[dependencies]` between
 workspace crates; a library linked by no binary of the workspace (a plugin loaded at run
 time) is a program of its own. Owners come from module paths: two sibling modules that
@@ -181,6 +188,16 @@ fn programs(c: &Checker) -> Vec<Program> {
 /// Owner module -> its sites.
 type Owners<'s> = BTreeMap<String, Vec<&'s Site>>;
 
+/// The module a site counts for: its own, or for a lazy cache of a project holder type
+/// (`static STORE: OnceCell<meta::Store>` filled by `get_or_try_init(Store::new)`), the
+/// module that declares the type and builds what it caches.
+fn owner_key(c: &Checker, s: &Site) -> String {
+    match s.lazy_cache_of {
+        Some((k, m)) => c.module_key(k, m),
+        None => s.module_key.clone(),
+    }
+}
+
 /// Why a module looks like the SSOT of a kind, strongest evidence first: it holds the
 /// resource in a global (of a pack type, or one it also builds: a lazy cache of a type
 /// another module builds is no evidence), its path is named like a database module, it
@@ -228,7 +245,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
     // but itself). Module keys of sites, grouped under their highest ancestor with sites.
     let relevant: Vec<&Site> = sites
         .iter()
-        .filter(|s| !s.allowed && c.cfg.ssot_for(&s.resource).is_empty())
+        .filter(|s| !s.allowed && !s.fallback && c.cfg.ssot_for(&s.resource).is_empty())
         .collect();
     let programs = programs(c);
     let many_programs = programs
@@ -278,23 +295,24 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                     None => known.iter().map(|b| Some(*b)).collect(),
                 }
             };
-            let keys: Vec<&str> = in_prog
+            let keys: Vec<String> = in_prog
                 .iter()
                 .filter(|o| o.resource == s.resource)
-                .map(|o| o.module_key.as_str())
+                .map(|o| owner_key(c, o))
                 .collect();
             // The highest ancestor (not a crate root) that has sites of this kind.
+            let me = owner_key(c, s);
             let owner = keys
                 .iter()
-                .filter(|k| k.contains("::") && s.module_key.starts_with(&format!("{k}::")))
+                .filter(|k| k.contains("::") && me.starts_with(&format!("{k}::")))
                 .min_by_key(|k| k.len())
-                .copied()
-                .unwrap_or(&s.module_key);
+                .cloned()
+                .unwrap_or(me);
             for grp in groups {
                 by_kind
                     .entry((&s.resource, grp))
                     .or_default()
-                    .entry(owner.to_string())
+                    .entry(owner.clone())
                     .or_default()
                     .push(s);
             }
@@ -417,6 +435,8 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                 && !s.in_ssot
                 && !s.allowed
                 && c.other_database(sites, s).is_none()
+                && !c.ssot_cache(s)
+                && !s.fallback
         }) {
             let role = match s.kind {
                 SiteKind::Holder => "holds its own",

@@ -26,7 +26,11 @@ client of a rule pack, directly (`OnceLock<PgPool>`) or through a project type t
 one (`OnceCell<Database>` where `Database` has a `mongodb::Client` field, in `Option`,
 `Arc`, `Mutex`, enums, transitively), outside the SSOT module. A global of a database
 backend the SSOT neither builds nor holds (a SQLite cache next to an SSOT of Postgres pools)
-is a different database and is not reported, as for SSOT001.
+is a different database and is not reported, as for SSOT001. Nor is a global that caches,
+filled only on first use (`get_or_init`/`get_or_try_init`, never `set` or an assignment in
+its file), a project type that the SSOT itself declares and builds
+(`static STORE: OnceCell<meta::MetaStore>` with `meta` the SSOT): it holds the SSOT's
+handle, not a second one.
 
 ## Why is this bad?
 A global outside the SSOT is a second place that owns the resource and decides when it is

@@ -36,7 +36,10 @@ SSOT owns: the SQLite file of an older release that a one-off migration copies i
 of Postgres pools, a local SQLite cache next to it. The SSOT cannot hand it out, so it is
 not reported (`-v` lists it); name its module in `[ssot]` too to give it an owner. When a
 site of the SSOT names no backend (`AnyPool`, sea-orm, a generic pool), every construction
-outside is reported.
+outside is reported. A library's fallback, a pool built only when the caller hands in none
+(`if let Some(p) = self.pool { p } else { PgPool::connect(..) }`, the `None` arm of a
+`match`, `pool.unwrap_or_else(|| ..)`), is not reported either: the fix is to hand it the
+SSOT's pool, which its callers can already do.
 
 ## Why is this bad?
 Every extra construction is a second pool with its own limits, its own initialization and
