@@ -8,6 +8,10 @@
 //! less sensitive to other load than the wall time); and ast-grep's 2-pattern rule when
 //! ast-grep is installed.
 //!
+//! Then the summary cache on a copy of the directory (the directory itself is never written):
+//! cold (empty cache), warm (nothing changed) and one file changed, paired, with their CPU
+//! seconds (`--no-cache-runs` skips them). The runs above use `--no-cache`.
+//!
 //! Options: `--threads N` (default 2), `--runs N` (default 5), `--ast-grep PATH`,
 //! `--rule PATH` (default ../shared/bench/queries/ast-grep-rule.yml next to the repo),
 //! `--no-prefilter-too` (also time `--no-prefilter`, which parses every file),
@@ -218,7 +222,13 @@ fn main() {
         ),
         (
             "ssot-lint (cold)",
-            vec![lint.clone(), "--format".into(), "short".into(), d.clone()],
+            vec![
+                lint.clone(),
+                "--no-cache".into(),
+                "--format".into(),
+                "short".into(),
+                d.clone(),
+            ],
         ),
     ];
     // The 1-thread run (its index) overrides the thread count.
@@ -229,6 +239,7 @@ fn main() {
             vec![
                 lint.clone(),
                 "--no-prefilter".into(),
+                "--no-cache".into(),
                 "--format".into(),
                 "short".into(),
                 d.clone(),
@@ -239,7 +250,13 @@ fn main() {
         one = Some(cmds.len());
         cmds.push((
             "ssot-lint (cold, 1 thread)",
-            vec![lint.clone(), "--format".into(), "short".into(), d.clone()],
+            vec![
+                lint.clone(),
+                "--no-cache".into(),
+                "--format".into(),
+                "short".into(),
+                d.clone(),
+            ],
         ));
     }
     if let Some(ag) = &ast_grep {
@@ -325,6 +342,118 @@ fn main() {
         println!(
             "ssot-lint is {:.1}x faster than ast-grep (median of paired ratios)",
             median(pairs)
+        );
+    }
+    if !flags.iter().any(|a| *a == "--no-cache-runs") {
+        let argv: Vec<String> = cmds[1]
+            .1
+            .iter()
+            .filter(|a| *a != "--no-cache" && **a != d)
+            .cloned()
+            .collect();
+        cache_runs(&dir, &files, argv, threads, runs);
+    }
+}
+
+/// Copy the corpus's `.rs` files and manifests (everything but caches) to `to`.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let Ok(rel) = e.path().strip_prefix(from) else {
+            continue;
+        };
+        if rel
+            .components()
+            .any(|c| c.as_os_str() == ".ssot-lint-cache")
+        {
+            continue;
+        }
+        let dst = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dst)?;
+        } else if e.file_type().is_file() {
+            std::fs::copy(e.path(), &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// The cache: on a copy of the corpus (the corpus itself is never written), per repetition
+/// a cold run (no cache), a warm run (nothing changed) and a run after one file changed (a
+/// comment appended to a file in the middle of the sorted list), paired.
+fn cache_runs(dir: &Path, files: &[PathBuf], argv: Vec<String>, threads: usize, runs: usize) {
+    let tmp = std::env::temp_dir().join(format!("ssot-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    if let Err(e) = copy_tree(dir, &tmp) {
+        println!(
+            "cache runs skipped: cannot copy the corpus to {}: {e}",
+            tmp.display()
+        );
+        return;
+    }
+    let Some(changed) = files
+        .get(files.len() / 2)
+        .and_then(|f| f.strip_prefix(dir).ok())
+        .map(|r| tmp.join(r))
+    else {
+        return;
+    };
+    let mut cmd = argv;
+    cmd.push(tmp.display().to_string());
+    let names = [
+        "cold (empty cache)",
+        "warm (nothing changed)",
+        "one file changed",
+    ];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    let mut rss: Vec<f64> = vec![f64::NAN; 3];
+    for r in 0..=runs {
+        let _ = std::fs::remove_dir_all(tmp.join(".ssot-lint-cache"));
+        let _ = std::fs::remove_dir_all(tmp.join("target/ssot-lint"));
+        let mut s = Vec::new();
+        for i in 0..3 {
+            if i == 2 {
+                let mut t = std::fs::read(&changed).unwrap_or_default();
+                t.extend_from_slice(format!("\n// changed by the benchmark, run {r}\n").as_bytes());
+                let _ = std::fs::write(&changed, t);
+            }
+            let sample = time_cmd(cmd.clone(), threads, &tmp);
+            let cpu = sample.cpu.unwrap_or(f64::NAN);
+            s.push((sample, cpu));
+        }
+        if r == 0 {
+            continue; // warm-up
+        }
+        for (i, (sample, cpu)) in s.iter().enumerate() {
+            walls[i].push(sample.wall);
+            cpus[i].push(*cpu);
+            ratios[i].push(sample.wall / s[0].0.wall);
+            if let Some(m) = sample.rss_mb {
+                rss[i] = rss[i].max(m);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    println!(
+        "\nthe cache ({}, on a copy):\n| run | wall s | CPU s | / cold (paired) | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |",
+        cmd[1..cmd.len() - 1].join(" ")
+    );
+    for i in 0..3 {
+        println!(
+            "| {} | {:.2} | {:.2} | {:.3} | {} |",
+            names[i],
+            median(walls[i].clone()),
+            median(cpus[i].clone()),
+            median(ratios[i].clone()),
+            if rss[i].is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:.0}", rss[i])
+            }
         );
     }
 }

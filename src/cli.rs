@@ -85,6 +85,10 @@ pub struct Args {
     /// output, see `--explain SSOT000`).
     #[arg(long)]
     pub no_prefilter: bool,
+    /// Neither read nor write the per-file summary cache (`target/ssot-lint/` or
+    /// `.ssot-lint-cache/` in the workspace root).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Stack of the worker threads that parse.
@@ -155,11 +159,16 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         overlay: Default::default(),
         ownership: args.output.needs_ownership(format_of(&args)),
         no_prefilter: args.no_prefilter,
+        // `--diff` writes nothing, not even the cache.
+        cache: !args.no_cache && !args.diff,
     };
     if args.fix || args.diff {
         return run_fix(&args, &opts, &mut out);
     }
-    let mut outcome = match crate::output::lint(&opts) {
+    let bar = crate::progress::start(crate::progress::wanted(args.quiet));
+    let linted = crate::output::lint(&opts);
+    drop(bar);
+    let mut outcome = match linted {
         Ok(o) => o,
         Err(e) => {
             print_error(&e);

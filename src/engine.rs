@@ -32,6 +32,8 @@ pub struct LintOptions {
     /// Parse every file instead of only those that can matter (see `prefilter`): slower,
     /// the same output.
     pub no_prefilter: bool,
+    /// Read and write the per-file summary cache under the root (see `cache`).
+    pub cache: bool,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +87,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     if units.is_empty() {
         return Err(Error::NoWorkspace { path: start });
     }
+    crate::progress::add_units(units.len());
     // `-p` must name a package that exists.
     for name in &opts.packages {
         if !units
@@ -133,7 +136,13 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     };
     let builtin = PackIndex::builtin()?;
     let multi_unit = units.len() > 1;
+    let cache = if opts.cache {
+        crate::cache::Cache::open(&root)
+    } else {
+        crate::cache::Cache::off()
+    };
     let ctx = UnitCtx {
+        cache: &cache,
         root: &root,
         opts,
         root_config: root_config.as_deref(),
@@ -171,6 +180,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.suppressed.extend(u.suppressed);
         crate::ownership::merge(&mut outcome.ownership, u.ownership);
     }
+    outcome.notes.extend(cache.save());
     // A config shared by every unit of a scan: each module path must exist in one of them.
     if let (Some(path), true) = (root_config.as_deref(), multi_unit) {
         let mut packs = builtin.clone();
@@ -246,6 +256,7 @@ struct UnitCtx<'a> {
     filters: &'a [PathBuf],
     multi_unit: bool,
     selection: &'a rules::Selection,
+    cache: &'a crate::cache::Cache,
 }
 
 /// Lint one unit; `None` when `-p` filtered all of its packages out.
@@ -273,7 +284,9 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
         &packs,
         &cfg,
         !opts.no_prefilter,
+        ctx.cache,
     );
+    crate::progress::unit_done(graph.files.len());
     let t1 = std::time::Instant::now();
     for (fid, span, msg) in &graph.missing_modules {
         let f = &graph.files[*fid];

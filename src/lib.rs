@@ -4,6 +4,7 @@
 //! trees, per-file summaries, in parallel) → [`resolve`] (names to canonical paths) →
 //! [`check`] and [`rules`] (findings) → [`report`] (formats).
 
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod ownership;
 pub mod packs;
 pub mod parse;
 pub mod prefilter;
+pub mod progress;
 #[cfg(test)]
 mod race_tests;
 pub mod report;

@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex};
 use ra_ap_syntax::{Edition, SyntaxKind};
 use rayon::prelude::*;
 
+use crate::cache::{Cache, Kind};
 use crate::config::Config;
 use crate::crates::{self, CrateGraph, Overlay};
 use crate::packs::PackIndex;
@@ -61,7 +62,7 @@ pub fn hash(s: &str) -> u64 {
 }
 
 /// What the lexer tells about one file.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Scan {
     /// Every identifier and keyword, hashed, sorted, deduplicated.
     pub idents: Vec<u64>,
@@ -935,6 +936,7 @@ pub fn build(
     packs: &PackIndex,
     cfg: &Config,
     prefilter: bool,
+    cache: &Cache,
 ) -> CrateGraph {
     let t0 = initial_triggers(unit, packs, cfg);
     // Files of a package named like a pack crate (the crates of the fixpoint decide; this
@@ -950,18 +952,22 @@ pub fn build(
     let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
         let in_pack = pack_dirs.iter().any(|d| path.starts_with(d));
         // The byte scan first; the lexer when it declines or when the file may be relevant.
-        let mut sc = match quick(text) {
+        let mut sc = match cache.get_or(Kind::Quick, text, edition, || quick(text)) {
             Some(q)
                 if !t0.reaches(&q, in_pack) && crate::safety::source_too_deep(text).is_none() =>
             {
                 q
             }
-            _ => scan(text, edition),
+            _ => cache.get_or(Kind::Scan, text, edition, || scan(text, edition)),
         };
         let first_look = sc.marker || t0.reaches(&sc, in_pack);
         let summary = if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
-            let s = crate::parse::summarize(text, edition);
-            sc.fn_idents = fn_idents(text, &s, edition);
+            let s = cache.get_or(Kind::Summary, text, edition, || {
+                crate::parse::summarize(text, edition)
+            });
+            sc.fn_idents = cache.get_or(Kind::FnIdents, text, edition, || {
+                fn_idents(text, &s, edition)
+            });
             sc.parsed = true;
             // Without the prefilter, check the lexer's module structure against the parse.
             if !prefilter
@@ -990,9 +996,9 @@ pub fn build(
         .iter()
         .map(|f| scans.remove(&f.path).unwrap_or_default())
         .collect();
-    if !fixpoint(&mut g, unit, overlay, t0, file_scans, cfg) && prefilter {
+    if !fixpoint(&mut g, unit, overlay, t0, file_scans, cfg, cache) && prefilter {
         // The lexer saw a module structure the parser does not: never trust it.
-        return build(unit, out_root, overlay, packs, cfg, false);
+        return build(unit, out_root, overlay, packs, cfg, false, cache);
     }
     g
 }
@@ -1005,6 +1011,7 @@ fn fixpoint(
     mut t: Names,
     mut scans: Vec<Scan>,
     cfg: &Config,
+    cache: &Cache,
 ) -> bool {
     let mut consistent = true;
     let n = g.files.len();
@@ -1123,8 +1130,11 @@ fn fixpoint(
                 let ed = crates::edition_for(unit, p);
                 match crates::read_source(overlay, &g.read_root, p) {
                     Ok(text) => {
-                        let s = crate::parse::summarize(&text, ed);
-                        let fi = fn_idents(&text, &s, ed);
+                        let s = cache.get_or(Kind::Summary, &text, ed, || {
+                            crate::parse::summarize(&text, ed)
+                        });
+                        let fi =
+                            cache.get_or(Kind::FnIdents, &text, ed, || fn_idents(&text, &s, ed));
                         (i, Some((s, fi)))
                     }
                     Err(_) => (i, None),

@@ -7,11 +7,13 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 /// Byte range in a file's original text.
 pub type Span = Range<u32>;
 
 /// A path as written: segments with generic arguments dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct RawPath {
     /// `::a::b` (2018+: an extern crate).
     pub global: bool,
@@ -43,7 +45,7 @@ impl RawPath {
 }
 
 /// A type as written, reduced to what the rules need.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawType {
     /// The type a method call on a value of this type dispatches on: references and
     /// `Arc`/`Rc`/`Box` are peeled (auto-deref).
@@ -52,7 +54,7 @@ pub struct RawType {
     pub all: Vec<RawPath>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {
     Fn,
     Type,
@@ -64,7 +66,7 @@ pub enum ItemKind {
     Trait,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct ItemDef {
     pub name: String,
     pub kind: ItemKind,
@@ -78,7 +80,7 @@ pub struct ItemDef {
     pub func: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub enum ImportKind {
     /// `use a::b;` or `use a::b as c;`: binds `name`.
     Named(String),
@@ -88,7 +90,7 @@ pub enum ImportKind {
     Underscore,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Import {
     /// The full path of the import (`self` in a group already folded: `use a::{self}` is `a`).
     pub path: Vec<String>,
@@ -101,7 +103,7 @@ pub struct Import {
     pub item_span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct ModDecl {
     pub name: String,
     /// `#[path = "..."]`
@@ -116,7 +118,7 @@ pub struct ModDecl {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct ModuleSummary {
     /// Names of inline modules from the file's root module down to this one.
     pub inline_path: Vec<String>,
@@ -129,14 +131,14 @@ pub struct ModuleSummary {
 }
 
 /// A struct, enum or union and the types of its fields (for project holder types).
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct AdtSummary {
     pub name: String,
     pub module: usize,
     pub fields: Vec<(String, RawType)>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct FnSummary {
     pub name: String,
     pub module: usize,
@@ -160,13 +162,13 @@ pub struct FnSummary {
 /// An assignment's place, reduced to the root of the place expression: `self.pool = ..`
 /// and `*self.pool.write().await = ..` are `SelfField("pool")`, `*POOL.lock() = ..` is
 /// `Value(POOL)`, `state.pool = ..` is `BindingField("state", "pool")`.
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Assign {
     pub target: ChainRoot,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct LetBinding {
     pub name: String,
     pub ty: Option<RawType>,
@@ -179,7 +181,7 @@ pub struct LetBinding {
     pub field_of: Option<(RawPath, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub enum ChainRoot {
     /// `path(args)`
     Call(RawPath),
@@ -193,7 +195,7 @@ pub enum ChainRoot {
     Other,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct ChainMethod {
     pub name: String,
     /// The range of the method call expression up to and including its argument list.
@@ -206,7 +208,7 @@ pub struct ChainMethod {
 
 /// An argument as the rules need it: a local name, or an expression (its range, to find
 /// the chain recorded for it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub enum ArgRef {
     Local(String),
     Expr(Span),
@@ -214,7 +216,7 @@ pub enum ArgRef {
 
 /// A maximal expression spine: a root followed by method calls, with `.await`, `?` and
 /// parentheses looked through.
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Chain {
     pub root: ChainRoot,
     /// Range of the root (the path for a call).
@@ -246,7 +248,7 @@ pub struct Chain {
 }
 
 /// What the code around a chain does with its value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
 pub enum ChainContext {
     #[default]
     Other,
@@ -264,7 +266,7 @@ pub enum ChainContext {
 }
 
 /// A multi-segment path outside `use` items (an expression or a type), for path rules.
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct PathRef {
     pub path: RawPath,
     pub module: usize,
@@ -272,7 +274,7 @@ pub struct PathRef {
     pub in_macro: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct StaticSummary {
     pub name: String,
     pub ty: RawType,
@@ -285,7 +287,7 @@ pub struct StaticSummary {
     pub is_test: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Suppression {
     /// Codes or names inside `allow(...)`.
     pub rules: Vec<String>,
@@ -295,13 +297,13 @@ pub struct Suppression {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct SyntaxProblem {
     pub message: String,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct FileSummary {
     pub modules: Vec<ModuleSummary>,
     pub mod_decls: Vec<ModDecl>,
