@@ -29,7 +29,11 @@ fn tree(dir: &Path, skip_top: &[&str]) -> BTreeMap<String, Vec<u8>> {
                 .expect("prefix")
                 .to_string_lossy()
                 .replace('\\', "/");
-            if (dir == root && skip_top.contains(&rel.as_str())) || rel == "target" {
+            // Build output and the summary cache are not part of the tree.
+            if (dir == root && skip_top.contains(&rel.as_str()))
+                || rel == "target"
+                || rel == ".ssot-lint-cache"
+            {
                 continue;
             }
             if p.is_dir() {

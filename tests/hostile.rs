@@ -879,6 +879,7 @@ fn item13_no_writes_no_cargo_no_network() {
         vec!["--diff"],
         vec!["--list-files"],
     ] {
+        let args = [&args[..], &["--no-cache"]].concat();
         let o = run_env(&ws, &args, &[("PATH", &path)], 60);
         assert!(matches!(o.code, Some(0 | 1)), "{args:?}: {}", o.stderr);
     }
@@ -888,6 +889,17 @@ fn item13_no_writes_no_cargo_no_network() {
         before,
         "a run without --fix wrote something"
     );
+    // With the summary cache: nothing but the cache directory in the root.
+    let o = run_env(&ws, &["--format", "short"], &[("PATH", &path)], 60);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(!mark.exists(), "cargo or rustc was run");
+    let cache = ws.join(".ssot-lint-cache");
+    let mut after = snapshot(d.path());
+    after.retain(|p, _| !p.starts_with(&cache) && p != &ws);
+    let mut expected = before.clone();
+    expected.retain(|p, _| p != &ws);
+    assert_eq!(after, expected, "a run wrote outside its cache directory");
+    assert!(cache.join("summaries.bin").is_file());
     // No network: the same run in a network namespace of its own (where unshare works).
     let unshare = Command::new("unshare")
         .args(["-rn", "true"])
