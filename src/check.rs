@@ -450,6 +450,95 @@ impl<'g> Checker<'g> {
         (!owned.contains(b)).then(|| owned.into_iter().collect())
     }
 
+    /// A construction bound to a local (`let conn = &mut PgConnection::establish(url)?;`) in a
+    /// function that runs migrations on it (`conn.run_pending_migrations(..)`,
+    /// `MIGRATOR.run(&pool)`, `sqlx::migrate!().run(&pool)`) and returns no pool: the
+    /// one-off connection of a migration runner.
+    pub fn migration_connection(&mut self, s: &Site) -> bool {
+        let Some(fi) = s.func else { return false };
+        if s.kind != SiteKind::Construction {
+            return false;
+        }
+        let summary = &self.g.files[s.file].summary;
+        let f = &summary.fns[fi];
+        let text = self.g.source(s.file);
+        let (fs, start) = (f.span.start as usize, s.full_span.start as usize);
+        let Some(before) = text.get(fs..start) else {
+            return false;
+        };
+        // `let [mut] name [: T] = [&[mut]]` right before the construction.
+        let Some(at) = before.rfind("let ") else {
+            return false;
+        };
+        let stmt = before[at + 4..].trim_end();
+        let stmt = stmt
+            .strip_suffix("&mut")
+            .or_else(|| stmt.strip_suffix('&'))
+            .unwrap_or(stmt)
+            .trim_end();
+        let Some(lhs) = stmt.strip_suffix('=') else {
+            return false;
+        };
+        let lhs = lhs.split(':').next().unwrap_or_default().trim();
+        let name = lhs.strip_prefix("mut ").unwrap_or(lhs).trim();
+        if name.is_empty() || !name.chars().all(|ch| ch.is_alphanumeric() || ch == '_') {
+            return false;
+        }
+        let word = |t: &str| {
+            t.match_indices(name).any(|(i, _)| {
+                let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
+                !t[..i].chars().next_back().is_some_and(ident)
+                    && !t[i + name.len()..].chars().next().is_some_and(ident)
+            })
+        };
+        let migrates = summary.chains.iter().any(|ch| {
+            ch.func == Some(fi)
+                && ch.span.start >= s.full_span.end
+                && ch
+                    .methods
+                    .iter()
+                    .any(|m| m.name == "run" || m.name.contains("migration"))
+                && text
+                    .get(ch.span.start as usize..ch.span.end as usize)
+                    .is_some_and(|t| t.to_ascii_lowercase().contains("migrat") && word(t))
+        });
+        if !migrates {
+            return false;
+        }
+        // A function that hands the connection out (or a constructor, `-> Self`) is a
+        // factory, not a migration runner.
+        let ret = f.ret.clone();
+        if ret
+            .as_ref()
+            .is_some_and(|r| r.all.iter().any(|p| p.segs.iter().any(|x| x == "Self")))
+        {
+            return false;
+        }
+        let scope = Scope {
+            krate: s.krate,
+            module: s.module,
+            func: None,
+            fns: None,
+        };
+        ret.is_none_or(|r| self.holder_in(scope, &r).is_none())
+    }
+
+    /// The string literals a construction's expression names (`"sqlite://app.db"`,
+    /// `env::var("DATABASE_URL")`): where it opens, when the code says it there.
+    pub fn literal_locations(&self, s: &Site) -> BTreeSet<String> {
+        let text = self.g.source(s.file);
+        let Some(t) = text.get(s.full_span.start as usize..s.full_span.end as usize) else {
+            return BTreeSet::new();
+        };
+        t.split('"')
+            .skip(1)
+            .step_by(2)
+            // A location has no spaces and is no format string (an error message is none).
+            .filter(|l| !l.is_empty() && !l.contains(char::is_whitespace) && !l.contains('{'))
+            .map(str::to_string)
+            .collect()
+    }
+
     /// A lazy cache (see [`Site::lazy_cache_of`]) of a type the SSOT of its kind declares.
     pub fn ssot_cache(&self, s: &Site) -> bool {
         s.lazy_cache_of
@@ -627,7 +716,10 @@ impl<'g> Checker<'g> {
                         continue;
                     }
                     let resource = self.packs.packs[pack].resource.clone();
-                    let lazy_cache_of = self.lazy_cache_of(scope, &summary, st);
+                    // Of a type another module declares (a module's own global is its own).
+                    let lazy_cache_of = self
+                        .lazy_cache_of(scope, &summary, st)
+                        .filter(|&(dk, dm)| self.module_key(dk, dm) != self.module_key(k, m));
                     out.push(Site {
                         kind: SiteKind::Holder,
                         pack,

@@ -44,6 +44,14 @@ A library's fallback, a pool built only when the caller hands in none
 A global that caches, on first use (`get_or_init`/`get_or_try_init`, never set by hand),
 a project type that holds a pool counts with the module that declares the type.
 
+A migration runner's connection (bound to a local in a function that runs migrations on
+it, `conn.run_pending_migrations(..)`, `MIGRATOR.run(&pool)`, and returns no pool) makes
+no module compete; it is listed where other modules compete anyway. SQLite databases are
+files: modules that each open one (per-file stores, another program's database an
+importer reads) compete only when one of them holds its SQLite pool in a global of its
+own (the incident's shape) or when they open the same location as written (the same
+string literal: `"sqlite://app.db"`, `env::var("DATABASE_URL")`).
+
 When a program has two or more owners of a kind, it reports **one** finding for that kind,
 at a site outside the *presumed SSOT* (in the program's own target crate when it has one
 there, else the first by path), listing every owner, with the other owners as related
@@ -82,8 +90,9 @@ is said to initialize on first use only when it really does (`get_or_init`,
 ## Known limitations
 Databases of one kind are told apart only by the backend their types name (SQLite, Postgres,
 MySQL, SQL Server: a SQLite index file next to a Postgres pool does not compete); several
-databases of one backend (per-file SQLite stores, the database of another program an
-importer reads, a migration's source database) still compete when no SSOT is configured.
+Postgres/MySQL databases of one backend (a second server, another program's database)
+still compete when no SSOT is configured, and two SQLite modules opening one file from
+locations computed differently (a parameter, a config field) are not seen to compete.
 Two sibling modules that build one pool together (a pool in one, its connection setup in
 the other) compete. A fallback is recognized only in the three shapes above, on a field or
 a local (`self.pool`, `pool`), not on a global.
@@ -188,6 +197,35 @@ fn programs(c: &Checker) -> Vec<Program> {
 /// Owner module -> its sites.
 type Owners<'s> = BTreeMap<String, Vec<&'s Site>>;
 
+/// SQLite databases are files: modules that each open one (per-file stores, the database
+/// of another program an importer reads) compete only when one of them holds its pool in a
+/// global of its own (the incident's shape), or when they open the same location as
+/// written (a string literal: `"sqlite://app.db"`, `env::var("DATABASE_URL")`). Otherwise
+/// only the owners that share a location with another remain.
+fn sqlite_files(c: &Checker, owners: &mut Owners) {
+    let global = owners.values().flatten().any(|s| {
+        s.kind == SiteKind::Holder && s.lazy_cache_of.is_none()
+    });
+    if global {
+        return;
+    }
+    let places: BTreeMap<String, BTreeSet<String>> = owners
+        .iter()
+        .map(|(k, v)| {
+            let mut p = BTreeSet::new();
+            for s in v {
+                p.extend(c.literal_locations(s));
+            }
+            (k.clone(), p)
+        })
+        .collect();
+    owners.retain(|k, _| {
+        places
+            .iter()
+            .any(|(o, p)| o != k && !p.is_disjoint(&places[k]))
+    });
+}
+
 /// The module a site counts for: its own, or for a lazy cache of a project holder type
 /// (`static STORE: OnceCell<meta::Store>` filled by `get_or_try_init(Store::new)`), the
 /// module that declares the type and builds what it caches.
@@ -247,6 +285,14 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         .iter()
         .filter(|s| !s.allowed && !s.fallback && c.cfg.ssot_for(&s.resource).is_empty())
         .collect();
+    // A migration runner's one-off connection makes no module compete (it is still listed
+    // where other modules compete anyway).
+    let mut migrations = BTreeSet::new();
+    for s in &relevant {
+        if c.migration_connection(s) {
+            migrations.insert((s.file, s.span.start));
+        }
+    }
     let programs = programs(c);
     let many_programs = programs
         .iter()
@@ -317,8 +363,23 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                     .push(s);
             }
         }
-        for ((kind, grp), owners) in by_kind {
-            if owners.len() < 2 {
+        for ((kind, grp), mut owners) in by_kind {
+            if owners
+                .values()
+                .flatten()
+                .filter(|s| s.lazy_cache_of.is_none())
+                .all(|s| s.backend() == Some("sqlite"))
+            {
+                sqlite_files(c, &mut owners);
+            }
+            let competing = owners
+                .values()
+                .filter(|v| {
+                    v.iter()
+                        .any(|s| !migrations.contains(&(s.file, s.span.start)))
+                })
+                .count();
+            if owners.len() < 2 || competing < 2 {
                 continue;
             }
             let names: Vec<String> = owners.keys().cloned().collect();
