@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::Checker;
 use crate::config;
 use crate::crates;
 use crate::diagnostic::{Finding, Related};
@@ -10,6 +9,7 @@ use crate::error::Error;
 use crate::lines::LineIndex;
 use crate::packs::PackIndex;
 use crate::rules;
+use crate::semantic::Model;
 use crate::workspace;
 use rayon::prelude::*;
 
@@ -297,24 +297,17 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             .max(1);
         outcome.warnings.push(format!("{}:{line}: {msg}", f.rel));
     }
-    let mut checker = Checker::new(
+    let mut model = Model::build(
         &graph,
         &packs,
         &cfg,
         ctx.root_config.is_some() && ctx.multi_unit,
     )?;
-    outcome.found_config_paths = checker.found_config_paths.iter().cloned().collect();
-    let sites = crate::check::prepare(&mut checker);
-    let mut findings = rules::run(
-        &mut rules::Context {
-            checker: &mut checker,
-            sites: &sites,
-        },
-        ctx.selection,
-    );
-    outcome.notes = std::mem::take(&mut checker.notes);
+    outcome.found_config_paths = model.found_config_paths.iter().cloned().collect();
+    let mut findings = rules::run(&mut model, ctx.selection);
+    outcome.notes = std::mem::take(&mut model.notes);
     if opts.ownership {
-        outcome.ownership = crate::ownership::collect(&mut checker);
+        outcome.ownership = crate::ownership::collect(&model);
     }
     let t2 = std::time::Instant::now();
     outcome.parse_secs = (t1 - t0).as_secs_f64();

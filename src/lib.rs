@@ -2,10 +2,9 @@
 //!
 //! The pipeline runs one way: [`workspace`] (manifests) → [`parse`] and [`crates`] (module
 //! trees, per-file summaries, in parallel) → [`resolve`] (names to canonical paths) →
-//! [`check`] and [`rules`] (findings) → [`report`] (formats).
+//! [`semantic`] (the model) and [`rules`] (findings) → [`report`] (formats).
 
 pub mod cache;
-pub mod check;
 pub mod cli;
 pub mod config;
 pub mod crates;
@@ -26,6 +25,7 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod safety;
+pub mod semantic;
 pub mod snippet;
 pub mod summary;
 pub mod suppress;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{Checker, SiteKind};
+use crate::semantic::{Model, SiteKind};
 
 /// What a module is to a resource kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -40,9 +40,7 @@ pub struct KindOwners {
 }
 
 /// The ownership of every resource kind some non-test code of this unit constructs or holds.
-/// Call after [`crate::check::run`] (it indexes the initializations).
-pub fn collect(c: &mut Checker) -> Vec<KindOwners> {
-    let sites = c.sites();
+pub fn collect(c: &Model) -> Vec<KindOwners> {
     // kind -> module -> owner
     let mut by_kind: BTreeMap<String, BTreeMap<String, ModuleOwner>> = BTreeMap::new();
     let blank = |module: &str, role| ModuleOwner {
@@ -53,34 +51,38 @@ pub fn collect(c: &mut Checker) -> Vec<KindOwners> {
         initializes: false,
         reexports: None,
     };
-    for s in sites.iter().filter(|s| !s.allowed) {
+    for s in c.sites.iter().filter(|s| s.owns() && !s.allowed) {
         let role = if s.in_ssot {
             Role::Ssot
         } else {
             Role::Competing
         };
+        let key = s.path.to_string();
         let e = by_kind
             .entry(s.resource.clone())
             .or_default()
-            .entry(s.module_key.clone())
-            .or_insert_with(|| blank(&s.module_key, role));
+            .entry(key.clone())
+            .or_insert_with(|| blank(&key, role));
         match s.kind {
-            SiteKind::Construction => e.constructs = true,
-            SiteKind::Holder => e.holds = true,
+            SiteKind::Construction { .. } => e.constructs = true,
+            SiteKind::Holder { .. } => e.holds = true,
+            SiteKind::Initialization => {}
         }
     }
-    // Methods that initialize a resource by hand (a type that holds it, `initialize()`),
-    // as the check stage found them.
-    for (kind, k, m, _, _) in c.hand_initializers() {
-        let key = c.module_key(k, m);
-        let in_ssot = c.in_ssot(&kind, k, m);
+    // Methods that initialize a resource by hand (a type that holds it, `initialize()`).
+    for s in c
+        .sites
+        .iter()
+        .filter(|s| matches!(s.kind, SiteKind::Initialization))
+    {
+        let key = s.path.to_string();
         let e = by_kind
-            .entry(kind)
+            .entry(s.resource.clone())
             .or_default()
             .entry(key.clone())
             .or_insert_with(|| blank(&key, Role::Competing));
         e.initializes = true;
-        if !in_ssot {
+        if !s.in_ssot {
             e.role = Role::Legacy;
         }
     }
@@ -89,7 +91,7 @@ pub fn collect(c: &mut Checker) -> Vec<KindOwners> {
         let ssot: Vec<String> = if c.cfg.ssot_for(kind).is_empty() {
             Vec::new()
         } else {
-            c.ssot_names(kind).iter().map(|p| p.join("::")).collect()
+            c.ssot_names(kind).iter().map(ToString::to_string).collect()
         };
         for t in &ssot {
             modules

@@ -4,13 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, Pass, RuleCode, RuleInfo, quote_list};
 use crate::diagnostic::Severity;
-use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::Finding;
+use crate::semantic::{ModPath, Model, Site, SiteKind};
 use crate::workspace::{DepKind, TargetKind};
-
-fn run(cx: &mut Context) -> Vec<Finding> {
-    check(cx.checker, cx.sites)
-}
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot006,
@@ -114,7 +110,7 @@ struct Program {
     crates: BTreeSet<usize>,
 }
 
-fn programs(c: &Checker) -> Vec<Program> {
+fn programs(c: &Model) -> Vec<Program> {
     let g = c.g;
     // What a crate links into a program: its `[dependencies]` that are workspace libraries
     // (not `[dev-dependencies]`: those only build tests), and its own package's library.
@@ -195,7 +191,7 @@ fn programs(c: &Checker) -> Vec<Program> {
 }
 
 /// Owner module -> its sites.
-type Owners<'s> = BTreeMap<String, Vec<&'s Site>>;
+type Owners<'s> = BTreeMap<ModPath, Vec<&'s Site>>;
 
 /// SQLite databases are files: modules that each open one (per-file stores, the database
 /// of another program an importer reads) compete only when one of them holds its pool in a
@@ -229,10 +225,10 @@ fn sqlite_files(c: &Checker, owners: &mut Owners) {
 /// The module a site counts for: its own, or for a lazy cache of a project holder type
 /// (`static STORE: OnceCell<meta::Store>` filled by `get_or_try_init(Store::new)`), the
 /// module that declares the type and builds what it caches.
-fn owner_key(c: &Checker, s: &Site) -> String {
-    match s.lazy_cache_of {
-        Some((k, m)) => c.module_key(k, m),
-        None => s.module_key.clone(),
+fn owner_key(c: &Model, s: &Site) -> ModPath {
+    match s.lazy_cache_of() {
+        Some((k, m)) => c.mod_path(k, m),
+        None => s.path.clone(),
     }
 }
 
@@ -240,23 +236,23 @@ fn owner_key(c: &Checker, s: &Site) -> String {
 /// resource in a global (of a pack type, or one it also builds: a lazy cache of a type
 /// another module builds is no evidence), its path is named like a database module, it
 /// builds the most.
-fn evidence(c: &Checker, sites: &[&Site], key: &str) -> (u8, u8, usize) {
-    let built = sites
-        .iter()
-        .filter(|s| s.kind == SiteKind::Construction)
-        .count();
-    let holder = sites.iter().any(|s| {
-        s.kind == SiteKind::Holder
-            && (built > 0
+fn evidence(c: &Model, sites: &[&Site], key: &ModPath) -> (u8, u8, usize) {
+    let built = sites.iter().filter(|s| s.is_construction()).count();
+    let holder = sites.iter().any(|s| match &s.kind {
+        SiteKind::Holder { holder_type, .. } => {
+            built > 0
                 || c.packs.holders.contains_key(
-                    &s.holder_type
+                    &holder_type
                         .split("::")
                         .map(str::to_string)
                         .collect::<Vec<_>>(),
-                ))
+                )
+        }
+        _ => false,
     });
     let named = key
-        .split("::")
+        .segs()
+        .iter()
         .any(|seg| seg.split('_').any(|w| SSOT_NAMES.contains(&w)));
     (u8::from(holder), u8::from(named), built)
 }
@@ -271,7 +267,18 @@ const SSOT_NAMES: &[&str] = &[
     "persistence",
 ];
 
-pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
+fn run(cx: &mut Context) {
+    let c = &*cx.model;
+    let sites = c.sites.clone();
+    let mut out = check(c, &sites);
+    out.extend(competing_patterns(c, &sites));
+    for f in out {
+        cx.report(f);
+    }
+}
+
+/// With no SSOT configured: one finding per kind and program that two owners build or hold.
+fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
     // The crates each file belongs to (a file can be in a lib and a bin).
     let mut file_crates: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for (k, cr) in c.g.crates.iter().enumerate() {
@@ -283,7 +290,9 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
     // but itself). Module keys of sites, grouped under their highest ancestor with sites.
     let relevant: Vec<&Site> = sites
         .iter()
-        .filter(|s| !s.allowed && !s.fallback && c.cfg.ssot_for(&s.resource).is_empty())
+        .filter(|s| {
+            s.owns() && !s.allowed && !s.is_fallback() && c.cfg.ssot_for(&s.resource).is_empty()
+        })
         .collect();
     // A migration runner's one-off connection makes no module compete (it is still listed
     // where other modules compete anyway).
@@ -306,7 +315,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         .count()
         > 1;
     let mut out = Vec::new();
-    let mut reported: BTreeSet<(String, Vec<String>)> = BTreeSet::new();
+    let mut reported: BTreeSet<(String, Vec<ModPath>)> = BTreeSet::new();
     for prog in &programs {
         // kind -> owner key -> sites
         // (kind, database backend) -> owner -> sites
@@ -341,18 +350,14 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
                     None => known.iter().map(|b| Some(*b)).collect(),
                 }
             };
-            let keys: Vec<String> = in_prog
+            // The highest ancestor (not a crate root) that has sites of this kind.
+            let me = owner_key(c, s);
+            let owner = in_prog
                 .iter()
                 .filter(|o| o.resource == s.resource)
                 .map(|o| owner_key(c, o))
-                .collect();
-            // The highest ancestor (not a crate root) that has sites of this kind.
-            let me = owner_key(c, s);
-            let owner = keys
-                .iter()
-                .filter(|k| k.contains("::") && me.starts_with(&format!("{k}::")))
-                .min_by_key(|k| k.len())
-                .cloned()
+                .filter(|k| !k.is_crate_root() && me.is_below(k))
+                .min_by_key(|k| k.segs().len())
                 .unwrap_or(me);
             for grp in groups {
                 by_kind
@@ -382,7 +387,7 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
             if owners.len() < 2 || competing < 2 {
                 continue;
             }
-            let names: Vec<String> = owners.keys().cloned().collect();
+            let names: Vec<ModPath> = owners.keys().cloned().collect();
             if !reported.insert((kind.to_string(), names.clone())) {
                 continue;
             }
@@ -464,22 +469,42 @@ pub fn check(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
             out.push(f);
         }
     }
-    out.extend(competing_patterns(c, sites));
     out
+}
+
+/// What a module other than the SSOT does with a resource kind, in SSOT006's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    BuildsOwn,
+    HoldsOwn,
+    /// A legacy manager: a method that builds the resource and stores it by hand.
+    InitializedByHand,
+}
+
+impl Role {
+    fn label(self) -> &'static str {
+        match self {
+            Role::BuildsOwn => "builds its own",
+            Role::HoldsOwn => "holds its own",
+            Role::InitializedByHand => "legacy: initialized by hand",
+        }
+    }
 }
 
 /// With an SSOT configured: the full picture when another module still *holds* the
 /// resource or initializes it by hand (a legacy manager): one grouped finding naming the
 /// SSOT, every legacy module, every shim (a `[deprecated]` module that re-exports) and every
 /// module that builds its own.
-fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
+fn competing_patterns(c: &Model, sites: &[Site]) -> Vec<Finding> {
     // (kind, module) of initializing methods (a type initialized by hand), a location each.
-    let mut init_mods: BTreeMap<(String, String), (usize, u32)> = BTreeMap::new();
-    for (kind, k, m, fid, start) in c.hand_initializers() {
-        let e = init_mods
-            .entry((kind, c.module_key(k, m)))
-            .or_insert((fid, start));
-        *e = (*e).min((fid, start));
+    let mut init_mods: BTreeMap<(&str, &ModPath), (usize, u32)> = BTreeMap::new();
+    for s in sites
+        .iter()
+        .filter(|s| matches!(s.kind, SiteKind::Initialization))
+    {
+        let at = (s.file, s.span.start);
+        let e = init_mods.entry((&s.resource, &s.path)).or_insert(at);
+        *e = (*e).min(at);
     }
     let mut out = Vec::new();
     let kinds: Vec<String> = c.packs.resources().into_keys().collect();
@@ -488,46 +513,39 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         if c.cfg.ssot_for(&kind).is_empty() || ssot.is_empty() {
             continue;
         }
-        let ssot_text: Vec<String> = ssot.iter().map(|p| p.join("::")).collect();
+        let ssot_text: Vec<String> = ssot.iter().map(ToString::to_string).collect();
         // module -> (role, first location)
-        let mut roles: BTreeMap<String, (&'static str, usize, u32)> = BTreeMap::new();
+        let mut roles: BTreeMap<&ModPath, (Role, usize, u32)> = BTreeMap::new();
         for s in sites.iter().filter(|s| {
-            s.resource == kind
+            s.owns()
+                && s.resource == kind
                 && !s.in_ssot
                 && !s.allowed
                 && c.other_database(sites, s).is_none()
                 && !c.ssot_cache(s)
-                && !s.fallback
+                && !s.is_fallback()
         }) {
-            let role = match s.kind {
-                SiteKind::Holder => "holds its own",
-                SiteKind::Construction => "builds its own",
+            let role = if s.is_holder() {
+                Role::HoldsOwn
+            } else {
+                Role::BuildsOwn
             };
-            let e = roles
-                .entry(s.module_key.clone())
-                .or_insert((role, s.file, s.span.start));
-            if s.kind == SiteKind::Holder {
+            let e = roles.entry(&s.path).or_insert((role, s.file, s.span.start));
+            if role == Role::HoldsOwn {
                 e.0 = role;
             }
         }
-        for ((k2, m), &(fid, at)) in &init_mods {
-            if k2 != &kind
-                || ssot_text
-                    .iter()
-                    .any(|t| m == t || m.starts_with(&format!("{t}::")))
-            {
+        for (&(k2, m), &(fid, at)) in &init_mods {
+            if k2 != kind || ssot.iter().any(|t| m.is_within(t)) {
                 continue;
             }
             let e = roles
-                .entry(m.clone())
-                .or_insert(("legacy: initialized by hand", fid, at));
-            e.0 = "legacy: initialized by hand";
+                .entry(m)
+                .or_insert((Role::InitializedByHand, fid, at));
+            e.0 = Role::InitializedByHand;
         }
-        let legacy: Vec<(&String, &(&str, usize, u32))> = roles
-            .iter()
-            .filter(|(_, r)| r.0.starts_with("legacy"))
-            .collect();
-        let Some((_, &(_, lfile, lat))) = legacy.first().map(|(m, r)| (*m, *r)) else {
+        let Some(&(_, lfile, lat)) = roles.values().find(|r| r.0 == Role::InitializedByHand)
+        else {
             continue;
         };
         let shims: Vec<String> = c
@@ -548,7 +566,7 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
         };
         let mut parts = vec![format!("SSOT `{}`{lazy}", ssot_text.join("`, `"))];
         for (m, (role, _, _)) in &roles {
-            parts.push(format!("`{m}` ({role})"));
+            parts.push(format!("`{m}` ({})", role.label()));
         }
         for sh in &shims {
             parts.push(format!("`{sh}` (shim: deprecated, re-exports the SSOT)"));
@@ -565,7 +583,7 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
             ));
         for (m, (role, fid, at)) in &roles {
             f.related_spans
-                .push((*fid, *at..*at, format!("`{m}`: {role}")));
+                .push((*fid, *at..*at, format!("`{m}`: {}", role.label())));
         }
         out.push(f);
     }
@@ -574,7 +592,7 @@ fn competing_patterns(c: &mut Checker, sites: &[Site]) -> Vec<Finding> {
 
 /// Whether the SSOT of a kind really initializes on first use: a `get_or_init` /
 /// `get_or_try_init` call, or a `LazyLock`/`Lazy`/`lazy_static!` global, in its modules.
-fn ssot_is_lazy(c: &Checker, kind: &str) -> bool {
+fn ssot_is_lazy(c: &Model, kind: &str) -> bool {
     let Some(mods) = c.ssot.get(kind) else {
         return false;
     };
@@ -605,8 +623,5 @@ fn ssot_is_lazy(c: &Checker, kind: &str) -> bool {
 }
 
 fn verb(s: &Site) -> &'static str {
-    match s.kind {
-        crate::check::SiteKind::Construction => "build",
-        crate::check::SiteKind::Holder => "hold",
-    }
+    if s.is_holder() { "hold" } else { "build" }
 }

@@ -3,16 +3,15 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{Context, Pass, RuleCode, RuleInfo};
-use crate::diagnostic::Severity;
-use crate::check::Checker;
 use crate::config::ConfigPath;
+use crate::diagnostic::Severity;
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 use crate::resolve::{Res, Scope};
+use crate::semantic::{ModPath, Model};
 use crate::summary::{Import, ImportKind, Span};
 
-fn run(cx: &mut Context) -> Vec<Finding> {
-    check(cx.checker)
-}
+/// Deprecated module -> its entry in the config (the module and its replacement).
+type Deprecated = BTreeMap<ModPath, (ConfigPath, ConfigPath)>;
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot003,
@@ -61,12 +60,12 @@ it exists, not that every name is there. Paths inside macro bodies are not looke
 
 /// A hit: how many leading segments name the deprecated module, and its replacement.
 fn deprecated_prefix(
-    c: &mut Checker,
+    c: &mut Model,
     scope: Scope,
     segs: &[String],
     global: bool,
     in_use: bool,
-    keys: &BTreeMap<String, (ConfigPath, ConfigPath)>,
+    keys: &Deprecated,
 ) -> Option<(usize, ConfigPath, ConfigPath)> {
     for i in 1..=segs.len() {
         let r = if in_use {
@@ -83,7 +82,7 @@ fn deprecated_prefix(
         };
         match r {
             Some(Res::Module(k, m)) => {
-                if let Some((from, to)) = keys.get(&c.module_key(k, m)) {
+                if let Some((from, to)) = keys.get(&c.mod_path(k, m)) {
                     return Some((i, from.clone(), to.clone()));
                 }
             }
@@ -105,26 +104,28 @@ fn replacement(to: &ConfigPath, krate_name: &str) -> String {
     }
 }
 
-pub fn check(c: &mut Checker) -> Vec<Finding> {
-    if c.cfg.deprecated.is_empty() {
-        return Vec::new();
+fn run(cx: &mut Context) {
+    if cx.model.cfg.deprecated.is_empty() {
+        return;
     }
-    let keys: BTreeMap<String, (ConfigPath, ConfigPath)> = c
+    let keys: Deprecated = cx
+        .model
         .cfg
         .deprecated
         .iter()
-        .map(|(f, t)| (f.segs.join("::"), (f.clone(), t.clone())))
+        .map(|(f, t)| (ModPath::from(f.segs.as_slice()), (f.clone(), t.clone())))
         .collect();
-    let mut out = Vec::new();
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
-    for k in 0..c.g.crates.len() {
-        let krate_name = c.g.crates[k].name.clone();
-        for (fid, base) in c.file_base(k) {
-            let summary = c.g.files[fid].summary.clone();
-            let text = c.g.source(fid);
+    for file in cx.files() {
+        let (k, fid, base, summary) = (file.krate, file.file, file.base, file.summary);
+        let krate_name = cx.model.g.crates[k].name.clone();
+        let text = cx.source(fid);
+        let paths = cx.paths(&file);
+        let c = &mut *cx.model;
+        let mut out = Vec::new();
             for (li, module) in summary.modules.iter().enumerate() {
                 let m = base + li;
-                if c.allowed(k, m, fid, false) {
+                if c.allowed(k, m, false) {
                     continue;
                 }
                 for imp in &module.imports {
@@ -139,7 +140,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     else {
                         continue;
                     };
-                    if inside(&c.module_key(k, m), &from) {
+                    if inside(&c.mod_path(k, m), &from) {
                         continue;
                     }
                     let Some((key, f)) =
@@ -165,7 +166,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     else {
                         continue;
                     };
-                    if inside(&c.module_key(k, base + f.module), &from) {
+                    if inside(&c.mod_path(k, base + f.module), &from) {
                         continue;
                     }
                     let Some((key, finding)) =
@@ -178,21 +179,12 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     }
                 }
             }
-            for pr in &summary.paths {
+            for pr in paths {
                 if pr.path.anchor.is_some() {
                     continue;
                 }
-                let m = base + pr.module;
-                let func = pr.func.map(|f| &summary.fns[f]);
-                if c.allowed(k, m, fid, func.is_some_and(|f| f.is_test)) {
-                    continue;
-                }
-                let scope = Scope {
-                    krate: k,
-                    module: m,
-                    func,
-                    fns: Some(&summary.fns),
-                };
+                let m = file.module(pr.module);
+                let scope = file.scope(pr.module, pr.func);
                 let segs = pr.path.segs.clone();
                 let Some((i, from, to)) =
                     deprecated_prefix(c, scope, &segs, pr.path.global, false, &keys)
@@ -200,7 +192,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     continue;
                 };
                 if i > pr.path.seg_ends.len()
-                    || inside(&c.module_key(k, m), &from)
+                    || inside(&c.mod_path(k, m), &from)
                     || !seen.insert((fid, pr.path.span.start))
                 {
                     continue;
@@ -226,16 +218,16 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 });
                 out.push(f);
             }
+        for f in out {
+            cx.report(f);
         }
     }
-    out
 }
 
 /// Whether a module is the deprecated module or inside it (the shim's own code is not
 /// migrated; it is deleted whole).
-fn inside(module_key: &str, from: &ConfigPath) -> bool {
-    let f = from.segs.join("::");
-    module_key == f || module_key.starts_with(&format!("{f}::"))
+fn inside(module: &ModPath, from: &ConfigPath) -> bool {
+    module.is_within(&ModPath::from(from.segs.as_slice()))
 }
 
 fn finding(fid: usize, span: Span, written: &str, from: &ConfigPath, to: &ConfigPath) -> Finding {

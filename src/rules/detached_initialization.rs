@@ -4,14 +4,10 @@ use std::collections::HashSet;
 
 use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::check::{Checker, InitIndex, Site};
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
 use crate::resolve::{Res, Scope};
-use crate::summary::{Chain, ChainContext, ChainRoot, FileSummary, ItemKind};
-
-fn run(cx: &mut Context) -> Vec<Finding> {
-    check(cx.checker, cx.sites)
-}
+use crate::semantic::Model;
+use crate::summary::{Chain, ChainContext, ChainRoot, ItemKind};
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot005,
@@ -77,128 +73,57 @@ type Replacement = (std::ops::Range<u32>, String);
 const SPAWNS: &[&str] = &["spawn", "spawn_blocking", "spawn_local"];
 const SWALLOW: &[&str] = &["ok", "unwrap_or_default", "unwrap_or", "unwrap_or_else"];
 
-impl Checker<'_> {
-    /// What initialization a chain performs, for messages; `None` when it is not one: a
-    /// call of a function of the workspace that initializes (see [`InitIndex`]), or a
-    /// method of that name (`manager.lock().await.initialize()`: receivers are not typed).
-    pub fn init_call(
-        &mut self,
-        idx: &InitIndex,
-        k: usize,
-        m: usize,
-        s: &FileSummary,
-        chain: &Chain,
-        upto: usize,
-    ) -> Option<String> {
-        let methods = &chain.methods[..upto.min(chain.methods.len())];
-        if let Some(last) = methods.last() {
-            return idx
-                .methods
-                .contains_key(&last.name)
-                .then(|| format!("{}()", last.name));
-        }
-        let ChainRoot::Call(p) = &chain.root else {
-            return None;
-        };
-        let scope = Scope {
-            krate: k,
-            module: m,
-            func: chain.func.map(|f| &s.fns[f]),
-            fns: Some(&s.fns),
-        };
-        match self.res.resolve_path(scope, p) {
-            Some(Res::Item(ik, im, ii)) => {
-                let node = &self.g.crates[ik].modules[im];
-                let item = &self.g.files[node.file].summary.modules[node.local].items[ii];
-                item.func
-                    .is_some_and(|f| idx.is_init(node.file, f))
-                    .then(|| format!("{}()", p.text()))
-            }
-            // `Self::init(..)`, `Manager::initialize(..)`: an initializing method by name.
-            _ if p.segs.len() >= 2
-                && p.segs.last().is_some_and(|l| idx.methods.contains_key(l)) =>
-            {
-                Some(format!("{}()", p.text()))
-            }
-            _ => None,
-        }
-    }
 
-    fn is_spawn(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain) -> bool {
-        let ChainRoot::Call(p) = &chain.root else {
-            return false;
-        };
-        if !p.segs.last().is_some_and(|l| SPAWNS.contains(&l.as_str())) || !chain.methods.is_empty()
-        {
-            return false;
-        }
-        let scope = Scope {
-            krate: k,
-            module: m,
-            func: chain.func.map(|f| &s.fns[f]),
-            fns: Some(&s.fns),
-        };
-        match self.res.resolve_path(scope, p) {
-            Some(Res::Ext(path)) => matches!(
-                path.first().map(String::as_str),
-                Some(
-                    "tokio" | "std" | "async_std" | "actix_rt" | "smol" | "futures" | "tokio_util"
-                )
-            ),
-            _ => false,
-        }
+/// A call of a spawn function of an async runtime or `std`, with its handle not chained.
+fn is_spawn(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
+    let ChainRoot::Call(p) = &chain.root else {
+        return false;
+    };
+    if !p.segs.last().is_some_and(|l| SPAWNS.contains(&l.as_str())) || !chain.methods.is_empty()
+    {
+        return false;
     }
+    match c.res.resolve_path(scope, p) {
+        Some(Res::Ext(path)) => matches!(
+            path.first().map(String::as_str),
+            Some(
+                "tokio" | "std" | "async_std" | "actix_rt" | "smol" | "futures" | "tokio_util"
+            )
+        ),
+        _ => false,
+    }
+}
 
-    /// A call of an `async fn` of this crate.
-    fn calls_local_async(&mut self, k: usize, m: usize, s: &FileSummary, chain: &Chain) -> bool {
-        let ChainRoot::Call(p) = &chain.root else {
-            return false;
-        };
-        if !chain.methods.is_empty() {
-            return false;
-        }
-        let scope = Scope {
-            krate: k,
-            module: m,
-            func: chain.func.map(|f| &s.fns[f]),
-            fns: Some(&s.fns),
-        };
-        let Some(Res::Item(ik, im, ii)) = self.res.resolve_path(scope, p) else {
-            return false;
-        };
-        let node = &self.g.crates[ik].modules[im];
-        let fs = &self.g.files[node.file].summary;
-        let item = &fs.modules[node.local].items[ii];
-        item.kind == ItemKind::Fn && item.func.is_some_and(|f| fs.fns[f].is_async)
+/// A call of an `async fn` of this crate.
+fn calls_local_async(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
+    let ChainRoot::Call(p) = &chain.root else {
+        return false;
+    };
+    if !chain.methods.is_empty() {
+        return false;
     }
+    let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) else {
+        return false;
+    };
+    let node = &c.g.crates[ik].modules[im];
+    let fs = &c.g.files[node.file].summary;
+    let item = &fs.modules[node.local].items[ii];
+    item.kind == ItemKind::Fn && item.func.is_some_and(|f| fs.fns[f].is_async)
 }
 
 /// Whether the initialization's value is a `Result` (so that `?` fits): an init method of
 /// the project by its signature, a local function by its signature, a pack constructor yes.
-fn init_returns_result(
-    c: &mut Checker,
-    idx: &InitIndex,
-    k: usize,
-    m: usize,
-    s: &FileSummary,
-    chain: &Chain,
-) -> bool {
+fn init_returns_result(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
     if let Some(last) = chain.methods.last() {
-        return idx.methods.get(&last.name).copied().unwrap_or(true);
+        return c.inits.methods.get(&last.name).copied().unwrap_or(true);
     }
-    if let ChainRoot::Call(p) = &chain.root {
-        let scope = Scope {
-            krate: k,
-            module: m,
-            func: chain.func.map(|f| &s.fns[f]),
-            fns: Some(&s.fns),
-        };
-        if let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) {
-            let node = &c.g.crates[ik].modules[im];
-            let fs = &c.g.files[node.file].summary;
-            if let Some(f) = fs.modules[node.local].items[ii].func {
-                return fs.fns[f].returns_result;
-            }
+    if let ChainRoot::Call(p) = &chain.root
+        && let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p)
+    {
+        let node = &c.g.crates[ik].modules[im];
+        let fs = &c.g.files[node.file].summary;
+        if let Some(f) = fs.modules[node.local].items[ii].func {
+            return fs.fns[f].returns_result;
         }
     }
     true
@@ -210,175 +135,158 @@ fn slice(text: &str, r: &std::ops::Range<u32>) -> String {
         .to_string()
 }
 
-pub fn check(c: &mut Checker, _sites: &[Site]) -> Vec<Finding> {
-    let idx = c.inits.clone();
-    let idx = &*idx;
-    let mut out = Vec::new();
+fn run(cx: &mut Context) {
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
-    for k in 0..c.g.crates.len() {
-        for (fid, base) in c.file_base(k) {
-            let s = c.g.files[fid].summary.clone();
-            let mut text: Option<String> = None;
-            for chain in &s.chains {
-                let m = base + chain.module;
-                let func = chain.func.map(|f| &s.fns[f]);
-                let test = chain.is_test || func.is_some_and(|f| f.is_test);
-                if c.allowed(k, m, fid, test) {
-                    continue;
-                }
-                let (is_async, returns_result) = func
-                    .map(|f| (f.is_async, f.returns_result))
-                    .unwrap_or((false, false));
-                // A `_name` binding keeps a JoinHandle unobserved, too.
-                let dropped = match &chain.context {
-                    ChainContext::Stmt | ChainContext::LetUnderscore(_) => true,
-                    ChainContext::LetBind(n) => n.starts_with('_'),
-                    _ => false,
-                };
-                let mut hit: Option<(String, Option<Replacement>)> = None;
-                let t = || -> String { c.g.source(fid) };
+    for file in cx.files() {
+        let (s, fid) = (file.summary, file.file);
+        for chain in cx.chains(&file) {
+            let scope = file.scope(chain.module, chain.func);
+            let (is_async, returns_result) = file
+                .func(chain.func)
+                .map(|f| (f.is_async, f.returns_result))
+                .unwrap_or((false, false));
+            // A `_name` binding keeps a JoinHandle unobserved, too.
+            let dropped = match &chain.context {
+                ChainContext::Stmt | ChainContext::LetUnderscore(_) => true,
+                ChainContext::LetBind(n) => n.starts_with('_'),
+                _ => false,
+            };
+            let mut hit: Option<(String, Option<Replacement>)> = None;
+            let c = &mut *cx.model;
 
-                if dropped && !chain.awaited && c.is_spawn(k, m, &s, chain) {
-                    // A task that initializes, with its handle dropped.
-                    let args = chain.args_span.clone().unwrap_or(0..0);
-                    let inner: Vec<&Chain> = s
-                        .chains
-                        .iter()
-                        .filter(|x| {
-                            x.span.start >= args.start
-                                && x.span.end <= args.end
-                                && x.func == chain.func
-                        })
-                        .collect();
-                    let what = inner.iter().find_map(|x| {
-                        let n = x.methods.len();
-                        let what = c.init_call(idx, k, m, &s, x, n)?;
-                        Some((what, init_returns_result(c, idx, k, m, &s, x)))
-                    });
-                    if let Some((what, rr)) = what {
-                        let text = text.get_or_insert_with(t);
-                        let fix = chain
-                            .async_tail
-                            .as_ref()
-                            .filter(|_| is_async && (returns_result || !rr))
-                            .map(|tail| {
-                                let body = slice(text, tail);
-                                let body = if body.trim_end().ends_with('?') || !rr {
-                                    body
-                                } else {
-                                    format!("{body}?")
-                                };
-                                match &chain.context {
-                                    ChainContext::LetUnderscore(stmt) => {
-                                        (stmt.clone(), format!("{body};"))
-                                    }
-                                    _ => (chain.span.clone(), body),
+            if dropped && !chain.awaited && is_spawn(c, scope, chain) {
+                // A task that initializes, with its handle dropped.
+                let args = chain.args_span.clone().unwrap_or(0..0);
+                let inner: Vec<&Chain> = s
+                    .chains
+                    .iter()
+                    .filter(|x| {
+                        x.span.start >= args.start && x.span.end <= args.end && x.func == chain.func
+                    })
+                    .collect();
+                let what = inner.iter().find_map(|x| {
+                    let what = c.init_call(scope, x, x.methods.len())?;
+                    Some((what, init_returns_result(c, scope, x)))
+                });
+                if let Some((what, rr)) = what {
+                    let text = cx.source(fid);
+                    let fix = chain
+                        .async_tail
+                        .as_ref()
+                        .filter(|_| is_async && (returns_result || !rr))
+                        .map(|tail| {
+                            let body = slice(&text, tail);
+                            let body = if body.trim_end().ends_with('?') || !rr {
+                                body
+                            } else {
+                                format!("{body}?")
+                            };
+                            match &chain.context {
+                                ChainContext::LetUnderscore(stmt) => {
+                                    (stmt.clone(), format!("{body};"))
                                 }
-                            });
-                        hit = Some((
-                            format!(
-                                "`{what}` is spawned and its `JoinHandle` dropped: nobody awaits its completion or sees its error"
-                            ),
-                            fix,
-                        ));
-                    }
-                } else if let ChainContext::LetUnderscore(stmt) = &chain.context {
-                    // `let _ = init().await?;` propagated the error already.
-                    if chain.tried {
-                        continue;
-                    }
-                    if let Some(what) = c.init_call(idx, k, m, &s, chain, chain.methods.len()) {
-                        let text = text.get_or_insert_with(t);
-                        let expr = slice(text, &chain.span);
-                        let future = !chain.awaited && c.calls_local_async(k, m, &s, chain);
-                        let rr = init_returns_result(c, idx, k, m, &s, chain);
-                        let fix =
-                            ((returns_result || !rr) && (is_async || !future) && (future || rr))
-                                .then(|| {
-                                    let awaited = if future {
-                                        format!("{expr}.await")
-                                    } else {
-                                        expr.clone()
-                                    };
-                                    let q = if rr { "?" } else { "" };
-                                    (stmt.clone(), format!("{awaited}{q};"))
-                                });
-                        let msg = if future {
-                            format!(
-                                "`{what}` returns a future that is never awaited: the initialization never runs"
-                            )
-                        } else {
-                            format!(
-                                "the result of `{what}` is discarded with `let _ =`: its error is swallowed"
-                            )
-                        };
-                        hit = Some((msg, fix));
-                    }
-                } else if chain.context == ChainContext::Stmt
-                    && let Some(last) = chain.methods.last()
-                    && SWALLOW.contains(&last.name.as_str())
-                    && let Some(what) = c.init_call(idx, k, m, &s, chain, chain.methods.len() - 1)
-                {
-                    let text = text.get_or_insert_with(t);
-                    let dot = text[..last.name_offset as usize]
-                        .rfind('.')
-                        .unwrap_or(last.name_offset as usize) as u32;
-                    let fix = returns_result.then(|| (dot..last.span.end, "?".to_string()));
-                    hit = Some((
-                        format!("the error of `{what}` is swallowed by `.{}()`", last.name),
-                        fix,
-                    ));
-                } else if chain.context == ChainContext::ErrOnlyLogged
-                    && let Some(what) = c.init_call(idx, k, m, &s, chain, chain.methods.len())
-                {
+                                _ => (chain.span.clone(), body),
+                            }
+                        });
                     hit = Some((
                         format!(
-                            "the error of `{what}` is only logged: the code after it runs as if initialized"
+                            "`{what}` is spawned and its `JoinHandle` dropped: nobody awaits its completion or sees its error"
                         ),
-                        None,
+                        fix,
                     ));
-                } else if chain.context == ChainContext::Stmt
-                    && !chain.awaited
-                    && c.calls_local_async(k, m, &s, chain)
-                    && let Some(what) = c.init_call(idx, k, m, &s, chain, 0)
-                {
-                    let text = text.get_or_insert_with(t);
-                    let expr = slice(text, &chain.span);
-                    let rr = init_returns_result(c, idx, k, m, &s, chain);
-                    let fix = (is_async && (returns_result || !rr)).then(|| {
-                        let q = if rr { "?" } else { "" };
-                        (chain.span.clone(), format!("{expr}.await{q}"))
-                    });
-                    hit = Some((
+                }
+            } else if let ChainContext::LetUnderscore(stmt) = &chain.context {
+                // `let _ = init().await?;` propagated the error already.
+                if chain.tried {
+                    continue;
+                }
+                if let Some(what) = c.init_call(scope, chain, chain.methods.len()) {
+                    let future = !chain.awaited && calls_local_async(c, scope, chain);
+                    let rr = init_returns_result(c, scope, chain);
+                    let expr = slice(&cx.source(fid), &chain.span);
+                    let fix = ((returns_result || !rr) && (is_async || !future) && (future || rr))
+                        .then(|| {
+                            let awaited = if future {
+                                format!("{expr}.await")
+                            } else {
+                                expr.clone()
+                            };
+                            let q = if rr { "?" } else { "" };
+                            (stmt.clone(), format!("{awaited}{q};"))
+                        });
+                    let msg = if future {
                         format!(
                             "`{what}` returns a future that is never awaited: the initialization never runs"
-                        ),
-                        fix,
-                    ));
+                        )
+                    } else {
+                        format!(
+                            "the result of `{what}` is discarded with `let _ =`: its error is swallowed"
+                        )
+                    };
+                    hit = Some((msg, fix));
                 }
-                let Some((message, fix)) = hit else { continue };
-                if !seen.insert((fid, chain.root_span.start)) {
-                    continue;
-                }
-                let mut f = Finding::new(RULE.code, RULE.name, fid, chain.root_span.start..chain.span.end, message).with_help(
-                    "await the initialization and propagate its error (`init().await?`), or let the SSOT initialize on first use (`OnceCell::get_or_try_init`)",
-                );
-                if let Some((range, content)) = fix {
-                    f.fix = Some(Fix {
-                        title: "await the initialization and propagate its error".into(),
-                        applicability: if chain.in_macro {
-                            Applicability::Display
-                        } else {
-                            Applicability::Unsafe
-                        },
-                        edits: vec![Edit { range, content }],
-                    });
-                }
-                out.push(f);
+            } else if chain.context == ChainContext::Stmt
+                && let Some(last) = chain.methods.last()
+                && SWALLOW.contains(&last.name.as_str())
+                && let Some(what) = c.init_call(scope, chain, chain.methods.len() - 1)
+            {
+                let text = cx.source(fid);
+                let dot = text[..last.name_offset as usize]
+                    .rfind('.')
+                    .unwrap_or(last.name_offset as usize) as u32;
+                let fix = returns_result.then(|| (dot..last.span.end, "?".to_string()));
+                hit = Some((
+                    format!("the error of `{what}` is swallowed by `.{}()`", last.name),
+                    fix,
+                ));
+            } else if chain.context == ChainContext::ErrOnlyLogged
+                && let Some(what) = c.init_call(scope, chain, chain.methods.len())
+            {
+                hit = Some((
+                    format!(
+                        "the error of `{what}` is only logged: the code after it runs as if initialized"
+                    ),
+                    None,
+                ));
+            } else if chain.context == ChainContext::Stmt
+                && !chain.awaited
+                && calls_local_async(c, scope, chain)
+                && let Some(what) = c.init_call(scope, chain, 0)
+            {
+                let rr = init_returns_result(c, scope, chain);
+                let expr = slice(&cx.source(fid), &chain.span);
+                let fix = (is_async && (returns_result || !rr)).then(|| {
+                    let q = if rr { "?" } else { "" };
+                    (chain.span.clone(), format!("{expr}.await{q}"))
+                });
+                hit = Some((
+                    format!(
+                        "`{what}` returns a future that is never awaited: the initialization never runs"
+                    ),
+                    fix,
+                ));
             }
+            let Some((message, fix)) = hit else { continue };
+            if !seen.insert((fid, chain.root_span.start)) {
+                continue;
+            }
+            let mut f = Finding::new(RULE.code, RULE.name, fid, chain.root_span.start..chain.span.end, message).with_help(
+                "await the initialization and propagate its error (`init().await?`), or let the SSOT initialize on first use (`OnceCell::get_or_try_init`)",
+            );
+            if let Some((range, content)) = fix {
+                f.fix = Some(Fix {
+                    title: "await the initialization and propagate its error".into(),
+                    applicability: if chain.in_macro {
+                        Applicability::Display
+                    } else {
+                        Applicability::Unsafe
+                    },
+                    edits: vec![Edit { range, content }],
+                });
+            }
+            cx.report(f);
         }
     }
-    out
 }
 
 #[cfg(test)]

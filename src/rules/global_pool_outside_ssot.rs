@@ -2,13 +2,8 @@
 
 use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::{Finding, article};
-
-fn run(cx: &mut Context) -> Vec<Finding> {
-    cx.checker.note_other_databases(cx.sites, SiteKind::Holder);
-    check(cx.checker, cx.sites)
-}
+use crate::semantic::{Site, SiteKind};
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot002,
@@ -52,23 +47,29 @@ A type from a third-party crate that wraps a pool is not known unless a pack lis
 "#,
 };
 
-pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (s, names, ssot_text) in c.outside_ssot(sites, SiteKind::Holder) {
+fn run(cx: &mut Context) {
+    let sites = cx.model.sites.clone();
+    cx.model.note_other_databases(&sites, Site::is_holder);
+    for (s, names, ssot_text) in cx.model.outside_ssot(&sites, Site::is_holder) {
+        let SiteKind::Holder {
+            name, holder_type, ..
+        } = &s.kind
+        else {
+            continue;
+        };
         let message = format!(
             "static `{}` holds {} {} pool/client (`{}`) outside the SSOT module `{}`",
-            s.what,
+            name,
             article(&s.resource),
             s.resource,
-            s.holder_type,
+            holder_type,
             ssot_text
         );
         let help = format!(
             "keep the one {} global in `{}` and reach it through its accessor",
-            s.resource,
-            names[0].join("::")
+            s.resource, names[0]
         );
-        out.push(
+        cx.report(
             Finding::new(
                 RULE.code,
                 RULE.name,
@@ -79,5 +80,4 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
             .with_help(help),
         );
     }
-    out
 }

@@ -7,9 +7,12 @@
 //! ([`Selection`]), `--explain`, `--list-rules`, the README's rule table, the labels of the
 //! human output and every format's severity. No rule imports another.
 
-use crate::check::{Checker, Site};
+use std::rc::Rc;
+
 use crate::crates::CrateGraph;
 use crate::diagnostic::{Finding, Severity};
+use crate::semantic::{FileView, Model};
+use crate::summary::{Chain, PathRef, StaticSummary};
 
 /// Declares the rules: `Variant "CODE" module,` per rule, in the order `--list-rules`, the
 /// README and `--statistics` show them (and the order they run in).
@@ -99,17 +102,106 @@ pub struct RuleInfo {
 /// When a rule runs.
 #[derive(Debug, Clone, Copy)]
 pub enum Pass {
-    /// Over the checked crates, with the sites and the initialization index computed once.
-    Check(fn(&mut Context) -> Vec<Finding>),
+    /// Over the checked crates, reading the semantic model; findings go to the context.
+    Check(fn(&mut Context)),
     /// After `ssot-lint: allow(..)` comments were matched against every other finding.
     AfterSuppressions(fn(&SuppressionContext) -> Vec<Finding>),
 }
 
-/// What a [`Pass::Check`] rule reads.
+/// What a [`Pass::Check`] rule reads, and where its findings go.
 pub struct Context<'a, 'g> {
-    pub checker: &'a mut Checker<'g>,
-    /// Constructions and holders, with their module and SSOT membership.
-    pub sites: &'a [Site],
+    /// The semantic model: sites, SSOT membership, holder types, the initialization index,
+    /// test-code status, and the resolver (which caches, hence `&mut`).
+    pub model: &'a mut Model<'g>,
+    sources: Sources,
+    findings: Vec<Finding>,
+}
+
+impl<'a, 'g> Context<'a, 'g> {
+    pub fn new(model: &'a mut Model<'g>) -> Self {
+        Context {
+            model,
+            sources: Sources::default(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Every file of every crate, crate by crate (a file in two crates comes twice, with
+    /// each crate's module numbering).
+    pub fn files(&self) -> Vec<FileView<'g>> {
+        self.model.files()
+    }
+
+    /// The chains of a file outside test and allowed code.
+    pub fn chains(&self, f: &FileView<'g>) -> Vec<&'g Chain> {
+        let s = f.summary;
+        s.chains
+            .iter()
+            .filter(|c| {
+                let test = c.is_test || f.func(c.func).is_some_and(|x| x.is_test);
+                !self.model.allowed(f.krate, f.module(c.module), test)
+            })
+            .collect()
+    }
+
+    /// The `static` items of a file outside test and allowed code.
+    pub fn statics(&self, f: &FileView<'g>) -> Vec<&'g StaticSummary> {
+        f.summary
+            .statics
+            .iter()
+            .filter(|st| !self.model.allowed(f.krate, f.module(st.module), st.is_test))
+            .collect()
+    }
+
+    /// The multi-segment paths of a file outside test and allowed code.
+    pub fn paths(&self, f: &FileView<'g>) -> Vec<&'g PathRef> {
+        f.summary
+            .paths
+            .iter()
+            .filter(|p| {
+                let test = f.func(p.func).is_some_and(|x| x.is_test);
+                !self.model.allowed(f.krate, f.module(p.module), test)
+            })
+            .collect()
+    }
+
+    /// A file's text as the summaries saw it, read once while a rule visits the file.
+    pub fn source(&mut self, file: usize) -> Rc<str> {
+        self.sources.get(self.model.g, file)
+    }
+
+    /// Report a finding.
+    pub fn report(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    /// The findings reported so far.
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+/// The texts of the last few files read: rules visit files in order, so this removes the
+/// re-reads without keeping the whole workspace's text in memory.
+#[derive(Default)]
+struct Sources {
+    recent: Vec<(usize, Rc<str>)>,
+}
+
+impl Sources {
+    const KEEP: usize = 8;
+
+    fn get(&mut self, g: &CrateGraph, file: usize) -> Rc<str> {
+        if let Some((_, t)) = self.recent.iter().find(|(f, _)| *f == file) {
+            return t.clone();
+        }
+        let t: Rc<str> = Rc::from(g.source(file));
+        if self.recent.len() == Self::KEEP {
+            self.recent.remove(0);
+        }
+        self.recent.push((file, t.clone()));
+        t
+    }
 }
 
 /// What a [`Pass::AfterSuppressions`] rule reads.
@@ -121,16 +213,16 @@ pub struct SuppressionContext<'a> {
 }
 
 /// Run the enabled [`Pass::Check`] rules, in registry order.
-pub fn run(cx: &mut Context, selection: &Selection) -> Vec<Finding> {
-    let mut out = Vec::new();
+pub fn run(model: &mut Model, selection: &Selection) -> Vec<Finding> {
+    let mut cx = Context::new(model);
     for r in RULES {
         if let Pass::Check(f) = r.pass
             && selection.enabled(r.code)
         {
-            out.extend(f(cx));
+            f(&mut cx);
         }
     }
-    out
+    cx.into_findings()
 }
 
 /// Run the enabled [`Pass::AfterSuppressions`] rules, in registry order.
@@ -227,8 +319,8 @@ pub fn explain(r: &RuleInfo) -> String {
     )
 }
 
-/// `SSOT001 ` prefix etc. of a module path list, for messages.
-pub fn quote_list(items: &[String]) -> String {
+/// `` `a`, `b` ``: a list of names or module paths, for messages.
+pub fn quote_list<T: std::fmt::Display>(items: &[T]) -> String {
     items
         .iter()
         .map(|m| format!("`{m}`"))

@@ -2,14 +2,9 @@
 
 use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::check::{Checker, Site, SiteKind};
 use crate::diagnostic::{Applicability, Edit, Finding, Fix, article};
+use crate::semantic::{ModPath, Site, SiteKind};
 use crate::summary::ImportKind;
-
-fn run(cx: &mut Context) -> Vec<Finding> {
-    cx.checker.note_other_databases(cx.sites, SiteKind::Construction);
-    check(cx.checker, cx.sites)
-}
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot001,
@@ -73,21 +68,26 @@ Rust.
 "#,
 };
 
-pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (s, names, ssot_text) in c.outside_ssot(sites, SiteKind::Construction) {
+fn run(cx: &mut Context) {
+    let sites = cx.model.sites.clone();
+    cx.model.note_other_databases(&sites, Site::is_construction);
+    for (s, names, ssot_text) in cx.model.outside_ssot(&sites, Site::is_construction) {
+        let SiteKind::Construction { pack, what, .. } = &s.kind else {
+            continue;
+        };
         let message = format!(
             "`{}` builds {} {} pool/client outside the SSOT module `{}`",
-            s.what,
+            what,
             article(&s.resource),
             s.resource,
             ssot_text
         );
-        let help = match c
+        let help = match cx
+            .model
             .cfg
             .accessors
             .get(&s.resource)
-            .or(c.packs.packs[s.pack].accessor.as_ref())
+            .or(cx.model.packs.packs[*pack].accessor.as_ref())
         {
             Some(a) => format!(
                 "get the {} pool/client from the SSOT instead: `{a}`",
@@ -95,48 +95,59 @@ pub fn check(c: &Checker, sites: &[Site]) -> Vec<Finding> {
             ),
             None => format!(
                 "get the {} pool/client from the SSOT module `{}` instead",
-                s.resource,
-                names[0].join("::")
+                s.resource, names[0]
             ),
         };
         let mut f =
             Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help);
-        f.fix = accessor_fix(c, s, &names[0]);
-        out.push(f);
+        f.fix = accessor_fix(cx, s, &names[0]);
+        cx.report(f);
     }
-    out
 }
 
 /// Replace the construction (through `.await` and `?`) with the configured accessor, and
 /// remove the imports that only the construction used.
-fn accessor_fix(c: &Checker, s: &Site, ssot: &[String]) -> Option<Fix> {
+fn accessor_fix(cx: &mut Context, s: &Site, ssot: &ModPath) -> Option<Fix> {
+    let SiteKind::Construction {
+        pack,
+        full_span,
+        in_macro,
+        by_method,
+        ..
+    } = &s.kind
+    else {
+        return None;
+    };
     // A connection opened from a client is not the client: the accessor does not replace it.
-    if s.by_method {
+    if *by_method {
         return None;
     }
+    let c = &*cx.model;
     let template = c
         .cfg
         .accessors
         .get(&s.resource)
-        .or(c.packs.packs[s.pack].accessor.as_ref())?;
-    if (template.contains(".await") && !s.func_is_async)
-        || (template.contains('?') && !s.func_returns_result)
+        .or(c.packs.packs[*pack].accessor.as_ref())?;
+    let func = s.func.map(|f| &c.g.files[s.file].summary.fns[f]);
+    if (template.contains(".await") && !func.is_some_and(|f| f.is_async))
+        || (template.contains('?') && !func.is_some_and(|f| f.returns_result))
     {
         return None;
     }
     // `crate::` in the template means the SSOT's crate; from another crate, name it.
     let here = &c.g.crates[s.krate].name;
-    let content = match (template.strip_prefix("crate::"), ssot.first()) {
+    let content = match (template.strip_prefix("crate::"), ssot.segs().first()) {
         (Some(rest), Some(krate)) if krate != here => format!("{krate}::{rest}"),
         _ => template.clone(),
     };
-    let text = c.g.source(s.file);
+    let g = c.g;
+    let text = cx.source(s.file);
     let mut edits = vec![Edit {
-        range: s.full_span.clone(),
+        range: full_span.clone(),
         content,
     }];
-    let node = &c.g.crates[s.krate].modules[s.module];
-    let summary = &c.g.files[s.file].summary;
+    let node = &g.crates[s.krate].modules[s.module];
+    let summary = &g.files[s.file].summary;
     let imports = &summary.modules[node.local].imports;
     for imp in imports {
         let ImportKind::Named(name) = &imp.kind else {
@@ -147,7 +158,7 @@ fn accessor_fix(c: &Checker, s: &Site, ssot: &[String]) -> Option<Fix> {
             .filter(|i| i.item_span == imp.item_span)
             .count()
             == 1;
-        let removed = &s.full_span;
+        let removed = full_span;
         let used_elsewhere = word_positions(&text, name).any(|p| {
             let p = p as u32;
             !(removed.contains(&p) || imp.item_span.contains(&p))
@@ -184,7 +195,7 @@ fn accessor_fix(c: &Checker, s: &Site, ssot: &[String]) -> Option<Fix> {
     }
     Some(Fix {
         title: "use the SSOT accessor".into(),
-        applicability: if s.in_macro {
+        applicability: if *in_macro {
             Applicability::Display
         } else {
             Applicability::Unsafe

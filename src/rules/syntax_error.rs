@@ -6,16 +6,18 @@ use crate::crates::CrateGraph;
 use crate::diagnostic::Finding;
 use crate::workspace::TargetKind;
 
-fn run(cx: &mut Context) -> Vec<Finding> {
-    let (found, skipped) = check(cx.checker.g);
+fn run(cx: &mut Context) {
+    let (found, skipped) = check(cx.model.g);
     if !skipped.is_empty() {
-        cx.checker.notes.push(format!(
+        cx.model.notes.push(format!(
             "{} problem(s) in files no target reaches or a build script may generate were not reported: {}",
             skipped.len(),
             skipped.join(", ")
         ));
     }
-    found
+    for f in found {
+        cx.report(f);
+    }
 }
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -80,7 +82,7 @@ pub fn unreached_files(g: &CrateGraph) -> std::collections::BTreeSet<usize> {
 /// The findings, and the unreached files that failed to parse or name a missing module
 /// (not findings: a file no target compiles may not be Rust at all, like a shell script
 /// named `.rs`, or an asset that only looks like Rust).
-pub fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
+fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
     let unreached = unreached_files(g);
     let mut skipped = Vec::new();
     let mut out = Vec::new();

@@ -3,15 +3,10 @@
 use std::collections::HashSet;
 
 use super::{Context, Pass, RuleCode, RuleInfo};
-use crate::diagnostic::Severity;
-use crate::check::Checker;
 use crate::diagnostic::Finding;
+use crate::diagnostic::Severity;
 use crate::resolve::{Res, Scope};
 use crate::summary::{ChainContext, ChainRoot, ItemKind};
-
-fn run(cx: &mut Context) -> Vec<Finding> {
-    check(cx.checker)
-}
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot004,
@@ -84,6 +79,9 @@ const FAILING: &[&str] = &[
     "unwrap_unchecked",
 ];
 
+/// Methods that fail only when the closure or default they take does.
+const LAZY_DEFAULTS: &[&str] = &["unwrap_or_else", "map_or_else", "unwrap_or"];
+
 fn verb(m: &str) -> &'static str {
     if m.starts_with("ok_or") {
         "fails"
@@ -92,18 +90,16 @@ fn verb(m: &str) -> &'static str {
     }
 }
 
-pub fn check(c: &mut Checker) -> Vec<Finding> {
-    let mut out = Vec::new();
+fn run(cx: &mut Context) {
     let mut seen: HashSet<(usize, u32)> = HashSet::new();
-    for k in 0..c.g.crates.len() {
-        for (fid, base) in c.file_base(k) {
-            let s = c.g.files[fid].summary.clone();
-            // `static mut` Options of a pool in an SSOT module.
-            for st in &s.statics {
-                let m = base + st.module;
-                if !st.is_mut
-                    || c.allowed(k, m, fid, st.is_test)
-                    || !st
+    for file in cx.files() {
+        let (k, fid, s) = (file.krate, file.file, file.summary);
+        // `static mut` Options of a pool in an SSOT module.
+        for st in cx.statics(&file) {
+            let c = &mut *cx.model;
+            let m = file.module(st.module);
+            if !st.is_mut
+                || !st
                         .ty
                         .all
                         .iter()
@@ -124,7 +120,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 if !c.ssot_scope(&resource, k, m) || !seen.insert((fid, st.span.start)) {
                     continue;
                 }
-                out.push(
+                cx.report(
                     Finding::new(
                         RULE.code,
                         RULE.name,
@@ -135,25 +131,25 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     .with_help(HELP),
                 );
             }
-            for chain in &s.chains {
-                let m = base + chain.module;
-                let func = chain.func.map(|f| &s.fns[f]);
-                if c.allowed(k, m, fid, chain.is_test || func.is_some_and(|f| f.is_test)) {
-                    continue;
-                }
+            for chain in cx.chains(&file) {
+                let m = file.module(chain.module);
+                let func = file.func(chain.func);
                 let names: Vec<&str> = chain.methods.iter().map(|x| x.name.as_str()).collect();
                 // The failing read: a peek followed by a failing method, or a peek whose
                 // `None` branch fails.
                 // `unwrap_or_else(|| panic!(..))` and the like fail too.
-                let text_of = |r: &std::ops::Range<u32>| -> String {
-                    c.g.source(fid)
-                        .get(r.start as usize..r.end as usize)
-                        .map(str::to_string)
+                let text = names
+                    .iter()
+                    .any(|n| LAZY_DEFAULTS.contains(n))
+                    .then(|| cx.source(fid));
+                let text_of = |r: &std::ops::Range<u32>| -> &str {
+                    text.as_deref()
+                        .and_then(|t| t.get(r.start as usize..r.end as usize))
                         .unwrap_or_default()
                 };
                 let is_failing = |i: usize| -> bool {
                     FAILING.contains(&names[i])
-                        || (matches!(names[i], "unwrap_or_else" | "map_or_else" | "unwrap_or")
+                        || (LAZY_DEFAULTS.contains(&names[i])
                             && ["panic!", "unreachable!", "expect(", "todo!"]
                                 .iter()
                                 .any(|p| text_of(&chain.methods[i].span).contains(p)))
@@ -190,12 +186,8 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                     ""
                 };
                 let v = failing.map(|i| verb(names[i])).unwrap_or("fails");
-                let scope = Scope {
-                    krate: k,
-                    module: m,
-                    func,
-                    fns: Some(&s.fns),
-                };
+                let scope = file.scope(chain.module, chain.func);
+                let c = &mut *cx.model;
                 let message = match &chain.root {
                     ChainRoot::Value(p)
                         if !p.is_single()
@@ -277,7 +269,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                         }
                         // The legacy manager: a method of the same type initializes it.
                         let inits = c.inits.clone();
-                        let has_init = [(fid, &s), (node.file, &fs)].iter().any(|(file, sm)| {
+                        let has_init = [(fid, s), (node.file, &*fs)].iter().any(|(file, sm)| {
                             sm.fns.iter().enumerate().any(|(fi, f)| {
                                 inits.is_init(*file, fi)
                                     && f.self_type
@@ -298,7 +290,7 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 if !seen.insert((fid, chain.root_span.start)) {
                     continue;
                 }
-                out.push(
+                cx.report(
                     Finding::new(
                         RULE.code,
                         RULE.name,
@@ -310,8 +302,6 @@ pub fn check(c: &mut Checker) -> Vec<Finding> {
                 );
             }
         }
-    }
-    out
 }
 
 const HELP: &str = "let the first caller initialize it, race-free and exactly once: \

@@ -1,85 +1,58 @@
-//! Check stage: resolved candidates against the pack index and the config. Produces the
-//! *sites* (constructions and holders, with their module and SSOT membership) that the
-//! rules in `rules/` turn into findings.
+//! The semantic model: what the rules read, computed once per unit between resolution and
+//! the rules. It holds the resolved SSOT modules, the project's holder types, the
+//! [`Site`]s (constructions, holders, initializations by hand, each with its typed
+//! [`ModPath`], SSOT membership and test-code status), the [`InitIndex`] and which modules
+//! are test or allowed code. Rules read it through [`crate::rules::Context`]; none of them
+//! computes a fact another rule needs.
+
+mod path;
+mod site;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::config::Config;
 use crate::crates::CrateGraph;
 use crate::packs::{PackIndex, path_text};
 use crate::resolve::{Res, Resolver, Scope};
-use crate::summary::{ArgRef, Chain, ChainRoot, FileSummary, FnSummary, RawPath, Span};
+use crate::summary::{
+    ArgRef, Chain, ChainRoot, FileSummary, FnSummary, LetBinding, RawPath, RawType, Span,
+};
 use crate::workspace::TargetKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SiteKind {
-    Construction,
-    Holder,
-}
+pub use path::ModPath;
+pub use site::{Site, SiteKind};
 
-/// A place that constructs or holds a resource.
-#[derive(Debug, Clone)]
-pub struct Site {
-    pub kind: SiteKind,
-    pub pack: usize,
-    pub resource: String,
-    pub file: usize,
-    /// Where the finding points (the root path of a chain, the `static` item).
-    pub span: Span,
-    /// The whole expression, `.await` and `?` included (what a fix replaces).
-    pub full_span: Span,
-    /// `sqlx::PgPool::connect`, `static POOL`, ...
-    pub what: String,
-    /// For holders: the holder type as resolved.
-    pub holder_type: String,
+/// One file of one crate, as a rule visits it.
+#[derive(Clone, Copy)]
+pub struct FileView<'g> {
     pub krate: usize,
-    pub module: usize,
-    /// `crate::a::b` of the module.
-    pub module_key: String,
-    pub in_ssot: bool,
-    pub allowed: bool,
-    pub in_macro: bool,
-    pub func_returns_result: bool,
-    pub func_is_async: bool,
-    pub by_method: bool,
-    /// The enclosing function (index into the file's `fns`).
-    pub func: Option<usize>,
-    /// A construction made only when no pool was handed in (a library's fallback).
-    pub fallback: bool,
-    /// A `static` of a project holder type that is filled only lazily, on first use: the
-    /// module that declares the type (it caches a handle that module builds).
-    pub lazy_cache_of: Option<(usize, usize)>,
+    pub file: usize,
+    /// The module node of the file's root module in the crate (the file's modules are
+    /// numbered from there, in the order of its summary).
+    pub base: usize,
+    pub summary: &'g FileSummary,
 }
 
-impl Site {
-    /// The database backend a site's type names (`SqlitePool`, `rusqlite`, `PgPool`,
-    /// `MySqlPool`, `tiberius`), or `None` when it does not say (`sqlx::AnyPool`, sea-orm).
-    pub fn backend(&self) -> Option<&'static str> {
-        let text = if self.kind == SiteKind::Holder {
-            &self.holder_type
-        } else {
-            &self.what
-        };
-        let mut found = None;
-        for seg in text.split(|ch: char| !ch.is_alphanumeric() && ch != '_') {
-            let l = seg.to_ascii_lowercase();
-            let b = if l.contains("sqlite") || l.contains("libsql") {
-                "sqlite"
-            } else if l.contains("postgres") || l.starts_with("pg") {
-                "postgres"
-            } else if l.contains("mysql") || l.contains("maria") {
-                "mysql"
-            } else if l.contains("tiberius") || l.contains("mssql") {
-                "mssql"
-            } else {
-                continue;
-            };
-            if found.is_some_and(|f| f != b) {
-                return None;
-            }
-            found = Some(b);
+impl<'g> FileView<'g> {
+    /// The module node of the file's module `local` (an index into its summary's modules).
+    pub fn module(&self, local: usize) -> usize {
+        self.base + local
+    }
+
+    /// The enclosing function, by index into the file's `fns`.
+    pub fn func(&self, f: Option<usize>) -> Option<&'g FnSummary> {
+        f.map(|f| &self.summary.fns[f])
+    }
+
+    /// Where names are resolved: the file's module `local`, inside function `func`.
+    pub fn scope(&self, local: usize, func: Option<usize>) -> Scope<'g> {
+        Scope {
+            krate: self.krate,
+            module: self.module(local),
+            func: self.func(func),
+            fns: Some(&self.summary.fns),
         }
-        found
     }
 }
 
@@ -124,7 +97,7 @@ pub struct Construction {
     pub manager_site: Option<u32>,
 }
 
-pub struct Checker<'g> {
+pub struct Model<'g> {
     pub g: &'g CrateGraph,
     pub packs: &'g PackIndex,
     pub cfg: &'g Config,
@@ -135,16 +108,22 @@ pub struct Checker<'g> {
     holder_adts: HashMap<(usize, usize), (usize, String)>,
     /// Config module paths that exist in this unit (for a shared config's check).
     pub found_config_paths: Vec<String>,
-    /// The initializations of the graph, computed once by [`run`].
-    pub inits: std::rc::Rc<InitIndex>,
+    /// Constructions, holders and initializations by hand, computed once by [`Model::build`]
+    /// (sorted by file and offset; the initializations last, in crate, file, function order).
+    pub sites: Rc<Vec<Site>>,
+    /// The initializations of the graph, computed once by [`Model::build`].
+    pub inits: Rc<InitIndex>,
     /// What `-v` explains (test code decisions, skipped files).
     pub notes: Vec<String>,
     /// Packages that are test code, with the reason (`-v` prints it).
     pub test_packages: BTreeMap<usize, String>,
+    /// Per crate, per module node: the module is test code or an `[allow]` path as a whole
+    /// (test targets, packages and folders, `#[cfg(test)]` modules).
+    module_allowed: Vec<Vec<bool>>,
 }
 
-impl<'g> Checker<'g> {
-    pub fn new(
+impl<'g> Model<'g> {
+    fn new(
         g: &'g CrateGraph,
         packs: &'g PackIndex,
         cfg: &'g Config,
@@ -197,7 +176,7 @@ impl<'g> Checker<'g> {
                 }
             }
         }
-        let mut c = Checker {
+        let mut c = Model {
             found_config_paths,
             g,
             packs,
@@ -205,10 +184,19 @@ impl<'g> Checker<'g> {
             res,
             ssot,
             holder_adts: HashMap::new(),
+            sites: Default::default(),
             inits: Default::default(),
             notes: Vec::new(),
             test_packages: test_packages(g),
+            module_allowed: Vec::new(),
         };
+        c.module_allowed = (0..g.crates.len())
+            .map(|k| {
+                (0..g.crates[k].modules.len())
+                    .map(|m| c.module_allowed_at(k, m))
+                    .collect()
+            })
+            .collect();
         for (p, why) in c.test_packages.iter().filter(|_| cfg.allow_tests) {
             c.notes.push(format!(
                 "package `{}` is treated as test code: {why}",
@@ -217,6 +205,22 @@ impl<'g> Checker<'g> {
         }
         c.find_holder_adts();
         Ok(c)
+    }
+
+    /// Every file of every crate, crate by crate, in file order.
+    pub fn files(&self) -> Vec<FileView<'g>> {
+        let mut out = Vec::new();
+        for k in 0..self.g.crates.len() {
+            for (file, base) in self.file_base(k) {
+                out.push(FileView {
+                    krate: k,
+                    file,
+                    base,
+                    summary: &self.g.files[file].summary,
+                });
+            }
+        }
+        out
     }
 
     /// The files of crate `k` in file order, each with the index of its root module node
@@ -232,9 +236,8 @@ impl<'g> Checker<'g> {
     }
 
     /// Methods that initialize a resource by hand (a `self` method the init index lists),
-    /// outside test and allowed code, in crate, file and function order: (kind, crate,
-    /// module, file, start of the method).
-    pub fn hand_initializers(&self) -> Vec<(String, usize, usize, usize, u32)> {
+    /// outside test and allowed code, in crate, file and function order.
+    fn hand_initializers(&self) -> Vec<Site> {
         let mut out = Vec::new();
         for k in 0..self.g.crates.len() {
             for (fid, base) in self.file_base(k) {
@@ -247,11 +250,22 @@ impl<'g> Checker<'g> {
                         continue;
                     };
                     let m = base + f.module;
-                    if self.allowed(k, m, fid, f.is_test) {
+                    if self.allowed(k, m, f.is_test) {
                         continue;
                     }
                     for kind in kinds {
-                        out.push((kind.clone(), k, m, fid, f.span.start));
+                        out.push(Site {
+                            kind: SiteKind::Initialization,
+                            in_ssot: self.in_ssot(kind, k, m),
+                            allowed: false,
+                            resource: kind.clone(),
+                            file: fid,
+                            span: f.span.start..f.span.start,
+                            krate: k,
+                            module: m,
+                            path: self.mod_path(k, m),
+                            func: Some(fi),
+                        });
                     }
                 }
             }
@@ -389,10 +403,11 @@ impl<'g> Checker<'g> {
         }
     }
 
-    pub fn module_key(&self, k: usize, m: usize) -> String {
+    /// The path of module node `m` of crate `k`, crate name first.
+    pub fn mod_path(&self, k: usize, m: usize) -> ModPath {
         let mut p = vec![self.g.crates[k].name.clone()];
         p.extend(self.g.crates[k].modules[m].path.iter().cloned());
-        p.join("::")
+        ModPath::new(p)
     }
 
     /// Sites of `kind` outside the SSOT of their resource (when one is configured), with the
@@ -400,24 +415,24 @@ impl<'g> Checker<'g> {
     pub fn outside_ssot<'s>(
         &self,
         sites: &'s [Site],
-        kind: SiteKind,
-    ) -> Vec<(&'s Site, Vec<Vec<String>>, String)> {
+        kind: fn(&Site) -> bool,
+    ) -> Vec<(&'s Site, Vec<ModPath>, String)> {
         sites
             .iter()
             .filter(|s| {
-                s.kind == kind
+                kind(s)
                     && !s.in_ssot
                     && !s.allowed
                     && !self.cfg.ssot_for(&s.resource).is_empty()
                     && self.other_database(sites, s).is_none()
                     && !self.ssot_cache(s)
-                    && !s.fallback
+                    && !s.is_fallback()
             })
             .map(|s| {
                 let names = self.ssot_names(&s.resource);
                 let text = names
                     .iter()
-                    .map(|p| p.join("::"))
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("` or `");
                 (s, names, text)
@@ -431,7 +446,7 @@ impl<'g> Checker<'g> {
         let mut out = BTreeSet::new();
         for s in sites
             .iter()
-            .filter(|s| s.resource == resource && s.in_ssot && !s.allowed)
+            .filter(|s| s.owns() && s.resource == resource && s.in_ssot && !s.allowed)
         {
             out.insert(s.backend()?);
         }
@@ -541,13 +556,13 @@ impl<'g> Checker<'g> {
 
     /// A lazy cache (see [`Site::lazy_cache_of`]) of a type the SSOT of its kind declares.
     pub fn ssot_cache(&self, s: &Site) -> bool {
-        s.lazy_cache_of
+        s.lazy_cache_of()
             .is_some_and(|(k, m)| self.in_ssot(&s.resource, k, m))
     }
 
     /// `-v` notes for the sites of `kind` left out as [`Self::other_database`].
-    pub fn note_other_databases(&mut self, sites: &[Site], kind: SiteKind) {
-        for s in sites.iter().filter(|s| s.kind == kind && !s.allowed) {
+    pub fn note_other_databases(&mut self, sites: &[Site], kind: fn(&Site) -> bool) {
+        for s in sites.iter().filter(|s| kind(s) && !s.allowed) {
             let Some(owned) = self.other_database(sites, s) else {
                 continue;
             };
@@ -559,13 +574,13 @@ impl<'g> Checker<'g> {
             self.notes.push(format!(
                 "{}:{line}: `{}` {} a {} database; the {} SSOT `{}` builds only {}: a different database, not reported (name its module in [ssot] to give it an owner)",
                 file.rel,
-                s.what,
-                if kind == SiteKind::Holder { "holds" } else { "opens" },
+                s.what(),
+                if s.is_holder() { "holds" } else { "opens" },
                 s.backend().unwrap_or_default(),
                 s.resource,
                 self.ssot_names(&s.resource)
                     .iter()
-                    .map(|p| p.join("::"))
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("` / `"),
                 owned.join(" and "),
@@ -575,17 +590,13 @@ impl<'g> Checker<'g> {
 
     /// The SSOT modules of a resource kind to name in messages: those of this unit, or the
     /// configured ones (at most three) when none is here.
-    pub fn ssot_names(&self, resource: &str) -> Vec<Vec<String>> {
-        let mut v: Vec<Vec<String>> = self
+    pub fn ssot_names(&self, resource: &str) -> Vec<ModPath> {
+        let mut v: Vec<ModPath> = self
             .ssot
             .get(resource)
             .into_iter()
             .flatten()
-            .map(|&(k, m)| {
-                let mut p = vec![self.g.crates[k].name.clone()];
-                p.extend(self.g.crates[k].modules[m].path.iter().cloned());
-                p
-            })
+            .map(|&(k, m)| self.mod_path(k, m))
             .collect();
         v.dedup();
         if v.is_empty() {
@@ -594,7 +605,7 @@ impl<'g> Checker<'g> {
                 .ssot_for(resource)
                 .iter()
                 .take(3)
-                .map(|p| p.segs.clone())
+                .map(|p| ModPath::from(p.segs.as_slice()))
                 .collect();
         }
         v
@@ -616,7 +627,18 @@ impl<'g> Checker<'g> {
         })
     }
 
-    pub fn allowed(&self, k: usize, m: usize, file: usize, test_flag: bool) -> bool {
+    /// Whether code in module node `m` of crate `k` is left to no rule: an `[allow]` path,
+    /// or (unless `[allow] tests = false`) test code: `test_flag` (a `#[test]` function, a
+    /// `#[cfg(test)]` item), a test module, target or package, a file under `tests/`,
+    /// `benches/` or `examples/` of its package.
+    pub fn allowed(&self, k: usize, m: usize, test_flag: bool) -> bool {
+        self.module_allowed[k][m] || (test_flag && self.cfg.allow_tests)
+    }
+
+    /// [`Self::allowed`] without the item's own flag, computed once per module node.
+    fn module_allowed_at(&self, k: usize, m: usize) -> bool {
+        let c = &self.g.crates[k];
+        let file = c.modules[m].file;
         let rel = &self.g.files[file].rel;
         if self.cfg.allow_paths.is_match(rel) {
             return true;
@@ -624,9 +646,7 @@ impl<'g> Checker<'g> {
         if !self.cfg.allow_tests {
             return false;
         }
-        let c = &self.g.crates[k];
-        if test_flag
-            || c.kind.is_test_code()
+        if c.kind.is_test_code()
             || c.modules[m].is_test
             || self.test_packages.contains_key(&c.package)
         {
@@ -647,8 +667,8 @@ impl<'g> Checker<'g> {
             })
     }
 
-    /// Every construction and holder site in the graph, deduplicated.
-    pub fn sites(&mut self) -> Vec<Site> {
+    /// Every construction and holder site in the graph, deduplicated, by file and offset.
+    fn find_sites(&mut self) -> Vec<Site> {
         let mut out = Vec::new();
         let mut seen: HashSet<(usize, u32)> = HashSet::new();
         let mut consumed: HashSet<(usize, u32)> = HashSet::new();
@@ -672,41 +692,36 @@ impl<'g> Checker<'g> {
                         let func = chain.func.map(|f| &summary.fns[f]);
                         let resource = self.packs.packs[c.pack].resource.clone();
                         out.push(Site {
-                            kind: SiteKind::Construction,
-                            pack: c.pack,
+                            kind: SiteKind::Construction {
+                                pack: c.pack,
+                                what: c.what,
+                                full_span: chain.span.clone(),
+                                in_macro: chain.in_macro,
+                                by_method: c.by_method,
+                                fallback: chain.fallback,
+                            },
                             in_ssot: self.in_ssot(&resource, k, m),
                             allowed: self.allowed(
                                 k,
                                 m,
-                                fid,
                                 chain.is_test || func.is_some_and(|f| f.is_test),
                             ),
                             resource,
                             file: fid,
                             span: c.span,
-                            full_span: chain.span.clone(),
-                            what: c.what,
-                            holder_type: String::new(),
                             krate: k,
                             module: m,
-                            module_key: self.module_key(k, m),
-                            in_macro: chain.in_macro,
-                            func_returns_result: func.is_some_and(|f| f.returns_result),
-                            func_is_async: func.is_some_and(|f| f.is_async),
-                            by_method: c.by_method,
+                            path: self.mod_path(k, m),
                             func: chain.func,
-                            fallback: chain.fallback,
-                            lazy_cache_of: None,
                         });
                     }
                 }
                 for st in &summary.statics {
                     let m = base + st.module;
-                    let func = st.func.map(|f| &summary.fns[f]);
                     let scope = Scope {
                         krate: k,
                         module: m,
-                        func,
+                        func: st.func.map(|f| &summary.fns[f]),
                         fns: Some(&summary.fns),
                     };
                     let Some((pack, holder_type)) = self.holder_in(scope, &st.ty) else {
@@ -721,34 +736,26 @@ impl<'g> Checker<'g> {
                         .lazy_cache_of(scope, &summary, st)
                         .filter(|&(dk, dm)| self.module_key(dk, dm) != self.module_key(k, m));
                     out.push(Site {
-                        kind: SiteKind::Holder,
-                        pack,
+                        kind: SiteKind::Holder {
+                            name: st.name.clone(),
+                            holder_type,
+                            lazy_cache_of,
+                        },
                         in_ssot: self.in_ssot(&resource, k, m),
-                        allowed: self.allowed(k, m, fid, st.is_test),
+                        allowed: self.allowed(k, m, st.is_test),
                         resource,
                         file: fid,
                         span: st.span.clone(),
-                        full_span: st.span.clone(),
-                        what: st.name.clone(),
-                        holder_type,
                         krate: k,
                         module: m,
-                        module_key: self.module_key(k, m),
-                        in_macro: st.in_macro,
-                        func_returns_result: false,
-                        func_is_async: false,
-                        by_method: false,
+                        path: self.mod_path(k, m),
                         func: st.func,
-                        fallback: false,
-                        lazy_cache_of,
                     });
                 }
             }
         }
         // A manager built for a generic pool is one resource with the pool.
-        out.retain(|s| {
-            s.kind != SiteKind::Construction || !consumed.contains(&(s.file, s.span.start))
-        });
+        out.retain(|s| !s.is_construction() || !consumed.contains(&(s.file, s.span.start)));
         out.sort_by_key(|a| (a.file, a.span.start));
         out
     }
@@ -844,12 +851,7 @@ impl<'g> Checker<'g> {
         if !p.is_single() {
             return false;
         }
-        let Some(l) = s.fns[fi]
-            .lets
-            .iter()
-            .rev()
-            .find(|l| l.name == p.segs[0] && l.offset <= chain.root_span.start)
-        else {
+        let Some(Local::Let(l)) = local(&s.fns[fi], &p.segs[0], chain.root_span.start) else {
             return false;
         };
         let Some(init) = l.init else { return false };
@@ -866,13 +868,7 @@ impl<'g> Checker<'g> {
     }
 
     fn is_local(s: &FileSummary, chain_func: Option<usize>, name: &str, offset: u32) -> bool {
-        let Some(f) = chain_func else { return false };
-        let func = &s.fns[f];
-        func.params.iter().any(|(n, _)| n == name)
-            || func
-                .lets
-                .iter()
-                .any(|l| l.name == name && l.offset <= offset)
+        chain_func.is_some_and(|f| local(&s.fns[f], name, offset).is_some())
     }
 
     pub fn classify(
@@ -927,27 +923,25 @@ impl<'g> Checker<'g> {
                     func: Some(f),
                     fns: Some(&s.fns),
                 };
-                if let Some(l) = f
-                    .lets
-                    .iter()
-                    .rev()
-                    .find(|l| &l.name == name && l.offset <= at)
-                {
-                    if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
-                        let r = self.res.resolve_path(scope, &t);
+                match local(f, name, at) {
+                    Some(Local::Let(l)) => {
+                        if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
+                            let r = self.res.resolve_path(scope, &t);
+                            return (self.manager_kind_of(r.as_ref()), None);
+                        }
+                        return match l.init {
+                            Some(i) => self.chain_manager_kind(k, m, s, &s.chains[i]),
+                            None => unknown,
+                        };
+                    }
+                    Some(Local::Param(t)) => {
+                        let Some(h) = t.head.clone() else {
+                            return unknown;
+                        };
+                        let r = self.res.resolve_path(scope, &h);
                         return (self.manager_kind_of(r.as_ref()), None);
                     }
-                    return match l.init {
-                        Some(i) => self.chain_manager_kind(k, m, s, &s.chains[i]),
-                        None => unknown,
-                    };
-                }
-                if let Some((_, t)) = f.params.iter().find(|(n, _)| n == name) {
-                    let Some(h) = t.head.clone() else {
-                        return unknown;
-                    };
-                    let r = self.res.resolve_path(scope, &h);
-                    return (self.manager_kind_of(r.as_ref()), None);
+                    None => {}
                 }
                 // A unit struct passed by name: `.build(TsCheckerManager)`.
                 let p = RawPath {
@@ -1282,14 +1276,12 @@ impl<'g> Checker<'g> {
         field: &str,
         at: u32,
     ) -> Option<((usize, usize), crate::summary::RawType)> {
-        let pattern = func
-            .lets
-            .iter()
-            .rev()
-            .find(|l| l.name == binding && l.offset <= at)
-            .and_then(|l| l.field_of.clone());
+        let pattern = match local(func, binding, at) {
+            Some(Local::Let(l)) => l.field_of.as_ref(),
+            _ => None,
+        };
         if let Some((pty, pfield)) = pattern {
-            let ((ik, im), bty) = self.field_type(scope, &pty, &pfield)?;
+            let ((ik, im), bty) = self.field_type(scope, pty, pfield)?;
             let head = bty.head?;
             let bscope = Scope {
                 krate: ik,
@@ -1305,16 +1297,10 @@ impl<'g> Checker<'g> {
 
     /// The declared type of a binding (a parameter or an annotated `let`), as written.
     fn binding_decl_type(func: &FnSummary, name: &str, before: u32) -> Option<RawPath> {
-        if let Some(l) = func
-            .lets
-            .iter()
-            .rev()
-            .find(|l| l.name == name && l.offset <= before)
-        {
-            return l.ty.as_ref().and_then(|t| t.head.clone());
+        match local(func, name, before)? {
+            Local::Let(l) => l.ty.as_ref().and_then(|t| t.head.clone()),
+            Local::Param(t) => t.head.clone(),
         }
-        let (_, t) = func.params.iter().find(|(n, _)| n == name)?;
-        t.head.clone()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1335,25 +1321,22 @@ impl<'g> Checker<'g> {
             func: Some(func),
             fns: Some(&s.fns),
         };
-        if let Some(l) = func
-            .lets
-            .iter()
-            .rev()
-            .find(|l| l.name == name && l.offset <= before)
-        {
-            if let Some((ty, field)) = &l.field_of {
-                let (ty, field) = (ty.clone(), field.clone());
-                return self.field_value_type(scope, &ty, &field);
+        match local(func, name, before)? {
+            Local::Let(l) => {
+                if let Some((ty, field)) = &l.field_of {
+                    return self.field_value_type(scope, ty, field);
+                }
+                if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
+                    return self.res.resolve_ext(scope, &t).map(ValueType::Type);
+                }
+                let init = &s.chains[l.init?];
+                self.chain_value_type(k, m, s, init, depth + 1)
             }
-            if let Some(t) = l.ty.as_ref().and_then(|t| t.head.clone()) {
-                return self.res.resolve_ext(scope, &t).map(ValueType::Type);
+            Local::Param(t) => {
+                let head: RawPath = t.head.clone()?;
+                self.res.resolve_ext(scope, &head).map(ValueType::Type)
             }
-            let init = &s.chains[l.init?];
-            return self.chain_value_type(k, m, s, init, depth + 1);
         }
-        let (_, t) = func.params.iter().find(|(n, _)| n == name)?;
-        let head: RawPath = t.head.clone()?;
-        self.res.resolve_ext(scope, &head).map(ValueType::Type)
     }
 
     /// The type of a chain's value: a constructor's `returns`, or a builder in progress.
@@ -1408,6 +1391,31 @@ impl<'g> Checker<'g> {
             _ => None,
         }
     }
+}
+
+/// What a name in a function body is bound to.
+#[derive(Clone, Copy)]
+pub enum Local<'s> {
+    Let(&'s LetBinding),
+    /// A parameter, with its declared type.
+    Param(&'s RawType),
+}
+
+/// The binding `name` refers to at offset `at` of `func`: the last `let` of that name that
+/// starts before `at`, else the parameter of that name.
+pub fn local<'s>(func: &'s FnSummary, name: &str, at: u32) -> Option<Local<'s>> {
+    if let Some(l) = func
+        .lets
+        .iter()
+        .rev()
+        .find(|l| l.name == name && l.offset <= at)
+    {
+        return Some(Local::Let(l));
+    }
+    func.params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| Local::Param(t))
 }
 
 /// The existing module path closest to a misspelled one (`app::databse` -> `app::database`).
@@ -1501,33 +1509,51 @@ fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
     out
 }
 
-/// What every rule reads, computed once before they run: the sites, and the
-/// initialization index (kept in `inits`).
-pub fn prepare(checker: &mut Checker) -> Vec<Site> {
-    let sites = checker.sites();
-    for s in sites.iter().filter(|s| !s.allowed) {
-        let file = &checker.g.files[s.file];
-        let line = file
-            .summary
-            .line_starts
-            .partition_point(|&l| l <= s.span.start);
-        if s.fallback {
-            checker.notes.push(format!(
-                "{}:{line}: `{}` builds a {} pool/client only when none is handed in (a fallback): not reported, not an owner",
-                file.rel, s.what, s.resource
-            ));
-        } else if let Some((k, m)) = s.lazy_cache_of {
-            checker.notes.push(format!(
-                "{}:{line}: static `{}` caches, on first use, a `{}` that `{}` declares: counted with that module",
-                file.rel,
-                s.what,
-                s.holder_type,
-                checker.module_key(k, m)
-            ));
+impl<'g> Model<'g> {
+    /// The model of a graph: the SSOT modules, holder types and test-code status, then the
+    /// sites, the initialization index and the initializations by hand, each computed once.
+    pub fn build(
+        g: &'g CrateGraph,
+        packs: &'g PackIndex,
+        cfg: &'g Config,
+        shared_config: bool,
+    ) -> Result<Self, crate::error::Error> {
+        let mut m = Model::new(g, packs, cfg, shared_config)?;
+        let mut sites = m.find_sites();
+        m.note_fallbacks_and_caches(&sites);
+        m.inits = Rc::new(m.init_index(&sites));
+        sites.extend(m.hand_initializers());
+        m.sites = Rc::new(sites);
+        Ok(m)
+    }
+
+    /// `-v` notes for the constructions left out as fallbacks and the statics counted as
+    /// lazy caches of another module's type.
+    fn note_fallbacks_and_caches(&mut self, sites: &[Site]) {
+        for s in sites.iter().filter(|s| !s.allowed) {
+            let file = &self.g.files[s.file];
+            let line = file
+                .summary
+                .line_starts
+                .partition_point(|&l| l <= s.span.start);
+            if s.is_fallback() {
+                self.notes.push(format!(
+                    "{}:{line}: `{}` builds a {} pool/client only when none is handed in (a fallback): not reported, not an owner",
+                    file.rel,
+                    s.what(),
+                    s.resource
+                ));
+            } else if let Some((k, m)) = s.lazy_cache_of() {
+                self.notes.push(format!(
+                    "{}:{line}: static `{}` caches, on first use, a `{}` that `{}` declares: counted with that module",
+                    file.rel,
+                    s.what(),
+                    s.type_text(),
+                    self.mod_path(k, m)
+                ));
+            }
         }
     }
-    checker.inits = std::rc::Rc::new(checker.init_index(&sites));
-    sites
 }
 
 /// Methods that store a value into a cell or lock eagerly (`OnceLock::set`,
@@ -1553,7 +1579,45 @@ impl InitIndex {
     }
 }
 
-impl Checker<'_> {
+impl Model<'_> {
+    /// What initialization a chain performs, for messages; `None` when it is not one: a
+    /// call of a function of the workspace that initializes (see [`InitIndex`]), or a
+    /// method of that name (`manager.lock().await.initialize()`: receivers are not typed).
+    /// Only the first `upto` methods of the chain count.
+    pub fn init_call(&mut self, scope: Scope, chain: &Chain, upto: usize) -> Option<String> {
+        let methods = &chain.methods[..upto.min(chain.methods.len())];
+        if let Some(last) = methods.last() {
+            return self
+                .inits
+                .methods
+                .contains_key(&last.name)
+                .then(|| format!("{}()", last.name));
+        }
+        let ChainRoot::Call(p) = &chain.root else {
+            return None;
+        };
+        match self.res.resolve_path(scope, p) {
+            Some(Res::Item(ik, im, ii)) => {
+                let node = &self.g.crates[ik].modules[im];
+                let item = &self.g.files[node.file].summary.modules[node.local].items[ii];
+                item.func
+                    .is_some_and(|f| self.inits.is_init(node.file, f))
+                    .then(|| format!("{}()", p.text()))
+            }
+            // `Self::init(..)`, `Manager::initialize(..)`: an initializing method by name.
+            _ if p.segs.len() >= 2
+                && p.segs
+                    .last()
+                    .is_some_and(|l| self.inits.methods.contains_key(l)) =>
+            {
+                Some(format!("{}()", p.text()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Model<'_> {
     /// The kind held by a place an assignment or a store method writes to.
     fn place_kind(
         &mut self,
@@ -1573,7 +1637,7 @@ impl Checker<'_> {
             }
             ChainRoot::BindingField(b, f) => self.binding_field_type(scope, func, b, f, at)?,
             ChainRoot::Value(p) => {
-                if p.is_single() && Self::is_local_fn(func, &p.segs[0], at) {
+                if p.is_single() && local(func, &p.segs[0], at).is_some() {
                     return None;
                 }
                 let Res::Item(ik, im, ii) = self.res.resolve_path(scope, p)? else {
@@ -1603,17 +1667,12 @@ impl Checker<'_> {
         Some(self.packs.packs[pack].resource.clone())
     }
 
-    fn is_local_fn(func: &FnSummary, name: &str, at: u32) -> bool {
-        func.params.iter().any(|(n, _)| n == name)
-            || func.lets.iter().any(|l| l.name == name && l.offset <= at)
-    }
-
     /// Compute the [`InitIndex`] (once per run).
-    pub fn init_index(&mut self, sites: &[Site]) -> InitIndex {
+    fn init_index(&mut self, sites: &[Site]) -> InitIndex {
         type Key = (usize, usize);
         let mut constructs: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
         for s in sites {
-            if s.kind == SiteKind::Construction
+            if s.is_construction()
                 && let Some(f) = s.func
             {
                 constructs
