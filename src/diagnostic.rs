@@ -1,5 +1,6 @@
 //! What the check stage produces: findings, with optional fixes made of byte-range edits.
 
+use crate::rules::RuleCode;
 use crate::summary::Span;
 
 /// How sure a fix is. Ordered: `Display < Unsafe < Safe`, so "does it apply?" is one comparison.
@@ -53,7 +54,7 @@ pub struct Related {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: RuleCode,
     pub name: &'static str,
     /// Relative to the output root, `/` separators.
     pub file: String,
@@ -79,14 +80,14 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(
-        code: impl Into<&'static str>,
+        code: RuleCode,
         name: &'static str,
         file_id: usize,
         span: Span,
         message: String,
     ) -> Self {
         Finding {
-            code: code.into(),
+            code,
             name,
             file: String::new(),
             file_id,

@@ -452,7 +452,7 @@ fn apply_pass(text: &str, mut fixes: Vec<(&Finding, &Fix)>) -> (String, Vec<&'st
             continue;
         }
         taken_edits.extend(edits);
-        codes.push(finding.code);
+        codes.push(finding.code.as_str());
     }
     // Reverse order keeps the earlier offsets valid.
     taken_edits.sort_by_key(|e| std::cmp::Reverse((e.range.start, e.range.end)));
@@ -580,16 +580,17 @@ mod tests {
         }
     }
 
-    fn finding(code: &'static str) -> Finding {
+    fn finding(code: crate::rules::RuleCode) -> Finding {
         Finding::new(code, "n", 0, 0..0, String::new())
     }
 
     #[test]
     fn applies_in_reverse_and_skips_overlaps() {
         let text = "abcdefghij";
-        let f1 = finding("SSOT001");
-        let f2 = finding("SSOT002");
-        let f3 = finding("SSOT003");
+        use crate::rules::RuleCode;
+        let f1 = finding(RuleCode::Ssot001);
+        let f2 = finding(RuleCode::Ssot002);
+        let f3 = finding(RuleCode::Ssot003);
         let x1 = fix_of(vec![edit(0, 2, "XY"), edit(5, 6, "")]);
         let x2 = fix_of(vec![edit(1, 3, "!")]); // overlaps x1
         let x3 = fix_of(vec![edit(8, 8, "++")]);
@@ -608,7 +609,7 @@ mod tests {
 
     #[test]
     fn invalid_edits_are_not_applied() {
-        let f = finding("SSOT001");
+        let f = finding(crate::rules::RuleCode::Ssot001);
         let out_of_range = fix_of(vec![edit(2, 99, "")]);
         let (out, codes) = apply_pass("héllo", vec![(&f, &out_of_range)]);
         assert_eq!((out.as_str(), codes.len()), ("héllo", 0));

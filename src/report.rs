@@ -208,7 +208,7 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         if let Some(nl) = text[start..end].find('\n') {
             end = start + nl;
         }
-        let label = crate::rules::lookup(f.code)
+        let label = crate::rules::lookup(f.code.as_str())
             .map_or("here", |r| r.label)
             .to_string();
         let mut spans: Vec<std::ops::Range<usize>> = Vec::new();

@@ -258,11 +258,89 @@ pub enum ChainContext {
     LetUnderscore(Span),
     /// `let name = expr;`
     LetBind(String),
-    /// `match expr { .. None => <fails> .. }`, `if let Some(..) = expr {..} else { <fails> }`,
-    /// `let Some(..) = expr else { <fails> };`
-    NoneFails,
-    /// `if let Err(e) = expr { .. }` whose block neither returns nor propagates.
-    ErrOnlyLogged,
+    /// The value is matched as an `Option`: the branches that handle its `None`. The `None`
+    /// arms of `match expr { .. }` (and `_` next to a `Some(..)` arm), the `else` of
+    /// `if let Some(..) = expr {..} else {..}` and of `let Some(..) = expr else {..};`.
+    NoneBranches(Vec<Branch>),
+    /// `if let Err(e) = expr { .. }` with no `else`: its block.
+    ErrBranch(Branch),
+}
+
+/// What a branch of code contains, as written.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Branch {
+    /// The [`Mark`]s its text contains, one bit each.
+    pub marks: u16,
+    /// It leaves the function or the loop, or stops: `?`, `return`, `break`, `continue`,
+    /// `panic!`/`bail!`/`unreachable!`/`todo!`/`unimplemented!`, a call of `Err(..)`,
+    /// `exit(..)` or `abort(..)`.
+    pub exits: bool,
+}
+
+impl Branch {
+    pub fn has(&self, m: Mark) -> bool {
+        self.marks & m.bit() != 0
+    }
+}
+
+/// A word a branch's text may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// `Err(`
+    ErrCall,
+    /// `panic!`
+    Panic,
+    /// `unreachable!`
+    Unreachable,
+    /// `expect(`
+    Expect,
+    /// `bail!`
+    Bail,
+    /// `anyhow!`
+    Anyhow,
+    /// `todo!`
+    Todo,
+    /// `unimplemented!`
+    Unimplemented,
+    /// `get_or_init`
+    GetOrInit,
+    /// `get_or_try_init`
+    GetOrTryInit,
+}
+
+impl Mark {
+    pub const ALL: &'static [Mark] = &[
+        Mark::ErrCall,
+        Mark::Panic,
+        Mark::Unreachable,
+        Mark::Expect,
+        Mark::Bail,
+        Mark::Anyhow,
+        Mark::Todo,
+        Mark::Unimplemented,
+        Mark::GetOrInit,
+        Mark::GetOrTryInit,
+    ];
+
+    /// The text looked for.
+    pub fn text(self) -> &'static str {
+        match self {
+            Mark::ErrCall => "Err(",
+            Mark::Panic => "panic!",
+            Mark::Unreachable => "unreachable!",
+            Mark::Expect => "expect(",
+            Mark::Bail => "bail!",
+            Mark::Anyhow => "anyhow!",
+            Mark::Todo => "todo!",
+            Mark::Unimplemented => "unimplemented!",
+            Mark::GetOrInit => "get_or_init",
+            Mark::GetOrTryInit => "get_or_try_init",
+        }
+    }
+
+    pub fn bit(self) -> u16 {
+        1 << self as u16
+    }
 }
 
 /// A multi-segment path outside `use` items (an expression or a type), for path rules.

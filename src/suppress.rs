@@ -14,9 +14,9 @@ pub fn apply(g: &CrateGraph, findings: &mut [Finding]) -> HashSet<(usize, usize)
         let sups = &g.files[f.file_id].summary.suppressions;
         let hit = sups.iter().position(|s| {
             s.line == f.line
-                && s.rules
-                    .iter()
-                    .any(|r| r.eq_ignore_ascii_case(f.code) || r.eq_ignore_ascii_case(f.name))
+                && s.rules.iter().any(|r| {
+                    r.eq_ignore_ascii_case(f.code.as_str()) || r.eq_ignore_ascii_case(f.name)
+                })
         });
         if let Some(i) = hit {
             used.insert((f.file_id, i));

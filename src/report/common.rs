@@ -50,20 +50,23 @@ pub const HOME: &str = {
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Where a rule is documented.
-pub fn help_uri(code: &str) -> String {
-    format!("{HOME}/blob/main/README.md#{}", code.to_ascii_lowercase())
+pub fn help_uri(code: impl AsRef<str>) -> String {
+    format!(
+        "{HOME}/blob/main/README.md#{}",
+        code.as_ref().to_ascii_lowercase()
+    )
 }
 
 pub use crate::diagnostic::Severity;
 
 /// A finding's severity, from the rule registry (an unknown code is an error).
-pub fn severity(code: &str) -> Severity {
-    rules::lookup(code).map_or(Severity::Error, |r| r.severity)
+pub fn severity(code: impl AsRef<str>) -> Severity {
+    rules::lookup(code.as_ref()).map_or(Severity::Error, |r| r.severity)
 }
 
 /// Most important first (for formats that can show only some), from the rule registry.
-pub fn importance(code: &str) -> u8 {
-    rules::lookup(code).map_or(7, |r| r.importance)
+pub fn importance(code: impl AsRef<str>) -> u8 {
+    rules::lookup(code.as_ref()).map_or(7, |r| r.importance)
 }
 
 pub fn rule(code: &str) -> Option<&'static RuleInfo> {
@@ -239,14 +242,11 @@ pub fn xml(s: &str) -> String {
 pub fn counts(findings: &[Finding]) -> Vec<(&'static str, &'static str, usize, usize)> {
     let mut v = Vec::new();
     for r in rules::RULES {
-        let n = findings
-            .iter()
-            .filter(|f| f.code == r.code.as_str())
-            .count();
+        let n = findings.iter().filter(|f| f.code == r.code).count();
         if n > 0 {
             let k = findings
                 .iter()
-                .filter(|f| f.code == r.code.as_str() && fixable(f))
+                .filter(|f| f.code == r.code && fixable(f))
                 .count();
             v.push((r.code.as_str(), r.name, n, k));
         }

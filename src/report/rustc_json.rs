@@ -152,7 +152,7 @@ fn diagnostic(outcome: &Outcome, f: &Finding) -> Value {
     json!({
         "$message_type": "diagnostic",
         "message": f.message,
-        "code": { "code": f.code, "explanation": crate::rules::lookup(f.code).map(crate::rules::explain) },
+        "code": { "code": f.code, "explanation": crate::rules::lookup(f.code.as_str()).map(crate::rules::explain) },
         "level": level,
         "spans": [span(&f.file, text, &r, true, None, None)],
         "children": children,

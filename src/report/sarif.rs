@@ -71,14 +71,14 @@ fn result(
 ) -> Value {
     let r = common::finding_region(outcome, f);
     let text = common::source(outcome, f);
-    let rule_index = RULES.iter().position(|x| x.code.as_str() == f.code);
+    let rule_index = RULES.iter().position(|x| x.code == f.code);
     let mut message = f.message.clone();
     if let Some(h) = &f.help {
         message = format!("{message}\nhelp: {h}");
     }
     let mut v = json!({
         "ruleId": f.code,
-        "level": level(f.code),
+        "level": level(f.code.as_str()),
         "message": { "text": message },
         "locations": [location(uri(prefix, &f.file), region(&r))],
         "partialFingerprints": { "ssotLint/v1": fingerprint },

@@ -239,7 +239,7 @@ fn run(cx: &mut Context) {
                     format!("the error of `{what}` is swallowed by `.{}()`", last.name),
                     fix,
                 ));
-            } else if chain.context == ChainContext::ErrOnlyLogged
+            } else if matches!(&chain.context, ChainContext::ErrBranch(b) if !b.exits)
                 && let Some(what) = c.init_call(scope, chain, chain.methods.len())
             {
                 hit = Some((

@@ -71,6 +71,19 @@ impl From<RuleCode> for &'static str {
     }
 }
 
+impl AsRef<str> for RuleCode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// As its code, `"SSOT001"`.
+impl serde::Serialize for RuleCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl std::fmt::Display for RuleCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -6,7 +6,7 @@ use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::diagnostic::Finding;
 use crate::diagnostic::Severity;
 use crate::resolve::{Res, Scope};
-use crate::summary::{ChainContext, ChainRoot, ItemKind};
+use crate::summary::{Branch, ChainContext, ChainRoot, ItemKind, Mark};
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot004,
@@ -78,6 +78,25 @@ const FAILING: &[&str] = &[
     "ok_or_else",
     "unwrap_unchecked",
 ];
+
+/// A branch that fails rather than initializes: it returns an error or panics, and does not
+/// initialize (`get_or_init`) instead.
+fn fails(b: &Branch) -> bool {
+    [
+        Mark::ErrCall,
+        Mark::Panic,
+        Mark::Unreachable,
+        Mark::Expect,
+        Mark::Bail,
+        Mark::Anyhow,
+        Mark::Todo,
+        Mark::Unimplemented,
+    ]
+    .into_iter()
+    .any(|m| b.has(m))
+        && !b.has(Mark::GetOrInit)
+        && !b.has(Mark::GetOrTryInit)
+}
 
 /// Methods that fail only when the closure or default they take does.
 const LAZY_DEFAULTS: &[&str] = &["unwrap_or_else", "map_or_else", "unwrap_or"];
@@ -162,7 +181,7 @@ fn run(cx: &mut Context) {
                             && matches!(chain.root, ChainRoot::SelfField(_)))
                         .then_some(0)
                     });
-                let none_fails = chain.context == ChainContext::NoneFails
+                let none_fails = matches!(&chain.context, ChainContext::NoneBranches(bs) if bs.iter().any(fails))
                     && names.last().is_some_and(|n| PEEK.contains(n));
                 if failing.is_none() && !none_fails {
                     continue;
