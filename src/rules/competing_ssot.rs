@@ -198,14 +198,14 @@ type Owners<'s> = BTreeMap<ModPath, Vec<&'s Site>>;
 /// global of its own (the incident's shape), or when they open the same location as
 /// written (a string literal: `"sqlite://app.db"`, `env::var("DATABASE_URL")`). Otherwise
 /// only the owners that share a location with another remain.
-fn sqlite_files(c: &Checker, owners: &mut Owners) {
+fn sqlite_files(c: &Model, owners: &mut Owners) {
     let global = owners.values().flatten().any(|s| {
-        s.kind == SiteKind::Holder && s.lazy_cache_of.is_none()
+        s.is_holder() && s.lazy_cache_of().is_none()
     });
     if global {
         return;
     }
-    let places: BTreeMap<String, BTreeSet<String>> = owners
+    let places: BTreeMap<ModPath, BTreeSet<String>> = owners
         .iter()
         .map(|(k, v)| {
             let mut p = BTreeSet::new();
@@ -296,12 +296,7 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
         .collect();
     // A migration runner's one-off connection makes no module compete (it is still listed
     // where other modules compete anyway).
-    let mut migrations = BTreeSet::new();
-    for s in &relevant {
-        if c.migration_connection(s) {
-            migrations.insert((s.file, s.span.start));
-        }
-    }
+    let migrations = &c.migration_connections;
     let programs = programs(c);
     let many_programs = programs
         .iter()
@@ -372,7 +367,7 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
             if owners
                 .values()
                 .flatten()
-                .filter(|s| s.lazy_cache_of.is_none())
+                .filter(|s| s.lazy_cache_of().is_none())
                 .all(|s| s.backend() == Some("sqlite"))
             {
                 sqlite_files(c, &mut owners);

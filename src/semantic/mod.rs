@@ -113,6 +113,9 @@ pub struct Model<'g> {
     pub sites: Rc<Vec<Site>>,
     /// The initializations of the graph, computed once by [`Model::build`].
     pub inits: Rc<InitIndex>,
+    /// Constructions (file, offset) that are a migration runner's one-off connection (see
+    /// [`Model::migration_connection`]), among those of kinds with no SSOT configured.
+    pub migration_connections: BTreeSet<(usize, u32)>,
     /// What `-v` explains (test code decisions, skipped files).
     pub notes: Vec<String>,
     /// Packages that are test code, with the reason (`-v` prints it).
@@ -186,6 +189,7 @@ impl<'g> Model<'g> {
             holder_adts: HashMap::new(),
             sites: Default::default(),
             inits: Default::default(),
+            migration_connections: BTreeSet::new(),
             notes: Vec::new(),
             test_packages: test_packages(g),
             module_allowed: Vec::new(),
@@ -471,13 +475,13 @@ impl<'g> Model<'g> {
     /// one-off connection of a migration runner.
     pub fn migration_connection(&mut self, s: &Site) -> bool {
         let Some(fi) = s.func else { return false };
-        if s.kind != SiteKind::Construction {
+        if !s.is_construction() {
             return false;
         }
         let summary = &self.g.files[s.file].summary;
         let f = &summary.fns[fi];
         let text = self.g.source(s.file);
-        let (fs, start) = (f.span.start as usize, s.full_span.start as usize);
+        let (fs, start) = (f.span.start as usize, s.full_span().start as usize);
         let Some(before) = text.get(fs..start) else {
             return false;
         };
@@ -508,7 +512,7 @@ impl<'g> Model<'g> {
         };
         let migrates = summary.chains.iter().any(|ch| {
             ch.func == Some(fi)
-                && ch.span.start >= s.full_span.end
+                && ch.span.start >= s.full_span().end
                 && ch
                     .methods
                     .iter()
@@ -542,7 +546,7 @@ impl<'g> Model<'g> {
     /// `env::var("DATABASE_URL")`): where it opens, when the code says it there.
     pub fn literal_locations(&self, s: &Site) -> BTreeSet<String> {
         let text = self.g.source(s.file);
-        let Some(t) = text.get(s.full_span.start as usize..s.full_span.end as usize) else {
+        let Some(t) = text.get(s.full_span().start as usize..s.full_span().end as usize) else {
             return BTreeSet::new();
         };
         t.split('"')
@@ -734,7 +738,7 @@ impl<'g> Model<'g> {
                     // Of a type another module declares (a module's own global is its own).
                     let lazy_cache_of = self
                         .lazy_cache_of(scope, &summary, st)
-                        .filter(|&(dk, dm)| self.module_key(dk, dm) != self.module_key(k, m));
+                        .filter(|&(dk, dm)| self.mod_path(dk, dm) != self.mod_path(k, m));
                     out.push(Site {
                         kind: SiteKind::Holder {
                             name: st.name.clone(),
@@ -1521,6 +1525,16 @@ impl<'g> Model<'g> {
         let mut m = Model::new(g, packs, cfg, shared_config)?;
         let mut sites = m.find_sites();
         m.note_fallbacks_and_caches(&sites);
+        for s in &sites {
+            if s.is_construction()
+                && !s.allowed
+                && !s.is_fallback()
+                && m.cfg.ssot_for(&s.resource).is_empty()
+                && m.migration_connection(s)
+            {
+                m.migration_connections.insert((s.file, s.span.start));
+            }
+        }
         m.inits = Rc::new(m.init_index(&sites));
         sites.extend(m.hand_initializers());
         m.sites = Rc::new(sites);

@@ -80,6 +80,15 @@ impl Site {
         }
     }
 
+    /// The whole expression of a construction (`.await` and `?` included); the site's own
+    /// span for the other kinds.
+    pub fn full_span(&self) -> &Span {
+        match &self.kind {
+            SiteKind::Construction { full_span, .. } => full_span,
+            _ => &self.span,
+        }
+    }
+
     /// Constructions and holders: the sites that own a resource.
     pub fn owns(&self) -> bool {
         self.is_construction() || self.is_holder()
