@@ -24,6 +24,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+// The same allocator as the linter's binaries, so the parse-only limit is measured the way the
+// linter parses.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rs_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
@@ -145,6 +150,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    ssot_lint::alloc::tune();
     if let Some(i) = args.iter().position(|a| a == "--parse-only") {
         parse_only(Path::new(&args[i + 1]));
         return;

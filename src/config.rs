@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
 use crate::error::Error;
+
 use crate::packs::{PackIndex, RulePackSource};
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,7 +120,11 @@ impl Config {
 }
 
 /// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`.
-pub fn load(root: &Path, explicit: Option<&Path>, packs: &mut PackIndex) -> Result<Config, Error> {
+pub fn load(
+    root: &Path,
+    explicit: Option<&Path>,
+    packs: &mut Arc<PackIndex>,
+) -> Result<Config, Error> {
     // A file named on the command line may be anywhere; one found in the workspace must be
     // a regular file inside it. Either is read with the size cap, and a refused file's
     // text is never read, so an error cannot print it.
@@ -158,7 +164,7 @@ fn toml_error(path: &Path, text: &str, e: toml::de::Error) -> Error {
     Error::config(path, text, e.span(), e.message().trim().to_string())
 }
 
-pub fn parse_file(path: &Path, text: &str, packs: &mut PackIndex) -> Result<Config, Error> {
+pub fn parse_file(path: &Path, text: &str, packs: &mut Arc<PackIndex>) -> Result<Config, Error> {
     let src: ConfigSource = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
     compile(src, path, text, packs)
 }
@@ -197,10 +203,11 @@ fn compile(
     src: ConfigSource,
     path: &Path,
     text: &str,
-    packs: &mut PackIndex,
+    packs: &mut Arc<PackIndex>,
 ) -> Result<Config, Error> {
+    // The built-in index is shared by every unit; a unit with packs of its own gets a copy.
     for p in src.pack {
-        packs.add(p, path, text)?;
+        Arc::make_mut(packs).add(p, path, text)?;
     }
     let resources = packs.resources();
     let mut cfg = Config {

@@ -134,7 +134,7 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         }
         None => None,
     };
-    let builtin = PackIndex::builtin()?;
+    let builtin = std::sync::Arc::new(PackIndex::builtin()?);
     let multi_unit = units.len() > 1;
     let cache = if opts.cache {
         crate::cache::Cache::open(&root)
@@ -252,7 +252,7 @@ struct UnitCtx<'a> {
     root: &'a Path,
     opts: &'a LintOptions,
     root_config: Option<&'a Path>,
-    builtin: &'a PackIndex,
+    builtin: &'a std::sync::Arc<PackIndex>,
     filters: &'a [PathBuf],
     multi_unit: bool,
     selection: &'a rules::Selection,

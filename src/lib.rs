@@ -4,6 +4,7 @@
 //! trees, per-file summaries, in parallel) → [`resolve`] (names to canonical paths) →
 //! [`semantic`] (the model) and [`rules`] (findings) → [`report`] (formats).
 
+pub mod alloc;
 pub mod cache;
 pub mod cli;
 pub mod config;

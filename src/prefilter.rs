@@ -961,6 +961,9 @@ pub fn build(
             _ => cache.get_or(Kind::Scan, text, edition, || scan(text, edition)),
         };
         let first_look = sc.marker || t0.reaches(&sc, in_pack);
+        if std::env::var_os("SSOT_PARSE_WHY").is_some() {
+            eprintln!("parse-why {} {} {} {} {}", text.len(), first_look, sc.skeleton.is_none(), sc.broken, path.display());
+        }
         let summary = if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
             let s = cache.get_or(Kind::Summary, text, edition, || {
                 crate::parse::summarize(text, edition)

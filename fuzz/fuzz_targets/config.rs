@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut packs = builtin().clone();
+    let mut packs = std::sync::Arc::new(builtin().clone());
     if let Err(e) = ssot_lint::config::parse_file(Path::new("ssot-lint.toml"), text, &mut packs) {
         let _ = ssot_lint_fuzz::render_error(&e);
     }
