@@ -613,15 +613,58 @@ fn skip_group(toks: &[Tok], i: usize) -> Option<usize> {
     None
 }
 
-/// The module structure of a file whose `mod` items are all at the top level, with balanced
-/// brackets; `None` otherwise.
+/// The module structure of a file whose `mod` items all sit at the top level or in the
+/// bodies of inline modules (no `mod` inside a function, an `impl`, a macro call...), with
+/// balanced brackets; `None` otherwise. Modules and declarations come in the parse stage's
+/// order (pre-order), with the same parents and test flags.
 fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl>)> {
     let mut modules = vec![ModuleSummary::default()];
     let mut decls = Vec::new();
+    skeleton_items(toks, text, 0, toks.len(), 0, 0, &mut modules, &mut decls)?;
+    Some((modules, decls))
+}
+
+/// Inline modules nested deeper than this are left to the parser.
+const SKELETON_DEPTH: usize = 64;
+
+/// Index just past the group opened at `i`, `mod` keywords allowed inside.
+fn group_end(toks: &[Tok], i: usize) -> Option<usize> {
+    let mut stack = vec![open(toks[i].kind)?];
+    let mut j = i + 1;
+    while j < toks.len() {
+        let k = toks[j].kind;
+        if let Some(c) = open(k) {
+            stack.push(c);
+        } else if is_close(k) {
+            if stack.pop() != Some(k) {
+                return None;
+            }
+            if stack.is_empty() {
+                return Some(j + 1);
+            }
+        }
+        j += 1;
+    }
+    None
+}
+
+/// The items of module `module` in `toks[from..to]` (see [`skeleton`]).
+#[allow(clippy::too_many_arguments)]
+fn skeleton_items(
+    toks: &[Tok],
+    text: &str,
+    from: usize,
+    to: usize,
+    module: usize,
+    depth: usize,
+    modules: &mut Vec<ModuleSummary>,
+    decls: &mut Vec<ModDecl>,
+) -> Option<()> {
+    let toks = &toks[..to];
     let mut attrs: Vec<&str> = Vec::new();
     // Whether an item may start here (after a finished item, an attribute or `pub`).
     let mut item_start = true;
-    let mut i = 0;
+    let mut i = from;
     while i < toks.len() {
         let k = toks[i].kind;
         match k {
@@ -663,7 +706,8 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
                     .strip_prefix("r#")
                     .unwrap_or(name_tok.text)
                     .to_string();
-                let is_test = attrs.iter().any(|a| attr_is_test(a))
+                let is_test = modules[module].is_test
+                    || attrs.iter().any(|a| attr_is_test(a))
                     || attrs.iter().any(|a| attr_path_is_test(a));
                 match toks.get(i + 2).map(|t| t.kind) {
                     Some(SyntaxKind::SEMICOLON) => {
@@ -675,22 +719,29 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
                                 .filter_map(|a| crate::parse::cfg_attr_path(a))
                                 .collect(),
                             is_test,
-                            parent: 0,
+                            parent: module,
                             span: name_tok.start..name_tok.end,
                         });
-                        modules[0].items.push(mod_item(name, None));
+                        modules[module].items.push(mod_item(name, None));
                         i += 3;
                     }
                     Some(SyntaxKind::L_CURLY) => {
+                        if depth >= SKELETON_DEPTH {
+                            return None;
+                        }
                         let idx = modules.len();
+                        let mut inline_path = modules[module].inline_path.clone();
+                        inline_path.push(name.clone());
                         modules.push(ModuleSummary {
-                            inline_path: vec![name.clone()],
-                            parent: Some(0),
+                            inline_path,
+                            parent: Some(module),
                             is_test,
                             ..Default::default()
                         });
-                        modules[0].items.push(mod_item(name, Some(idx)));
-                        i = skip_group(toks, i + 2)?;
+                        modules[module].items.push(mod_item(name, Some(idx)));
+                        let end = group_end(toks, i + 2)?;
+                        skeleton_items(toks, text, i + 3, end - 1, idx, depth + 1, modules, decls)?;
+                        i = end;
                     }
                     _ => return None,
                 }
@@ -712,7 +763,7 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
         item_start = k == SyntaxKind::SEMICOLON;
         i += 1;
     }
-    Some((modules, decls))
+    Some(())
 }
 
 /// `#[test]`, `#[tokio::test]`, `#[rstest]`...: the attribute path's last segment, as the

@@ -218,6 +218,9 @@ pub fn source_too_deep(text: &str) -> Option<TooDeep> {
             at,
         });
     }
+    if !could_be_too_deep(b) {
+        return None;
+    }
     let (depth, at, chain) = scan_depth(b, text)?;
     let message = if chain {
         format!("a chain of more than {MAX_SOURCE_CHAIN} `.`, `::` or operators; file not analysed")
@@ -227,6 +230,39 @@ pub fn source_too_deep(text: &str) -> Option<TooDeep> {
         )
     };
     Some(TooDeep { message, at })
+}
+
+/// A bound, by counting bytes: [`scan_depth`] counts a chain link only at an operator byte
+/// of code, and a level of nesting only at an opening bracket or a prefix-operator byte of
+/// code, so a text with at most [`MAX_SOURCE_CHAIN`] operator bytes and at most
+/// [`MAX_SOURCE_NESTING`] such bytes in all cannot be too deep. Most files are decided here,
+/// at memory speed, without the exact scan.
+fn could_be_too_deep(b: &[u8]) -> bool {
+    const fn table(set: &[u8]) -> [u8; 256] {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < set.len() {
+            t[set[i] as usize] = 1;
+            i += 1;
+        }
+        t
+    }
+    const OPS: [u8; 256] = table(b".:+-*/%^|&<>=!");
+    const DEEP: [u8; 256] = table(b"([{!-*&");
+    let (mut ops, mut deep) = (0usize, 0usize);
+    for chunk in b.chunks(4096) {
+        let (mut o, mut d) = (0u32, 0u32);
+        for &c in chunk {
+            o += u32::from(OPS[c as usize]);
+            d += u32::from(DEEP[c as usize]);
+        }
+        ops += o as usize;
+        deep += d as usize;
+        if ops > MAX_SOURCE_CHAIN || deep > MAX_SOURCE_NESTING {
+            return true;
+        }
+    }
+    false
 }
 
 fn scan_depth(b: &[u8], text: &str) -> Option<(usize, usize, bool)> {

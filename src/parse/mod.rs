@@ -91,8 +91,10 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
 }
 
 pub fn line_starts(text: &str) -> Vec<u32> {
-    let mut v = vec![0];
-    v.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+    let b = text.as_bytes();
+    let mut v = Vec::with_capacity(b.len() / 32 + 1);
+    v.push(0);
+    v.extend(memchr::memchr_iter(b'\n', b).map(|i| i as u32 + 1));
     v
 }
 
