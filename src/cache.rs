@@ -1,4 +1,17 @@
-//! The summary cache: what the per-file stages make of a file's text, kept between runs.
+//! The caches: whole lint units' outcomes ([`crate::results`], `results.bin`) and, for the
+//! units that cannot reuse theirs, what the per-file stages make of a file's text (this
+//! module, `summaries.bin`).
+//!
+//! A run with the cache first asks the result cache for each unit (discovery, which walks
+//! the root and reads the manifests, always runs, so the unit itself is part of the key). A
+//! unit is reused when its key (the build, the options that change a result, the unit as
+//! discovered) matches and every file system fact its outcome came from still holds: each
+//! file read, each path looked for, each directory listed, compared by a `stat` stamp as
+//! git's index does, with a content check for a racy stamp or a changed one (the "racy git"
+//! rule: see [`crate::results`]). Such a unit reads, lists and parses nothing. The units
+//! that are not reused are linted as without the cache, asking this module for every
+//! per-file artifact. This file is read only then: a run whose units are all reused never
+//! opens it.
 //!
 //! Every artifact cached here is a pure function of a file's text and its edition: the parse
 //! summary ([`Kind::Summary`]), the prefilter's byte scan ([`Kind::Quick`]) and lexer scan
@@ -7,30 +20,32 @@
 //! tool's identity (its version and a hash of its sources and `Cargo.lock`, from `build.rs`),
 //! so a summary is never read by a build whose summaries might differ. The configuration,
 //! the packs and the command line are not part of the key because no cached artifact depends
-//! on them: everything that does (module trees, resolution, rules) runs on every run.
-//!
-//! The text is always read and hashed; there is no (size, mtime, inode) shortcut as in git's
-//! index. Reading and hashing the benchmark corpus (105 MB) takes a small part of a warm run
-//! (see `cargo bench --bench corpus`), and a content key cannot be fooled by a file changed
-//! within the timestamp's granularity, by a tool that restores mtimes, or by a copied tree.
+//! on them: everything that does (module trees, resolution, rules) runs for every unit that
+//! is linted. The text of a unit being linted is always read and hashed here: a content key
+//! cannot be fooled by a file changed within the timestamp's granularity, by a tool that
+//! restores mtimes, or by a copied tree.
 //!
 //! Where: `target/ssot-lint/` of the scan root when `target/` is a directory there (not a
-//! symlink), else `.ssot-lint-cache/` in the root. The directory gets a `.gitignore` with `*`
-//! and a `CACHEDIR.TAG`. One file, `summaries.bin`: a magic number, an xxh3-64 checksum of
-//! the rest, a postcard header (tool identity, generation, index) and the entries' bytes. A
-//! file that is not a regular file, too large, truncated, altered, or written by another
-//! build is ignored (and replaced on the next write), never trusted. The file is written
-//! only when the run computed something new, atomically (a temporary file in the same
-//! directory, then a rename), and only inside the root; entries no run has used in the
-//! last [`KEEP_GENERATIONS`] writes are dropped. When the root cannot be written the run
-//! goes on without writing (`-v` says why).
+//! symlink), else `.ssot-lint-cache/` in the root (left out of the walk for unreached
+//! files: it is not the package's). The directory gets a `.gitignore` with `*` and a
+//! `CACHEDIR.TAG`. `summaries.bin`: a magic number, an xxh3-64 checksum of the rest, the
+//! entries' bytes, a postcard header (tool identity, generation, index) and the header's
+//! length. Each artifact computed is written to the new file (a temporary file in the cache
+//! directory) as soon as it is made, so a cold run holds none of them in memory; at the end
+//! the entries reused from the old file, the index and the checksum follow and the file is
+//! renamed into place. A file that is not a regular file, too large, truncated, altered, or
+//! written by another build is ignored (and replaced on the next write), never trusted. The
+//! file is written only when the run computed something new, and only inside the root;
+//! entries no run has used in the last [`KEEP_GENERATIONS`] writes are dropped. When the
+//! root cannot be written the run goes on without writing (`-v` says why); `--no-cache`
+//! reads and writes neither file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use ra_ap_syntax::Edition;
 use serde::de::DeserializeOwned;
@@ -43,7 +58,7 @@ pub const TOOL: &str = concat!(
     env!("SSOT_LINT_SOURCE_HASH")
 );
 
-const MAGIC: &[u8; 8] = b"SSOTLC\x00\x01";
+const MAGIC: &[u8; 8] = b"SSOTLC\x00\x02";
 /// The cache file inside the cache directory.
 pub const FILE_NAME: &str = "summaries.bin";
 /// A cache file larger than this is not read.
@@ -126,19 +141,30 @@ struct Stored {
     generation: u32,
 }
 
-/// What a run used: entries read from the file (`None`) or computed now (their bytes).
-type Used = KeyMap<Option<Vec<u8>>>;
+/// Where a used entry's bytes are: in the file read, or already written to the new one.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Stored,
+    Written { offset: u64, len: u64 },
+}
+
+/// What a run used.
+type Used = KeyMap<Place>;
 
 pub struct Cache {
     /// `None`: the cache is off (nothing read, nothing written, nothing hashed).
     dir: Option<PathBuf>,
     root: PathBuf,
-    stored: Stored,
+    /// The file as read, and why the file on disk was not used (for `-v`): read when the
+    /// first artifact is asked for (a run whose units all come from the result cache never
+    /// reads it).
+    loaded: OnceLock<(Stored, Option<String>)>,
     used: Mutex<Used>,
+    /// The new file, started at the first artifact computed: each one is written there at
+    /// once instead of being kept in memory until the end (`Err`: it cannot be written).
+    new: Mutex<Option<Result<Writer, String>>>,
     hits: AtomicUsize,
     misses: AtomicUsize,
-    /// Why the file on disk was not used (for `-v`).
-    ignored: Option<String>,
 }
 
 impl Cache {
@@ -147,28 +173,37 @@ impl Cache {
         Cache {
             dir: None,
             root: PathBuf::new(),
-            stored: Stored::default(),
+            loaded: OnceLock::new(),
             used: Mutex::new(Used::default()),
+            new: Mutex::new(None),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
-            ignored: None,
         }
     }
 
-    /// The cache of a scan root (a real path), read from disk when it is there and valid.
+    /// The cache of a scan root (a real path), read from disk when it is first used.
     pub fn open(root: &Path) -> Cache {
-        let dir = dir_for(root);
-        let (stored, ignored) = match read(&dir.join(FILE_NAME)) {
-            Ok(s) => (s, None),
-            Err(why) => (Stored::default(), why),
-        };
         Cache {
-            dir: Some(dir),
+            dir: Some(dir_for(root)),
             root: root.to_path_buf(),
-            stored,
-            ignored,
             ..Cache::off()
         }
+    }
+
+    fn stored(&self) -> &Stored {
+        &self.loaded().0
+    }
+
+    fn loaded(&self) -> &(Stored, Option<String>) {
+        self.loaded.get_or_init(|| {
+            let Some(dir) = &self.dir else {
+                return (Stored::default(), None);
+            };
+            match read(&dir.join(FILE_NAME)) {
+                Ok(s) => (s, None),
+                Err(why) => (Stored::default(), why),
+            }
+        })
     }
 
     pub fn is_on(&self) -> bool {
@@ -186,25 +221,46 @@ impl Cache {
             return make();
         }
         let key = Key::new(kind, text, edition);
-        if let Some(slot) = self.stored.index.get(&key)
-            && let Some(bytes) = self.stored.blob.get(slot.offset as usize..)
+        let stored = self.stored();
+        if let Some(slot) = stored.index.get(&key)
+            && let Some(bytes) = stored.blob.get(slot.offset as usize..)
             && let Some(bytes) = bytes.get(..slot.len as usize)
             && let Ok(v) = postcard::from_bytes::<T>(bytes)
         {
             self.hits.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut u) = self.used.lock() {
-                u.entry(key).or_insert(None);
+                u.entry(key).or_insert(Place::Stored);
             }
             return v;
         }
         let v = make();
         self.misses.fetch_add(1, Ordering::Relaxed);
         if let Ok(bytes) = postcard::to_stdvec(&v)
+            && let Some(place) = self.append(&bytes)
             && let Ok(mut u) = self.used.lock()
         {
-            u.insert(key, Some(bytes));
+            u.insert(key, place);
         }
         v
+    }
+
+    /// Write an entry's bytes to the new file (started on the first call).
+    fn append(&self, bytes: &[u8]) -> Option<Place> {
+        let dir = self.dir.as_ref()?;
+        let mut new = self.new.lock().ok()?;
+        let w = new
+            .get_or_insert_with(|| Writer::create(&self.root, dir, FILE_NAME, MAGIC))
+            .as_mut()
+            .ok()?;
+        let offset = w.len;
+        if let Err(e) = w.write(bytes) {
+            *new = Some(Err(e.to_string()));
+            return None;
+        }
+        Some(Place::Written {
+            offset,
+            len: bytes.len() as u64,
+        })
     }
 
     /// Write what this run computed (when it computed anything); notes for `-v`.
@@ -215,18 +271,25 @@ impl Cache {
         let hits = self.hits.load(Ordering::Relaxed);
         let misses = self.misses.load(Ordering::Relaxed);
         let mut notes = Vec::new();
-        if let Some(why) = &self.ignored {
+        let (stored, ignored) = self.loaded.into_inner().unwrap_or_default();
+        if let Some(why) = &ignored {
             notes.push(format!("cache: {} ignored: {why}", dir.display()));
         }
         let shown = dir.strip_prefix(&self.root).unwrap_or(&dir).display();
         let mut line = format!("cache: {hits} per-file results reused, {misses} computed");
-        if misses == 0 && self.ignored.is_none() {
+        if misses == 0 && ignored.is_none() {
             line.push_str(&format!(" ({shown} unchanged)"));
             notes.push(line);
             return notes;
         }
         let used = self.used.into_inner().unwrap_or_default();
-        match write(&self.root, &dir, &self.stored, used) {
+        let new = self
+            .new
+            .into_inner()
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Writer::create(&self.root, &dir, FILE_NAME, MAGIC));
+        match new.and_then(|w| finish(w, &stored, &used)) {
             Ok(()) => line.push_str(&format!(" (written to {shown})")),
             Err(why) => line.push_str(&format!(" (not written: {why})")),
         }
@@ -235,18 +298,33 @@ impl Cache {
     }
 }
 
+/// The cache directory's name when there is no `target/`.
+pub const DIR_NAME: &str = ".ssot-lint-cache";
+
 /// The cache directory of a root (not created).
 pub fn dir_for(root: &Path) -> PathBuf {
     let target = root.join("target");
     if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
         target.join("ssot-lint")
     } else {
-        root.join(".ssot-lint-cache")
+        root.join(DIR_NAME)
     }
 }
 
 /// Read and check a cache file; `Err(None)` when there is none.
 fn read(path: &Path) -> Result<Stored, Option<String>> {
+    let body = read_checked(path, MAGIC, MAX_FILE_BYTES)?;
+    decode(body).map_err(|why| Some(why.to_string()))
+}
+
+/// The body of a cache file (a regular file no larger than `max`) after its magic number
+/// and the xxh3-64 checksum of the body, when both are right; `Err(None)` when there is
+/// no file.
+pub(crate) fn read_checked(
+    path: &Path,
+    magic: &[u8; 8],
+    max: u64,
+) -> Result<Vec<u8>, Option<String>> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
@@ -255,8 +333,8 @@ fn read(path: &Path) -> Result<Stored, Option<String>> {
     if !meta.file_type().is_file() {
         return Err(Some("not a regular file".into()));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Some(format!("larger than {MAX_FILE_BYTES} bytes")));
+    if meta.len() > max {
+        return Err(Some(format!("larger than {max} bytes")));
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
@@ -271,36 +349,49 @@ fn read(path: &Path) -> Result<Stored, Option<String>> {
         return Err(Some("not a regular file".into()));
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(max + 1)
         .read_to_end(&mut buf)
         .map_err(|e| Some(e.to_string()))?;
-    decode(buf).map_err(|why| Some(why.to_string()))
-}
-
-fn decode(mut buf: Vec<u8>) -> Result<Stored, &'static str> {
-    if buf.len() < 16 || &buf[..8] != MAGIC {
-        return Err("not a cache file of this tool");
+    if buf.len() < 16 || &buf[..8] != magic {
+        return Err(Some("not a cache file of this tool".into()));
     }
     let mut sum = [0u8; 8];
     sum.copy_from_slice(&buf[8..16]);
     if u64::from_le_bytes(sum) != xxhash_rust::xxh3::xxh3_64(&buf[16..]) {
-        return Err("checksum mismatch (truncated or altered)");
+        return Err(Some("checksum mismatch (truncated or altered)".into()));
     }
-    let (header, rest) =
-        postcard::take_from_bytes::<Header>(&buf[16..]).map_err(|_| "unreadable header")?;
+    buf.drain(..16);
+    Ok(buf)
+}
+
+/// The body: the entries' bytes, then the postcard header (tool identity, generation,
+/// index), then the header's length (u64, little-endian).
+fn decode(buf: Vec<u8>) -> Result<Stored, &'static str> {
+    let mut buf = buf;
+    let n = buf.len();
+    if n < 8 {
+        return Err("unreadable header");
+    }
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&buf[n - 8..]);
+    let header_len = usize::try_from(u64::from_le_bytes(len)).map_err(|_| "unreadable header")?;
+    let blob_len = (n - 8).checked_sub(header_len).ok_or("unreadable header")?;
+    let header =
+        postcard::from_bytes::<Header>(&buf[blob_len..n - 8]).map_err(|_| "unreadable header")?;
     if header.tool != TOOL {
         return Err("written by another build of ssot-lint");
     }
-    let blob_start = buf.len() - rest.len();
-    let blob_len = rest.len() as u64;
     let mut index = KeyMap::default();
     for (k, s) in header.index {
-        if s.offset.checked_add(s.len).is_none_or(|end| end > blob_len) {
+        if s.offset
+            .checked_add(s.len)
+            .is_none_or(|end| end > blob_len as u64)
+        {
             return Err("entry out of bounds");
         }
         index.insert(k, s);
     }
-    buf.drain(..blob_start);
+    buf.truncate(blob_len);
     Ok(Stored {
         blob: buf,
         index,
@@ -308,42 +399,54 @@ fn decode(mut buf: Vec<u8>) -> Result<Stored, &'static str> {
     })
 }
 
-fn encode(stored: &Stored, used: Used) -> Vec<u8> {
+/// Complete the new file: after the entries computed this run (already written), the
+/// entries reused from the old file and those not used for fewer than [`KEEP_GENERATIONS`]
+/// writes, then the index and its length; then rename it into place.
+fn finish(mut w: Writer, stored: &Stored, used: &Used) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
     let generation = stored.generation.wrapping_add(1);
-    let mut blob: Vec<u8> = Vec::new();
-    let mut index: Vec<(Key, Slot)> = Vec::with_capacity(used.len());
-    let mut put = |k: Key, generation: u32, bytes: &[u8], blob: &mut Vec<u8>| {
-        index.push((
-            k,
-            Slot {
-                generation,
-                offset: blob.len() as u64,
-                len: bytes.len() as u64,
-            },
-        ));
-        blob.extend_from_slice(bytes);
-    };
     let old = |s: &Slot| {
         stored
             .blob
             .get(s.offset as usize..(s.offset + s.len) as usize)
     };
-    for (k, v) in &used {
-        match v {
-            Some(bytes) => put(*k, generation, bytes, &mut blob),
-            None => {
-                if let Some(b) = stored.index.get(k).and_then(old) {
-                    put(*k, generation, b, &mut blob);
-                }
+    let mut index: Vec<(Key, Slot)> = Vec::with_capacity(used.len());
+    for (k, place) in used {
+        let (offset, len) = match *place {
+            Place::Written { offset, len } => (offset, len),
+            Place::Stored => {
+                let Some(b) = stored.index.get(k).and_then(old) else {
+                    continue;
+                };
+                let offset = w.len;
+                w.write(b).map_err(io)?;
+                (offset, b.len() as u64)
             }
-        }
+        };
+        index.push((
+            *k,
+            Slot {
+                generation,
+                offset,
+                len,
+            },
+        ));
     }
     for (k, s) in &stored.index {
         if !used.contains_key(k)
             && generation.wrapping_sub(s.generation) < KEEP_GENERATIONS
             && let Some(b) = old(s)
         {
-            put(*k, s.generation, b, &mut blob);
+            let offset = w.len;
+            w.write(b).map_err(io)?;
+            index.push((
+                *k,
+                Slot {
+                    generation: s.generation,
+                    offset,
+                    len: b.len() as u64,
+                },
+            ));
         }
     }
     let header = Header {
@@ -351,52 +454,114 @@ fn encode(stored: &Stored, used: Used) -> Vec<u8> {
         generation,
         index,
     };
-    let mut body = postcard::to_stdvec(&header).unwrap_or_default();
-    body.extend_from_slice(&blob);
-    let mut out = Vec::with_capacity(body.len() + 16);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
-    out.extend_from_slice(&body);
-    out
+    let header = postcard::to_stdvec(&header).map_err(|e| e.to_string())?;
+    w.write(&header).map_err(io)?;
+    w.write(&(header.len() as u64).to_le_bytes()).map_err(io)?;
+    w.finish()
 }
 
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by ssot-lint.\n\
 # For information about cache directory tags see https://bford.info/cachedir/\n";
 
-/// Create the cache directory if needed and write the file atomically, inside `root` only.
-fn write(root: &Path, dir: &Path, stored: &Stored, used: Used) -> Result<(), String> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(format!("{} is not a directory", dir.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir(dir).map_err(|e| e.to_string())?;
+/// A cache file being written: a temporary file in the cache directory, renamed into place
+/// by [`Writer::finish`] (dropped unfinished, it is removed). Its layout: the magic number,
+/// the xxh3-64 checksum of the body, the body; the body is hashed as it is written.
+pub(crate) struct Writer {
+    tmp: tempfile::NamedTempFile,
+    out: std::io::BufWriter<std::fs::File>,
+    hash: xxhash_rust::xxh3::Xxh3Default,
+    dest: PathBuf,
+    /// Bytes of the body written so far.
+    pub(crate) len: u64,
+}
+
+impl Writer {
+    /// Create the cache directory `dir` if needed (inside `root` only) and start `name`.
+    pub(crate) fn create(
+        root: &Path,
+        dir: &Path,
+        name: &str,
+        magic: &[u8; 8],
+    ) -> Result<Writer, String> {
+        match std::fs::symlink_metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(format!("{} is not a directory", dir.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir(dir).map_err(|e| e.to_string())?;
+            }
+            Err(e) => return Err(e.to_string()),
         }
-        Err(e) => return Err(e.to_string()),
-    }
-    let real = dir.canonicalize().map_err(|e| e.to_string())?;
-    if !crate::safety::is_inside(&real, root) {
-        return Err(format!("{} is outside the root", dir.display()));
-    }
-    for (name, text) in [(".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)] {
-        // `create_new` never follows a symlink that is already there.
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(real.join(name))
-        {
-            let _ = f.write_all(text.as_bytes());
+        let real = dir.canonicalize().map_err(|e| e.to_string())?;
+        if !crate::safety::is_inside(&real, root) {
+            return Err(format!("{} is outside the root", dir.display()));
         }
+        for (name, text) in [(".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)] {
+            // `create_new` never follows a symlink that is already there.
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(real.join(name))
+            {
+                let _ = f.write_all(text.as_bytes());
+            }
+        }
+        let io = |e: std::io::Error| e.to_string();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}"))
+            .tempfile_in(&real)
+            .map_err(io)?;
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 16, tmp.as_file().try_clone().map_err(io)?);
+        out.write_all(magic).map_err(io)?;
+        out.write_all(&[0; 8]).map_err(io)?;
+        Ok(Writer {
+            tmp,
+            out,
+            hash: xxhash_rust::xxh3::Xxh3Default::new(),
+            dest: real.join(name),
+            len: 0,
+        })
     }
-    let bytes = encode(stored, used);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".summaries")
-        .tempfile_in(&real)
-        .map_err(|e| e.to_string())?;
-    tmp.write_all(&bytes).map_err(|e| e.to_string())?;
-    tmp.persist(real.join(FILE_NAME))
-        .map_err(|e| e.error.to_string())?;
-    Ok(())
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.hash.update(bytes);
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Write the checksum and rename the file into place.
+    pub(crate) fn finish(self) -> Result<(), String> {
+        use std::io::{Seek, SeekFrom};
+        let io = |e: std::io::Error| e.to_string();
+        let Writer {
+            tmp,
+            out,
+            hash,
+            dest,
+            ..
+        } = self;
+        out.into_inner().map_err(|e| e.error().to_string())?;
+        let mut file = tmp.as_file();
+        file.seek(SeekFrom::Start(8)).map_err(io)?;
+        file.write_all(&hash.digest().to_le_bytes()).map_err(io)?;
+        tmp.persist(dest).map_err(|e| e.error.to_string())?;
+        Ok(())
+    }
+}
+
+/// Write a whole cache file `name` into `dir` (see [`Writer`]).
+pub(crate) fn write_checked(
+    root: &Path,
+    dir: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    body: &[u8],
+) -> Result<(), String> {
+    let mut w = Writer::create(root, dir, name, magic)?;
+    w.write(body).map_err(|e| e.to_string())?;
+    w.finish()
 }
 
 #[cfg(test)]
@@ -483,7 +648,7 @@ mod tests {
         ] {
             std::fs::write(&path, &bad).expect("write");
             let c = Cache::open(&root);
-            assert!(c.stored.index.is_empty(), "a damaged cache was read");
+            assert!(c.stored().index.is_empty(), "a damaged cache was read");
             let mut made = false;
             let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || {
                 made = true;
@@ -493,7 +658,7 @@ mod tests {
             let notes = c.save();
             assert!(notes.iter().any(|n| n.contains("ignored")), "{notes:?}");
             // Rebuilt: the next run reads it.
-            assert!(!Cache::open(&root).stored.index.is_empty());
+            assert!(!Cache::open(&root).stored().index.is_empty());
         }
     }
 
@@ -514,7 +679,7 @@ mod tests {
         }
         let c = Cache::open(&root);
         let key = Key::new(Kind::Summary, SRC, Edition::Edition2021);
-        assert!(!c.stored.index.contains_key(&key));
+        assert!(!c.stored().index.contains_key(&key));
     }
 
     #[test]

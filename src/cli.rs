@@ -85,8 +85,8 @@ pub struct Args {
     /// output, see `--explain SSOT000`).
     #[arg(long)]
     pub no_prefilter: bool,
-    /// Neither read nor write the per-file summary cache (`target/ssot-lint/` or
-    /// `.ssot-lint-cache/` in the workspace root).
+    /// Neither read nor write the cache (lint units' results and per-file summaries, in
+    /// `target/ssot-lint/` or `.ssot-lint-cache/` in the workspace root).
     #[arg(long)]
     pub no_cache: bool,
 }

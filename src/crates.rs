@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::parse;
+use crate::results::Stamp;
 use crate::summary::FileSummary;
 use crate::workspace::{Package, TargetKind, Unit, deps_for};
 
@@ -21,6 +22,9 @@ pub struct FileEntry {
     /// Could not be read (reported as SSOT000).
     pub read_error: Option<String>,
     pub bytes: u64,
+    /// What the file looked like before it was read, and the xxh3 hash of the text read
+    /// (for the result cache; only when [`crate::results::recording`]).
+    pub stamp: Option<(crate::results::Stamp, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +102,11 @@ pub struct CrateGraph {
     pub unreadable_modules: Vec<(usize, crate::summary::Span, String)>,
     /// `mod` declarations whose file does not exist (warnings, not findings).
     pub missing_modules: Vec<(usize, crate::summary::Span, String)>,
+    /// Every other file system fact the graph depends on, stamped before it was used: the
+    /// module file candidates looked at, the directories listed for unreached files (and
+    /// the ignore files that apply to them). For the result cache; only when
+    /// [`crate::results::recording`].
+    pub fs_deps: Vec<crate::results::FsDep>,
 }
 
 impl CrateGraph {
@@ -197,12 +206,18 @@ pub fn build_with(
     // each unless an earlier one's tree included it (all parsed in one parallel wave).
     let mut orphans: Option<std::collections::VecDeque<(usize, PathBuf)>> = None;
     let mut prefetch: Vec<PathBuf> = Vec::new();
+    let recording = crate::results::recording() && overlay.is_empty();
     loop {
         if queue.is_empty() {
             let pending = orphans.get_or_insert_with(|| {
                 let mut v = std::collections::VecDeque::new();
                 for (pi, pkg) in unit.packages.iter().enumerate() {
-                    for f in crate::workspace::package_rs_files(pkg) {
+                    let files = if recording {
+                        crate::workspace::package_rs_files_recorded(pkg, &mut g.fs_deps)
+                    } else {
+                        crate::workspace::package_rs_files(pkg)
+                    };
+                    for f in files {
                         if !reached.contains(&f) {
                             prefetch.push(f.clone());
                             v.push_back((pi, f));
@@ -256,26 +271,50 @@ pub fn build_with(
             .collect();
         new_paths.sort();
         new_paths.dedup();
-        let parsed: Vec<(PathBuf, FileSummary, Option<String>, u64)> = new_paths
+        type Parsed = (
+            PathBuf,
+            FileSummary,
+            Option<String>,
+            u64,
+            Option<(Stamp, u64)>,
+        );
+        let parsed: Vec<Parsed> = new_paths
             .into_par_iter()
             .map(|p| {
                 let krate_edition = edition_for(unit, &p);
+                // Stamped before the read: a change after it changes the stamp.
+                let stamp = recording.then(|| crate::results::stamp(&p));
                 match read_source(overlay, out_root, &p) {
                     Ok(text) => {
                         let n = text.len() as u64;
+                        let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
                         let s = summarize(&p, &text, krate_edition);
-                        (p, s, None, n)
+                        (p, s, None, n, stamp.map(|st| (st, hash)))
                     }
-                    Err(e) => (p, FileSummary::default(), Some(e.to_string()), 0),
+                    Err(e) => (
+                        p,
+                        FileSummary::default(),
+                        Some(e.to_string()),
+                        0,
+                        stamp.map(|st| (st, 0)),
+                    ),
                 }
             })
             .collect();
-        for (p, s, err, bytes) in parsed {
+        for (p, s, err, bytes, stamp) in parsed {
             let id = g.files.len();
+            // An unreadable file is a fact about the path, not about a text.
+            if err.is_some()
+                && let Some((st, _)) = stamp
+            {
+                g.fs_deps
+                    .push((p.clone(), st, crate::results::Content::Stamp));
+            }
             g.files.push(FileEntry {
                 rel: rel_path(out_root, &p),
                 path: p.clone(),
                 summary: Arc::new(s),
+                stamp: stamp.filter(|_| err.is_none()),
                 read_error: err,
                 bytes,
             });
@@ -382,8 +421,9 @@ pub fn build_with(
                     candidates.push(dir.join(format!("{file_name}.rs")));
                     candidates.push(dir.join(file_name).join("mod.rs"));
                 }
+                let deps = recording.then_some(&mut g.fs_deps);
                 let Ok((chosen, file)) =
-                    module_file(&candidates, out_root, overlay).map_err(|why| {
+                    module_file(&candidates, out_root, overlay, deps).map_err(|why| {
                         let shown: Vec<String> = candidates
                             .iter()
                             .map(|c| rel_path(out_root, &crate::workspace::normalize(c)))
@@ -448,16 +488,26 @@ pub fn build_with(
 
 /// The first candidate that is a readable module file (normalized), or why none is: the
 /// first candidate that exists but may not be read, or `None` when none exists.
+/// With `deps`, each candidate looked at is stamped before it is checked.
 fn module_file(
     candidates: &[PathBuf],
     root: &Path,
     overlay: &Overlay,
+    mut deps: Option<&mut Vec<crate::results::FsDep>>,
 ) -> Result<(usize, PathBuf), Option<(usize, crate::safety::ReadError)>> {
     let mut why = None;
     for (i, c) in candidates.iter().enumerate() {
         let n = crate::workspace::normalize(c);
         if overlay.contains_key(&n) {
             return Ok((i, n));
+        }
+        if let Some(d) = deps.as_deref_mut() {
+            // What is there, not when it changed: a file that is read has its own entry.
+            d.push((
+                c.clone(),
+                crate::results::presence(c),
+                crate::results::Content::Presence,
+            ));
         }
         match crate::safety::check(c, Some(root)) {
             Ok(_) => return Ok((i, n)),

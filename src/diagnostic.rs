@@ -4,7 +4,9 @@ use crate::rules::RuleCode;
 use crate::summary::Span;
 
 /// How sure a fix is. Ordered: `Display < Unsafe < Safe`, so "does it apply?" is one comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     Display,
@@ -29,14 +31,14 @@ impl Severity {
 }
 
 /// Replace `range` of the original text with `content`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Edit {
     pub range: Span,
     pub content: String,
 }
 
 /// Sorted, disjoint edits that apply whole or not at all.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Fix {
     pub title: String,
     pub applicability: Applicability,
@@ -44,7 +46,7 @@ pub struct Fix {
 }
 
 /// A secondary location (another module of a competing set).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Related {
     pub file: String,
     pub line: u32,

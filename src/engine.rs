@@ -32,7 +32,8 @@ pub struct LintOptions {
     /// Parse every file instead of only those that can matter (see `prefilter`): slower,
     /// the same output.
     pub no_prefilter: bool,
-    /// Read and write the per-file summary cache under the root (see `cache`).
+    /// Read and write the cache under the root: whole units' results (see `results`) and
+    /// per-file summaries (see `cache`).
     pub cache: bool,
 }
 
@@ -141,7 +142,25 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     } else {
         crate::cache::Cache::off()
     };
+    // Whole units' outcomes (see `results`); not for the fixer's passes over texts in memory.
+    let unit_results = (opts.cache && opts.overlay.is_empty()).then(|| {
+        let what_changes_a_result = format!(
+            "{:?}",
+            (
+                &opts.select,
+                &opts.ignore,
+                &opts.packages,
+                &filters,
+                opts.ownership,
+                opts.no_prefilter,
+                &root_config,
+                multi_unit,
+            )
+        );
+        crate::results::Results::open(&root, &what_changes_a_result)
+    });
     let ctx = UnitCtx {
+        results: unit_results.as_ref(),
         cache: &cache,
         root: &root,
         opts,
@@ -179,6 +198,9 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
         outcome.warnings.extend(u.warnings);
         outcome.suppressed.extend(u.suppressed);
         crate::ownership::merge(&mut outcome.ownership, u.ownership);
+    }
+    if let Some(r) = unit_results {
+        outcome.notes.extend(r.save());
     }
     outcome.notes.extend(cache.save());
     // A config shared by every unit of a scan: each module path must exist in one of them.
@@ -257,6 +279,7 @@ struct UnitCtx<'a> {
     multi_unit: bool,
     selection: &'a rules::Selection,
     cache: &'a crate::cache::Cache,
+    results: Option<&'a crate::results::Results>,
 }
 
 /// Lint one unit; `None` when `-p` filtered all of its packages out.
@@ -268,6 +291,25 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             .retain(|p| opts.packages.iter().any(|n| n == &p.name));
         if unit.packages.is_empty() && before > 0 {
             return Ok(None);
+        }
+    }
+    let key = ctx.results.map(|r| r.key(&unit));
+    if let (Some(r), Some(key)) = (ctx.results, key)
+        && let Some(o) = r.get(&unit.root, key)
+    {
+        crate::progress::unit_done(o.files_checked);
+        return Ok(Some(o));
+    }
+    // What the config comes from, stamped before it is read.
+    let mut fs_deps: Vec<crate::results::FsDep> = Vec::new();
+    if ctx.results.is_some() {
+        let named = ctx.root_config.map(Path::to_path_buf);
+        for p in named.into_iter().chain([
+            unit.root.join("ssot-lint.toml"),
+            unit.root.join("Cargo.toml"),
+        ]) {
+            let st = crate::results::stamp(&p);
+            fs_deps.push((p, st, crate::results::Content::Stamp));
         }
     }
     let mut outcome = Outcome {
@@ -404,5 +446,13 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             .or_insert_with(|| graph.files[f.file_id].path.clone());
     }
     outcome.findings = findings;
+    if let (Some(r), Some(key)) = (ctx.results, key) {
+        fs_deps.extend(graph.fs_deps.iter().cloned());
+        fs_deps.extend(graph.files.iter().filter_map(|f| {
+            f.stamp
+                .map(|(st, hash)| (f.path.clone(), st, crate::results::Content::Text(hash)))
+        }));
+        r.put(&unit.root, key, fs_deps, &outcome);
+    }
     Ok(Some(outcome))
 }

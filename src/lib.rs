@@ -24,6 +24,7 @@ pub mod progress;
 mod race_tests;
 pub mod report;
 pub mod resolve;
+pub mod results;
 pub mod rules;
 pub mod safety;
 pub mod semantic;

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use crate::semantic::{Model, SiteKind};
 
 /// What a module is to a resource kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// A configured SSOT module.
@@ -20,7 +22,7 @@ pub enum Role {
     Shim,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleOwner {
     /// `crate::a::b`.
     pub module: String,
@@ -32,7 +34,7 @@ pub struct ModuleOwner {
     pub reexports: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KindOwners {
     /// `sql`, `redis`, ...
     pub kind: String,

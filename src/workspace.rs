@@ -723,14 +723,87 @@ fn targets(
 /// `.rs` files of a package that no target's module tree reached, outside `target/`, nested
 /// packages and what `.gitignore` ignores.
 pub fn package_rs_files(pkg: &Package) -> Vec<PathBuf> {
+    walk_rs_files(pkg, None)
+}
+
+/// [`package_rs_files`], and what its answer depends on, each stamped before it is used
+/// (see [`crate::results`]): every directory the walk lists (with the hash of its
+/// listing: a file added, removed or renamed in it changes it; a nested package's directory
+/// too, where its `Cargo.toml` is looked for), every ignore file in them, and above the
+/// package the ignore files and whether `.git` is there (the walk reads them too), and the
+/// user's git configuration where a global excludes file is named.
+pub fn package_rs_files_recorded(
+    pkg: &Package,
+    deps: &mut Vec<crate::results::FsDep>,
+) -> Vec<PathBuf> {
+    use crate::results::{Content, presence, stamp};
+    let mut above: Vec<PathBuf> = Vec::new();
+    for a in pkg.dir.ancestors().skip(1) {
+        deps.push((a.join(".git"), presence(&a.join(".git")), Content::Presence));
+        above.push(a.join(".gitignore"));
+        above.push(a.join(".ignore"));
+        above.push(a.join(".git/info/exclude"));
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+        above.push(home.join(".gitconfig"));
+        above.push(home.join(".config/git/config"));
+        above.push(home.join(".config/git/ignore"));
+    }
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
+        above.push(x.join("git/config"));
+        above.push(x.join("git/ignore"));
+    }
+    for p in above {
+        let st = stamp(&p);
+        deps.push((p, st, Content::Stamp));
+    }
+    record_dir(&pkg.dir, deps);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let files = walk_rs_files(pkg, Some(seen.clone()));
+    if let Ok(mut seen) = seen.lock() {
+        deps.append(&mut seen);
+    }
+    files
+}
+
+/// A directory about to be listed: its stamp and listing, and its ignore files.
+fn record_dir(p: &Path, deps: &mut Vec<crate::results::FsDep>) {
+    use crate::results::{Content, listing, stamp};
+    let st = stamp(p);
+    deps.push((p.to_path_buf(), st, Content::Listing(listing(p))));
+    // One added or removed changes the listing; one that is there is stamped itself.
+    for name in [".gitignore", ".ignore"] {
+        let f = p.join(name);
+        let st = stamp(&f);
+        if !st.is_missing() {
+            deps.push((f, st, Content::Stamp));
+        }
+    }
+}
+
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<crate::results::FsDep>>>;
+
+fn walk_rs_files(pkg: &Package, seen: Option<Seen>) -> Vec<PathBuf> {
     let root = pkg.dir.clone();
     let walker = ignore::WalkBuilder::new(&pkg.dir)
         .hidden(false)
         .filter_entry(move |e| {
             let p = e.path();
             if e.file_type().is_some_and(|t| t.is_dir()) {
-                if e.file_name() == "target" || e.file_name() == ".git" {
+                // The cache directory is ours, not the package's.
+                if e.file_name() == "target"
+                    || e.file_name() == ".git"
+                    || e.file_name() == crate::cache::DIR_NAME
+                {
                     return false;
+                }
+                if p != root
+                    && let Some(seen) = &seen
+                    && let Ok(mut v) = seen.lock()
+                {
+                    // Before it is listed (and its ignore files read) or its `Cargo.toml`
+                    // looked for.
+                    record_dir(p, &mut v);
                 }
                 // A nested package is linted on its own (or not at all).
                 if p != root && p.join("Cargo.toml").is_file() {

@@ -1,8 +1,9 @@
-//! The summary cache never changes what a run prints: every fixture, copied to a temporary
+//! The cache (units' results and per-file summaries) never changes what a run prints: every fixture, copied to a temporary
 //! directory, gives byte for byte the same stdout and exit status without the cache, with
 //! an empty cache (cold), with the cache it wrote (warm), and after one of its files changed;
 //! with the prefilter (the default) and without. A damaged, foreign or misplaced cache is
-//! ignored and the output stays the same; nothing is written outside the linted root.
+//! ignored and the output stays the same; nothing is written outside the linted root. A
+//! unit's result is not reused after any change it depended on (the tests at the end).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -244,8 +245,11 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
         ("garbage", b"\x00\xffnot a cache at all".repeat(100)),
         ("empty", Vec::new()),
     ];
+    // Without the result cache, so that the summaries are asked for.
+    let results = dir.join(".ssot-lint-cache/results.bin");
     for (what, bytes) in damaged {
         std::fs::write(&file, &bytes).expect("write");
+        let _ = std::fs::remove_file(&results);
         let got = run(&dir, &["-v"]);
         assert_eq!(
             (&got.0, got.1),
@@ -256,6 +260,7 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
         assert!(got.2.contains("ignored"), "cache {what}: {}", got.2);
         assert!(!got.2.contains("panicked"), "cache {what}: {}", got.2);
         // Rebuilt: the next run reads it again.
+        let _ = std::fs::remove_file(&results);
         let again = run(&dir, &["-v"]);
         assert_eq!((&again.0, again.1), (&reference.0, reference.1));
         assert!(again.2.contains(" 0 computed"), "cache {what}: {}", again.2);
@@ -320,4 +325,200 @@ fn the_cache_goes_to_target_when_there_and_no_cache_reads_nothing() {
     std::fs::remove_file(&file).expect("rm");
     let _ = run(&dir, &["--diff"]);
     assert!(!file.exists(), "--diff wrote the cache");
+}
+
+// The result cache: a lint unit's outcome is reused only while nothing it read, looked for
+// or listed changed. Each test lets the tree age past the racy window first (so the
+// result is stored by stamps alone), checks that a warm run reuses it, then changes one
+// thing and requires the output of a run without the cache.
+
+/// Past the result cache's racy window (see `src/results.rs`).
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+}
+
+/// Cache the outcome and check that the next run reuses it, with the output of a run
+/// without the cache.
+fn warm(dir: &Path, extra: &[&str]) {
+    let reference = run(dir, &[extra, &["--no-cache"]].concat());
+    for pass in ["stores", "reuses"] {
+        let got = run(dir, &[extra, &["-v"]].concat());
+        assert_eq!(
+            (&got.0, got.1),
+            (&reference.0, reference.1),
+            "{pass}: {}",
+            got.2
+        );
+        if pass == "reuses" {
+            assert!(
+                got.2.contains("cache: 1 lint units reused, 0 linted"),
+                "{}",
+                got.2
+            );
+        }
+    }
+}
+
+/// After `change`, a cached run lints the unit again and prints what a run without the
+/// cache prints, which differs from before.
+fn changed(dir: &Path, extra: &[&str], change: impl FnOnce()) {
+    let before = run(dir, &[extra, &["--no-cache"]].concat());
+    change();
+    let reference = run(dir, &[extra, &["--no-cache"]].concat());
+    assert_ne!(before.0, reference.0, "the change changes the output");
+    let got = run(dir, &[extra, &["-v"]].concat());
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1), "{}", got.2);
+    assert!(
+        got.2.contains("cache: 0 lint units reused, 1 linted"),
+        "{}",
+        got.2
+    );
+    // And the new outcome is the one kept.
+    let again = run(dir, &[extra, &["-v"]].concat());
+    assert_eq!(
+        (&again.0, again.1),
+        (&reference.0, reference.1),
+        "{}",
+        again.2
+    );
+}
+
+const CONNECTS: &str = "pub async fn open() {\n    let _p = sqlx::SqlitePool::connect(\"sqlite::memory:\").await;\n}\n";
+
+#[test]
+fn a_text_changed_with_its_size_and_mtime_restored_is_linted_again() {
+    let (_tmp, dir) = incident_copy();
+    settle();
+    warm(&dir, &[]);
+    let file = dir.join("src/health.rs");
+    changed(&dir, &[], || {
+        let mtime = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        let text = std::fs::read_to_string(&file).expect("read");
+        let new = text.replace("SqlitePool::connect(", "SqlitePool::konnect(");
+        assert_eq!(new.len(), text.len());
+        std::fs::write(&file, new).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(mtime))
+            .expect("restore mtime");
+    });
+}
+
+#[test]
+fn a_module_file_that_appears_where_one_was_missing_is_read() {
+    let (_tmp, dir) = incident_copy();
+    let lib = dir.join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib).expect("read");
+    text.push_str("pub mod extra;\n");
+    std::fs::write(&lib, text).expect("write");
+    settle();
+    warm(&dir, &[]);
+    changed(&dir, &[], || {
+        std::fs::write(dir.join("src/extra.rs"), CONNECTS).expect("write");
+    });
+    // `x/mod.rs` instead of `x.rs`.
+    std::fs::remove_file(dir.join("src/extra.rs")).expect("rm");
+    settle();
+    warm(&dir, &[]);
+    changed(&dir, &[], || {
+        std::fs::create_dir(dir.join("src/extra")).expect("mkdir");
+        std::fs::write(dir.join("src/extra/mod.rs"), CONNECTS).expect("write");
+    });
+}
+
+#[test]
+fn a_new_binary_and_a_new_unreached_file_are_linted() {
+    let (_tmp, dir) = incident_copy();
+    settle();
+    warm(&dir, &[]);
+    changed(&dir, &[], || {
+        std::fs::create_dir_all(dir.join("src/bin")).expect("mkdir");
+        std::fs::write(
+            dir.join("src/bin/tool.rs"),
+            format!("{CONNECTS}fn main() {{}}\n"),
+        )
+        .expect("write");
+    });
+    settle();
+    warm(&dir, &[]);
+    changed(&dir, &[], || {
+        std::fs::write(dir.join("src/db/stray.rs"), CONNECTS).expect("write");
+    });
+}
+
+#[test]
+fn a_config_change_or_another_selection_is_another_result() {
+    let (_tmp, dir) = incident_copy();
+    settle();
+    warm(&dir, &[]);
+    changed(&dir, &[], || {
+        let cfg = dir.join("ssot-lint.toml");
+        let text = std::fs::read_to_string(&cfg).expect("read");
+        let new = text.replace("\"netra_backend::core::database\" = ", "# ");
+        assert_ne!(new, text);
+        std::fs::write(&cfg, new).expect("write");
+    });
+    settle();
+    warm(&dir, &[]);
+    // Another rule selection: not the outcome of the full run.
+    let reference = run(&dir, &["--select", "SSOT001", "--no-cache"]);
+    let got = run(&dir, &["--select", "SSOT001", "-v"]);
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1), "{}", got.2);
+    assert!(got.2.contains("0 lint units reused"), "{}", got.2);
+    warm(&dir, &["--select", "SSOT001"]);
+    // Only findings in one file (the outcome is filtered per unit).
+    let reference = run(&dir, &["src/health.rs", "--no-cache"]);
+    let got = run(&dir, &["src/health.rs", "-v"]);
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1), "{}", got.2);
+    assert!(got.2.contains("0 lint units reused"), "{}", got.2);
+}
+
+#[test]
+fn a_damaged_or_foreign_result_cache_is_ignored_and_rebuilt() {
+    let (_tmp, dir) = incident_copy();
+    settle();
+    let reference = run(&dir, &["--no-cache"]);
+    warm(&dir, &[]);
+    let file = dir.join(".ssot-lint-cache/results.bin");
+    let good = std::fs::read(&file).expect("results written");
+    let mut flipped = good.clone();
+    for i in (20..flipped.len()).step_by(31) {
+        flipped[i] ^= 0x5a;
+    }
+    let mut other_version = good.clone();
+    other_version[7] = 0x7f;
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("truncated header", good[..12].to_vec()),
+        ("bytes flipped", flipped),
+        ("another version", other_version),
+        ("garbage", b"\x00\xffnot a cache at all".repeat(100)),
+        ("empty", Vec::new()),
+    ];
+    for (what, bytes) in damaged {
+        std::fs::write(&file, &bytes).expect("write");
+        let got = run(&dir, &["-v"]);
+        assert_eq!(
+            (&got.0, got.1),
+            (&reference.0, reference.1),
+            "cache {what}: {}",
+            got.2
+        );
+        assert!(
+            got.2.contains("results.bin ignored"),
+            "cache {what}: {}",
+            got.2
+        );
+        assert!(!got.2.contains("panicked"), "cache {what}: {}", got.2);
+        let again = run(&dir, &["-v"]);
+        assert_eq!((&again.0, again.1), (&reference.0, reference.1));
+        assert!(
+            again.2.contains("cache: 1 lint units reused"),
+            "cache {what}: {}",
+            again.2
+        );
+    }
 }
