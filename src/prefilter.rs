@@ -424,10 +424,56 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
         toks.push(tok(SyntaxKind::from_char(c as char)?, i, i + 1));
         i += 1;
     }
-    if !stack.is_empty() {
+    if !stack.is_empty() || memchr::memchr(0, &b[..n.min(8000)]).is_some() || !shallow(&toks) {
         return None;
     }
     Some(toks)
+}
+
+/// Whether [`crate::safety::source_too_deep`] certainly says no for a text with these
+/// tokens, from the byte lexer (whose code, outside comments and literals, is the bytes that
+/// function looks at). It counts a chain link per run of operator bytes since the last `,`
+/// `;` `{` `}`, and a level per opening bracket plus the prefix-operator bytes (`! - * &`) in
+/// a row; here every operator byte counts (the `.` of a float too), so the counts are at
+/// least its own. A file over either bound is left to the lexer path and the exact check.
+fn shallow(toks: &[Tok]) -> bool {
+    let (mut chain, mut depth, mut run) = (0usize, 0usize, 0usize);
+    for t in toks {
+        let k = t.kind;
+        if !k.is_punct() {
+            run = 0;
+            chain += t.text.bytes().filter(|&c| c == b'.').count();
+        } else {
+            match t.text.as_bytes().first() {
+                Some(b'(' | b'[') => depth += 1,
+                Some(b'{') => {
+                    depth += 1;
+                    chain = 0;
+                }
+                Some(b')' | b']') => depth = depth.saturating_sub(1),
+                Some(b'}') => {
+                    depth = depth.saturating_sub(1);
+                    chain = 0;
+                }
+                Some(b',' | b';') => chain = 0,
+                Some(b'!' | b'-' | b'*' | b'&') => {
+                    run += 1;
+                    chain += 1;
+                }
+                Some(b'.' | b':' | b'+' | b'/' | b'%' | b'^' | b'|' | b'<' | b'>' | b'=') => {
+                    run = 0;
+                    chain += 1;
+                }
+                _ => run = 0,
+            }
+        }
+        if chain > crate::safety::MAX_SOURCE_CHAIN
+            || depth + run > crate::safety::MAX_SOURCE_NESTING
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// Length of the escape at `b[i]` (a backslash) when it is one the lexer certainly accepts:
@@ -1008,7 +1054,8 @@ pub fn build(
         let in_pack = pack_dirs.iter().any(|d| path.starts_with(d));
         // The byte scan first; the lexer when it declines or when the file may be relevant.
         let mut sc = match cache.get_or(Kind::Quick, text, edition, || quick(text, edition)) {
-            Some(q) if crate::safety::source_too_deep(text).is_none() => q,
+            // The byte lexer accepts no text that is too deep (see `shallow`).
+            Some(q) => q,
             _ => cache.get_or(Kind::Scan, text, edition, || scan(text, edition)),
         };
         let first_look = sc.marker || t0.reaches(&sc, in_pack);
@@ -1522,6 +1569,21 @@ mod tests {
                 "accepted: {t}"
             );
         }
+        // What `source_too_deep` may refuse is left to it: long chains, deep prefix
+        // operators, NUL bytes (in a comment too).
+        let deep = [
+            format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(2100)),
+            format!("fn f() {{ let x = {}x; }}\n", "!".repeat(1100)),
+            "// \0\nfn f() {}\n".to_string(),
+        ];
+        for t in &deep {
+            assert!(
+                quick_scan(t, Edition::Edition2021).is_none(),
+                "accepted: {t}"
+            );
+        }
+        let fine = format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(900));
+        assert!(quick_scan(&fine, Edition::Edition2021).is_some());
     }
 
     /// Over this repository's own sources and fixtures (and, with `SSOT_QUICK_SCAN_DIR=DIR`,
