@@ -1,6 +1,7 @@
 //! From packages to crates: every target's module tree (`mod x;` to `x.rs` / `x/mod.rs`,
 //! `#[path]`, inline modules), parsed in parallel waves with rayon. Each file is parsed
-//! once even when several targets include it.
+//! once, and its inline module tree built once, even when several targets include it: a
+//! crate holds, per file it includes, where it includes it and a reference to the tree.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -35,22 +36,235 @@ pub enum ExternRef {
     Crate(usize),
 }
 
-#[derive(Debug)]
-pub struct ModNode {
-    /// The module's path below its crate root. Shared: every target that includes a file
-    /// under the same path holds one copy (see [`Interner`]).
-    pub path: Arc<[String]>,
+/// A module of a crate, as [`Modules::get`] gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct ModNode<'a> {
+    /// The module's path below its crate root.
+    pub path: ModulePath<'a>,
     pub file: usize,
     /// Index of the module in its file's summary.
     pub local: usize,
     pub parent: Option<usize>,
-    pub children: HashMap<Arc<str>, usize>,
     pub is_test: bool,
+    /// The index of the module's file among the crate's files ([`Modules::files`] order).
+    pub file_index: usize,
 }
 
-/// One copy of each module path and module name in a graph: a file included by many
-/// targets (1,000 binaries sharing a module file) costs its tree's indices per target,
-/// not its paths and names again.
+/// A module path below a crate root: where the crate includes the file (shared by every
+/// node of the file in that crate), then the inline modules inside the file (shared by
+/// every crate that includes the file).
+#[derive(Debug, Clone, Copy)]
+pub struct ModulePath<'a> {
+    prefix: &'a [String],
+    inline: &'a [String],
+}
+
+impl<'a> ModulePath<'a> {
+    pub fn len(&self) -> usize {
+        self.prefix.len() + self.inline.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a String> + use<'a> {
+        self.prefix.iter().chain(self.inline)
+    }
+
+    pub fn last(&self) -> Option<&'a String> {
+        self.inline.last().or(self.prefix.last())
+    }
+
+    /// Whether `segs` are this path's first segments.
+    pub fn starts_with<'b>(&self, segs: impl IntoIterator<Item = &'b String>) -> bool {
+        let mut mine = self.iter();
+        segs.into_iter().all(|s| mine.next() == Some(s))
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl<'a> IntoIterator for ModulePath<'a> {
+    type Item = &'a String;
+    type IntoIter = std::iter::Chain<std::slice::Iter<'a, String>, std::slice::Iter<'a, String>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.prefix.iter().chain(self.inline)
+    }
+}
+
+/// The inline module tree of one file, built once per graph and shared by every crate that
+/// includes the file: 1,000 binaries that include one file of 2,000 inline modules hold
+/// its 2,000 nodes once, not 2 million.
+#[derive(Debug)]
+pub struct FileTree {
+    nodes: Vec<TreeNode>,
+}
+
+#[derive(Debug)]
+struct TreeNode {
+    /// Names of the inline modules from the file's root module down to this one.
+    inline: Box<[String]>,
+    /// The inline parent (an index into the file's summary modules).
+    parent: Option<usize>,
+    /// The module or an inline module around it is test code.
+    test: bool,
+    /// Inline child modules by name (indices into the file's summary modules).
+    children: HashMap<Box<str>, usize>,
+}
+
+impl FileTree {
+    fn new(summary: &FileSummary) -> Self {
+        let mut nodes: Vec<TreeNode> = Vec::with_capacity(summary.modules.len());
+        for m in &summary.modules {
+            let parent_test = m.parent.and_then(|p| nodes.get(p)).is_some_and(|n| n.test);
+            nodes.push(TreeNode {
+                inline: m.inline_path.clone().into_boxed_slice(),
+                parent: m.parent,
+                test: m.is_test || parent_test,
+                children: HashMap::new(),
+            });
+        }
+        for (li, m) in summary.modules.iter().enumerate() {
+            if let Some(p) = m.parent
+                && let Some(name) = m.inline_path.last()
+                && let Some(n) = nodes.get_mut(p)
+            {
+                n.children.insert(name.as_str().into(), li);
+            }
+        }
+        FileTree { nodes }
+    }
+}
+
+/// The module nodes of one crate, numbered in the order the crate's files were reached; a
+/// file's modules are numbered from its root module on, in the order of its summary. Each
+/// file is one part (where the crate includes it, and its shared [`FileTree`]), so a crate
+/// costs a few words per file it includes, not per module.
+#[derive(Debug, Default)]
+pub struct Modules {
+    parts: Vec<Part>,
+    len: usize,
+    /// The modules of `mod x;` declarations (the root module of `x`'s file), by declaring
+    /// module and name. They shadow an inline module of the same name.
+    declared: HashMap<usize, HashMap<Arc<str>, usize>>,
+}
+
+#[derive(Debug)]
+struct Part {
+    /// The node of the file's root module.
+    base: usize,
+    file: usize,
+    /// The path of the file's root module below the crate root.
+    prefix: Arc<[String]>,
+    /// The module that declares the file (none for a crate root).
+    parent: Option<usize>,
+    /// Every module of the file is test code in this crate.
+    is_test: bool,
+    tree: Arc<FileTree>,
+}
+
+impl Part {
+    fn node(&self, file_index: usize, local: usize) -> ModNode<'_> {
+        let n = &self.tree.nodes[local];
+        ModNode {
+            path: ModulePath {
+                prefix: &self.prefix,
+                inline: &n.inline,
+            },
+            file: self.file,
+            local,
+            parent: match n.parent {
+                Some(p) => Some(self.base + p),
+                None => self.parent,
+            },
+            is_test: self.is_test || n.test,
+            file_index,
+        }
+    }
+}
+
+impl Modules {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The index of the file of module node `m` among the crate's files.
+    fn part(&self, m: usize) -> usize {
+        assert!(m < self.len, "module node {m} of {}", self.len);
+        self.parts.partition_point(|p| p.base <= m) - 1
+    }
+
+    /// Module node `m` (panics past the last node, like indexing).
+    pub fn get(&self, m: usize) -> ModNode<'_> {
+        let i = self.part(m);
+        let p = &self.parts[i];
+        p.node(i, m - p.base)
+    }
+
+    /// The child module `name` of module node `m`.
+    pub fn child(&self, m: usize, name: &str) -> Option<usize> {
+        if let Some(&c) = self.declared.get(&m).and_then(|d| d.get(name)) {
+            return Some(c);
+        }
+        let p = &self.parts[self.part(m)];
+        p.tree.nodes[m - p.base]
+            .children
+            .get(name)
+            .map(|&l| p.base + l)
+    }
+
+    /// Every module node, in order.
+    pub fn iter(&self) -> impl Iterator<Item = ModNode<'_>> {
+        self.parts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| (0..p.tree.nodes.len()).map(move |l| p.node(i, l)))
+    }
+
+    /// The crate's files in the order they were reached (each at most once), with the node
+    /// of the file's root module and the number of its modules: (file, node, modules).
+    pub fn files(&self) -> impl Iterator<Item = (usize, usize, usize)> {
+        self.parts
+            .iter()
+            .map(|p| (p.file, p.base, p.tree.nodes.len()))
+    }
+
+    /// Add a file's modules; the node of its root module (the next node, also when the
+    /// file has no modules because it could not be read).
+    fn push(
+        &mut self,
+        file: usize,
+        prefix: Arc<[String]>,
+        parent: Option<usize>,
+        is_test: bool,
+        tree: Arc<FileTree>,
+    ) -> usize {
+        let base = self.len;
+        if !tree.nodes.is_empty() {
+            self.len += tree.nodes.len();
+            self.parts.push(Part {
+                base,
+                file,
+                prefix,
+                parent,
+                is_test,
+                tree,
+            });
+        }
+        base
+    }
+}
+
+/// One copy of each module path prefix and module name in a graph: a file included by many
+/// targets (1,000 binaries sharing a module file) costs a few words per target.
 #[derive(Default)]
 struct Interner {
     paths: HashSet<Arc<[String]>>,
@@ -83,7 +297,7 @@ pub struct CrateDef {
     pub package: usize,
     pub kind: TargetKind,
     pub externs: BTreeMap<String, ExternRef>,
-    pub modules: Vec<ModNode>,
+    pub modules: Modules,
 }
 
 #[derive(Debug, Default)]
@@ -187,13 +401,15 @@ pub fn build_with(
                 package: pi,
                 kind: t.kind,
                 externs: BTreeMap::new(),
-                modules: Vec::new(),
+                modules: Modules::default(),
             });
             queue.push(root_pending(k, &t.root, t.kind.is_test_code()));
         }
     }
 
     let mut interner = Interner::default();
+    // Each file's inline module tree, built once whatever the number of crates that include it.
+    let mut trees: HashMap<usize, Arc<FileTree>> = HashMap::new();
     let mut reached: HashSet<PathBuf> = HashSet::new();
     // (crate, file): a file is walked once per crate (`mod` cycles through #[path]).
     let mut in_crate: HashSet<(usize, usize)> = HashSet::new();
@@ -239,7 +455,7 @@ pub fn build_with(
                         package: pi,
                         kind: TargetKind::Orphan,
                         externs: BTreeMap::new(),
-                        modules: Vec::new(),
+                        modules: Modules::default(),
                     });
                     let under_test_dir = f
                         .strip_prefix(&pkg.dir)
@@ -342,45 +558,28 @@ pub fn build_with(
                     continue;
                 }
             }
-            let base = g.crates[krate].modules.len();
-            for (li, m) in summary.modules.iter().enumerate() {
-                let mut path = pend.mod_path.clone();
-                path.extend(m.inline_path.iter().cloned());
-                let path = interner.path(path);
-                let parent = match m.parent {
-                    Some(p) => Some(base + p),
-                    None => pend.parent,
-                };
-                let parent_test = parent.is_some_and(|p| g.crates[krate].modules[p].is_test);
-                let is_test = pend.is_test || m.is_test || parent_test;
-                g.crates[krate].modules.push(ModNode {
-                    path,
-                    file: fid,
-                    local: li,
-                    parent,
-                    children: HashMap::new(),
-                    is_test,
-                });
-            }
+            let tree = trees
+                .entry(fid)
+                .or_insert_with(|| Arc::new(FileTree::new(&summary)))
+                .clone();
+            let prefix = interner.path(pend.mod_path);
+            let base = g.crates[krate]
+                .modules
+                .push(fid, prefix, pend.parent, pend.is_test, tree);
             if let (Some(p), Some(name)) = (pend.parent, &pend.name) {
                 let name = interner.name(name);
-                g.crates[krate].modules[p].children.insert(name, base);
-            }
-            for (li, m) in summary.modules.iter().enumerate() {
-                if let Some(p) = m.parent
-                    && let Some(name) = m.inline_path.last()
-                {
-                    let name = interner.name(name);
-                    g.crates[krate].modules[base + p]
-                        .children
-                        .insert(name, base + li);
-                }
+                g.crates[krate]
+                    .modules
+                    .declared
+                    .entry(p)
+                    .or_default()
+                    .insert(name, base);
             }
             for decl in &summary.mod_decls {
                 let parent_mod = base + decl.parent;
-                // Every module keeps its path: a chain of `#[path]` files thousands deep
+                // Every file keeps its path: a chain of `#[path]` files thousands deep
                 // would take memory quadratic in its length. Real trees are a few deep.
-                if g.crates[krate].modules[parent_mod].path.len() >= MAX_MODULE_DEPTH {
+                if g.crates[krate].modules.get(parent_mod).path.len() >= MAX_MODULE_DEPTH {
                     g.unreadable_modules.push((
                         fid,
                         decl.span.clone(),
@@ -466,10 +665,10 @@ pub fn build_with(
                 } else {
                     dir.join(file_name)
                 };
-                let parent_path = &g.crates[krate].modules[parent_mod].path;
-                let mut mod_path = parent_path.to_vec();
+                let parent_node = g.crates[krate].modules.get(parent_mod);
+                let mut mod_path = parent_node.path.to_vec();
                 mod_path.push(decl.name.clone());
-                let is_test = decl.is_test || g.crates[krate].modules[parent_mod].is_test;
+                let is_test = decl.is_test || parent_node.is_test;
                 queue.push(Pending {
                     krate,
                     path: file,
@@ -625,15 +824,21 @@ mod tests {
 
     const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
-    /// Module path segments held by the graph's nodes, counting a shared path once.
+    /// Module path segments held by the graph, counting a shared path or tree once.
     fn segments_held(g: &CrateGraph) -> usize {
-        let mut seen: HashSet<*const [String]> = HashSet::new();
-        g.crates
-            .iter()
-            .flat_map(|c| &c.modules)
-            .filter(|m| seen.insert(Arc::as_ptr(&m.path)))
-            .map(|m| m.path.len())
-            .sum()
+        let mut prefixes: HashSet<*const [String]> = HashSet::new();
+        let mut trees: HashSet<*const FileTree> = HashSet::new();
+        let parts = g.crates.iter().flat_map(|c| &c.modules.parts);
+        let mut held = 0;
+        for p in parts {
+            if prefixes.insert(Arc::as_ptr(&p.prefix)) {
+                held += p.prefix.len();
+            }
+            if trees.insert(Arc::as_ptr(&p.tree)) {
+                held += p.tree.nodes.iter().map(|n| n.inline.len()).sum::<usize>();
+            }
+        }
+        held
     }
 
     /// A `#[path]` chain 1,000 files deep (issue 10, item 8; 10,000 deep took 1.4 GB): the
@@ -677,10 +882,10 @@ mod tests {
         assert_eq!(covered.len(), n + 1);
     }
 
-    /// 200 binaries include one file with 50 inline modules: each module path is held once,
-    /// whatever the number of targets that include it.
+    /// 200 binaries include one file with 50 inline modules: its module tree is held once,
+    /// whatever the number of targets that include it; each target holds one part per file.
     #[test]
-    fn targets_sharing_a_module_file_share_its_paths() {
+    fn targets_sharing_a_module_file_share_its_tree() {
         let d = tempfile::tempdir().expect("tempdir");
         let bins = 200;
         write(d.path(), "Cargo.toml", MANIFEST);
@@ -699,16 +904,38 @@ mod tests {
         assert_eq!(g.crates.len(), bins);
         let per_target = 1 + 1 + 50 * 2; // main, shared, m*, m*::inner
         assert!(g.crates.iter().all(|c| c.modules.len() == per_target));
-        // The root of every binary has the path `[]`, the rest are shared: 101 paths.
-        assert_eq!(segments_held(&g), 1 + 2 * 50 + 3 * 50);
-        let m7: Vec<&ModNode> = g
+        assert!(g.crates.iter().all(|c| c.modules.parts.len() == 2));
+        // One prefix `[shared]` and the inline paths of shared.rs (`m*`, `m*::inner`).
+        assert_eq!(segments_held(&g), 1 + 50 + 2 * 50);
+        let shared_trees: HashSet<*const FileTree> = g
             .crates
             .iter()
-            .flat_map(|c| &c.modules)
-            .filter(|m| m.path.len() == 2 && m.path[1] == "m7")
+            .map(|c| Arc::as_ptr(&c.modules.parts[1].tree))
             .collect();
-        assert_eq!(m7.len(), bins);
-        assert!(m7.iter().all(|m| Arc::ptr_eq(&m.path, &m7[0].path)));
-        assert!(m7.iter().all(|m| m.children.contains_key("inner")));
+        assert_eq!(shared_trees.len(), 1);
+        for c in &g.crates {
+            let root = c.modules.get(0);
+            assert!(root.path.is_empty() && root.parent.is_none());
+            let sh = c.modules.child(0, "shared").expect("shared");
+            assert_eq!(sh, 1);
+            let m7 = c.modules.child(sh, "m7").expect("m7");
+            let node = c.modules.get(m7);
+            assert_eq!(node.path.to_vec(), ["shared", "m7"]);
+            assert_eq!(node.parent, Some(sh));
+            assert_eq!(node.file, c.modules.get(sh).file);
+            let inner = c.modules.child(m7, "inner").expect("inner");
+            assert_eq!(
+                c.modules.get(inner).path.to_vec(),
+                ["shared", "m7", "inner"]
+            );
+            assert_eq!(c.modules.get(inner).parent, Some(m7));
+            assert_eq!(c.modules.child(m7, "m7"), None);
+        }
+        let nodes: Vec<ModNode> = g.crates[0].modules.iter().collect();
+        assert_eq!(nodes.len(), per_target);
+        assert!(nodes.iter().enumerate().all(|(i, n)| {
+            let m = g.crates[0].modules.get(i);
+            m.local == n.local && m.file == n.file && m.path.to_vec() == n.path.to_vec()
+        }));
     }
 }

@@ -1121,10 +1121,12 @@ fn fixpoint(
         .chain(cfg.deprecated.iter().map(|(f, _)| f.segs.clone()))
         .collect();
     for c in &g.crates {
-        for m in &c.modules {
-            let mut full = vec![c.name.clone()];
-            full.extend(m.path.iter().cloned());
-            if cfg_paths.iter().any(|p| full.starts_with(p)) {
+        for m in c.modules.iter() {
+            let under = |p: &Vec<String>| {
+                p.split_first()
+                    .is_none_or(|(first, rest)| *first == c.name && m.path.starts_with(rest))
+            };
+            if cfg_paths.iter().any(under) {
                 forced[m.file] = true;
             }
         }
@@ -1133,11 +1135,10 @@ fn fixpoint(
     let mut file_crates: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut file_names: Vec<Vec<String>> = vec![Vec::new(); n];
     for (k, c) in g.crates.iter().enumerate() {
-        for m in &c.modules {
-            if m.local == 0 {
-                file_crates[m.file].push(k);
-                file_names[m.file].push(m.path.last().cloned().unwrap_or_else(|| c.name.clone()));
-            }
+        for (file, root, _) in c.modules.files() {
+            file_crates[file].push(k);
+            let last = c.modules.get(root).path.last().cloned();
+            file_names[file].push(last.unwrap_or_else(|| c.name.clone()));
         }
     }
     // Files of crates named like a pack crate, and the files of each file's parent modules.
@@ -1146,12 +1147,10 @@ fn fixpoint(
     for c in &g.crates {
         let pack = t.pack_crates.contains(&c.name)
             || is_pack_package(&g.packages[c.package], &t.pack_crates);
-        for m in &c.modules {
-            in_pack[m.file] |= pack;
-            if m.local == 0
-                && let Some(p) = m.parent
-            {
-                parent_files[m.file].push(c.modules[p].file);
+        for (file, root, _) in c.modules.files() {
+            in_pack[file] |= pack;
+            if let Some(p) = c.modules.get(root).parent {
+                parent_files[file].push(c.modules.get(p).file);
             }
         }
     }

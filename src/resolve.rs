@@ -53,7 +53,7 @@ impl<'g> Resolver<'g> {
     }
 
     fn module_summary(&self, k: usize, m: usize) -> &'g crate::summary::ModuleSummary {
-        let node = &self.g.crates[k].modules[m];
+        let node = self.g.crates[k].modules.get(m);
         &self.g.files[node.file].summary.modules[node.local]
     }
 
@@ -96,10 +96,10 @@ impl<'g> Resolver<'g> {
         }
         if let Some((i, it)) = best {
             if it.kind == ItemKind::Mod {
-                return self.g.crates[k].modules[m]
-                    .children
-                    .get(name)
-                    .map(|&c| Res::Module(k, c))
+                return self.g.crates[k]
+                    .modules
+                    .child(m, name)
+                    .map(|c| Res::Module(k, c))
                     .or(Some(Res::Opaque));
             }
             return Some(Res::Item(k, m, i));
@@ -166,7 +166,9 @@ impl<'g> Resolver<'g> {
             "crate" => return Some(Res::Module(k, 0)),
             "self" => return Some(Res::Module(k, scope.module)),
             "super" => {
-                return self.g.crates[k].modules[scope.module]
+                return self.g.crates[k]
+                    .modules
+                    .get(scope.module)
                     .parent
                     .map(|p| Res::Module(k, p));
             }
@@ -270,7 +272,9 @@ impl<'g> Resolver<'g> {
                 Res::Module(k, m) => {
                     return match seg {
                         "self" => Some(Res::Module(k, m)),
-                        "super" => self.g.crates[k].modules[m]
+                        "super" => self.g.crates[k]
+                            .modules
+                            .get(m)
                             .parent
                             .map(|p| Res::Module(k, p)),
                         _ => self.lookup_in_module(k, m, seg),
@@ -360,7 +364,7 @@ impl<'g> Resolver<'g> {
             }
             let mut cur = Some(0usize);
             for seg in rest {
-                cur = cur.and_then(|m| c.modules[m].children.get(seg.as_str()).copied());
+                cur = cur.and_then(|m| c.modules.child(m, seg));
             }
             if let Some(m) = cur {
                 out.push((k, m));

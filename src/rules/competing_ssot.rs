@@ -282,8 +282,8 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
     // The crates each file belongs to (a file can be in a lib and a bin).
     let mut file_crates: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for (k, cr) in c.g.crates.iter().enumerate() {
-        for m in &cr.modules {
-            file_crates.entry(m.file).or_default().insert(k);
+        for (file, _, _) in cr.modules.files() {
+            file_crates.entry(file).or_default().insert(k);
         }
     }
     // Owners: a module and its descendants are one owner (the crate root owns nothing
@@ -592,7 +592,7 @@ fn ssot_is_lazy(c: &Model, kind: &str) -> bool {
         return false;
     };
     mods.iter().any(|&(k, m)| {
-        let root = &c.g.crates[k].modules[m].path;
+        let root = c.g.crates[k].modules.get(m).path;
         c.g.crates[k].modules.iter().any(|node| {
             if !node.path.starts_with(root) {
                 return false;

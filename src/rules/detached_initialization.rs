@@ -105,7 +105,7 @@ fn calls_local_async(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
     let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) else {
         return false;
     };
-    let node = &c.g.crates[ik].modules[im];
+    let node = c.g.crates[ik].modules.get(im);
     let fs = &c.g.files[node.file].summary;
     let item = &fs.modules[node.local].items[ii];
     item.kind == ItemKind::Fn && item.func.is_some_and(|f| fs.fns[f].is_async)
@@ -120,7 +120,7 @@ fn init_returns_result(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
     if let ChainRoot::Call(p) = &chain.root
         && let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p)
     {
-        let node = &c.g.crates[ik].modules[im];
+        let node = c.g.crates[ik].modules.get(im);
         let fs = &c.g.files[node.file].summary;
         if let Some(f) = fs.modules[node.local].items[ii].func {
             return fs.fns[f].returns_result;

@@ -146,7 +146,7 @@ fn accessor_fix(cx: &mut Context, s: &Site, ssot: &ModPath) -> Option<Fix> {
         range: full_span.clone(),
         content,
     }];
-    let node = &g.crates[s.krate].modules[s.module];
+    let node = g.crates[s.krate].modules.get(s.module);
     let summary = &g.files[s.file].summary;
     let imports = &summary.modules[node.local].imports;
     for imp in imports {

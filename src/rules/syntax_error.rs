@@ -69,12 +69,12 @@ pub fn unreached_files(g: &CrateGraph) -> std::collections::BTreeSet<usize> {
         .crates
         .iter()
         .filter(|c| c.kind != TargetKind::Orphan)
-        .flat_map(|c| c.modules.iter().map(|m| m.file))
+        .flat_map(|c| c.modules.files().map(|(file, _, _)| file))
         .collect();
     g.crates
         .iter()
         .filter(|c| c.kind == TargetKind::Orphan)
-        .flat_map(|c| c.modules.iter().map(|m| m.file))
+        .flat_map(|c| c.modules.files().map(|(file, _, _)| file))
         .filter(|f| !in_target.contains(f))
         .collect()
 }
@@ -98,7 +98,7 @@ fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
                 .iter()
                 .any(|t| t.kind == TargetKind::BuildScript)
         })
-        .flat_map(|c| c.modules.iter().map(|m| m.file))
+        .flat_map(|c| c.modules.files().map(|(file, _, _)| file))
         .collect();
     for (fid, span, msg) in &g.unreadable_modules {
         if generated.contains(fid) && msg.contains(": file not found") {

@@ -218,7 +218,7 @@ fn run(cx: &mut Context) {
                         let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) else {
                             continue;
                         };
-                        let node = &c.g.crates[ik].modules[im];
+                        let node = c.g.crates[ik].modules.get(im);
                         let fs = c.g.files[node.file].summary.clone();
                         let item = &fs.modules[node.local].items[ii];
                         if item.kind != ItemKind::Static {
@@ -262,7 +262,7 @@ fn run(cx: &mut Context) {
                         ) else {
                             continue;
                         };
-                        let node = &c.g.crates[ik].modules[im];
+                        let node = c.g.crates[ik].modules.get(im);
                         let fs = c.g.files[node.file].summary.clone();
                         let item = &fs.modules[node.local].items[ii];
                         let Some(adt) = item.adt else { continue };

@@ -120,9 +120,10 @@ pub struct Model<'g> {
     pub notes: Vec<String>,
     /// Packages that are test code, with the reason (`-v` prints it).
     pub test_packages: BTreeMap<usize, String>,
-    /// Per crate, per module node: the module is test code or an `[allow]` path as a whole
-    /// (test targets, packages and folders, `#[cfg(test)]` modules).
-    module_allowed: Vec<Vec<bool>>,
+    /// Per crate, per file of the crate ([`crate::crates::Modules::files`] order): the
+    /// file is an `[allow]` path or, unless `[allow] tests = false`, test code as a whole
+    /// (test targets, packages and folders). A crate costs this per file, not per module.
+    file_allowed: Vec<Vec<bool>>,
 }
 
 impl<'g> Model<'g> {
@@ -192,12 +193,12 @@ impl<'g> Model<'g> {
             migration_connections: BTreeSet::new(),
             notes: Vec::new(),
             test_packages: test_packages(g),
-            module_allowed: Vec::new(),
+            file_allowed: Vec::new(),
         };
-        c.module_allowed = (0..g.crates.len())
+        c.file_allowed = (0..g.crates.len())
             .map(|k| {
-                (0..g.crates[k].modules.len())
-                    .map(|m| c.module_allowed_at(k, m))
+                (g.crates[k].modules.files())
+                    .map(|(file, _, _)| c.file_allowed_at(k, file))
                     .collect()
             })
             .collect();
@@ -230,13 +231,13 @@ impl<'g> Model<'g> {
     /// The files of crate `k` in file order, each with the index of its root module node
     /// (a file's modules are numbered from there, in the order of its summary).
     pub fn file_base(&self, k: usize) -> Vec<(usize, usize)> {
-        let mut m: BTreeMap<usize, usize> = BTreeMap::new();
-        for (i, node) in self.g.crates[k].modules.iter().enumerate() {
-            if node.local == 0 {
-                m.entry(node.file).or_insert(i);
-            }
-        }
-        m.into_iter().collect()
+        let mut v: Vec<(usize, usize)> = self.g.crates[k]
+            .modules
+            .files()
+            .map(|(file, base, _)| (file, base))
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// Methods that initialize a resource by hand (a `self` method the init index lists),
@@ -284,13 +285,15 @@ impl<'g> Model<'g> {
     fn find_holder_adts(&mut self) {
         let mut adts: Vec<(usize, usize, usize, usize)> = Vec::new(); // (crate, module node, file, adt)
         for k in 0..self.g.crates.len() {
-            for (mi, node) in self.g.crates[k].modules.iter().enumerate() {
-                let s = &self.g.files[node.file].summary;
-                for (ai, a) in s.adts.iter().enumerate() {
-                    if a.module == node.local {
-                        adts.push((k, mi, node.file, ai));
-                    }
-                }
+            for (file, base, len) in self.g.crates[k].modules.files() {
+                // In module node order, each module's in file order.
+                let mut local: Vec<(usize, usize)> = (self.g.files[file].summary.adts.iter())
+                    .enumerate()
+                    .filter(|(_, a)| a.module < len)
+                    .map(|(ai, a)| (a.module, ai))
+                    .collect();
+                local.sort_unstable();
+                adts.extend(local.into_iter().map(|(m, ai)| (k, base + m, file, ai)));
             }
         }
         let mut resolved: Vec<Vec<Res>> = Vec::with_capacity(adts.len());
@@ -394,7 +397,7 @@ impl<'g> Model<'g> {
         match r {
             Res::Ext(p) => self.packs.holders.get(p).map(|&pk| (pk, path_text(p))),
             Res::Item(k, m, i) => {
-                let node = &self.g.crates[*k].modules[*m];
+                let node = self.g.crates[*k].modules.get(*m);
                 let item = &self.g.files[node.file].summary.modules[node.local].items[*i];
                 let adt = item.adt?;
                 let (pk, _) = self.holder_adts.get(&(node.file, adt))?;
@@ -410,7 +413,7 @@ impl<'g> Model<'g> {
     /// The path of module node `m` of crate `k`, crate name first.
     pub fn mod_path(&self, k: usize, m: usize) -> ModPath {
         let mut p = vec![self.g.crates[k].name.clone()];
-        p.extend(self.g.crates[k].modules[m].path.iter().cloned());
+        p.extend(self.g.crates[k].modules.get(m).path.iter().cloned());
         ModPath::new(p)
     }
 
@@ -627,7 +630,12 @@ impl<'g> Model<'g> {
         let target = &self.g.crates[k];
         list.iter().any(|&(sk, sm)| {
             let s = &self.g.crates[sk];
-            s.name == target.name && target.modules[m].path.starts_with(&s.modules[sm].path)
+            s.name == target.name
+                && target
+                    .modules
+                    .get(m)
+                    .path
+                    .starts_with(s.modules.get(sm).path)
         })
     }
 
@@ -636,13 +644,15 @@ impl<'g> Model<'g> {
     /// `#[cfg(test)]` item), a test module, target or package, a file under `tests/`,
     /// `benches/` or `examples/` of its package.
     pub fn allowed(&self, k: usize, m: usize, test_flag: bool) -> bool {
-        self.module_allowed[k][m] || (test_flag && self.cfg.allow_tests)
+        let node = self.g.crates[k].modules.get(m);
+        self.file_allowed[k][node.file_index]
+            || ((node.is_test || test_flag) && self.cfg.allow_tests)
     }
 
-    /// [`Self::allowed`] without the item's own flag, computed once per module node.
-    fn module_allowed_at(&self, k: usize, m: usize) -> bool {
+    /// [`Self::allowed`] for what every module of `file` in crate `k` shares (its path, the
+    /// crate, the package, the folder), computed once per file of a crate.
+    fn file_allowed_at(&self, k: usize, file: usize) -> bool {
         let c = &self.g.crates[k];
-        let file = c.modules[m].file;
         let rel = &self.g.files[file].rel;
         if self.cfg.allow_paths.is_match(rel) {
             return true;
@@ -650,10 +660,7 @@ impl<'g> Model<'g> {
         if !self.cfg.allow_tests {
             return false;
         }
-        if c.kind.is_test_code()
-            || c.modules[m].is_test
-            || self.test_packages.contains_key(&c.package)
-        {
+        if c.kind.is_test_code() || self.test_packages.contains_key(&c.package) {
             return true;
         }
         // Files under tests/, benches/, examples/ of their package.
@@ -813,7 +820,7 @@ impl<'g> Model<'g> {
         let Some(Res::Item(k, m, i)) = self.res.resolve_segments(scope, q, p.global, false) else {
             return plain;
         };
-        let node = &self.g.crates[k].modules[m];
+        let node = self.g.crates[k].modules.get(m);
         let items = &self.g.files[node.file].summary.modules[node.local].items;
         let alias = &items[i];
         if alias.kind != crate::summary::ItemKind::TypeAlias {
@@ -987,7 +994,7 @@ impl<'g> Model<'g> {
         let scope = self.scope(k, m, s, ch);
         match self.res.resolve_path(scope, p) {
             Some(Res::Item(ik, im, ii)) => {
-                let node = &self.g.crates[ik].modules[im];
+                let node = self.g.crates[ik].modules.get(im);
                 let fs = self.g.files[node.file].summary.clone();
                 let Some(fi) = fs.modules[node.local].items[ii].func else {
                     return (ManagerKind::Unknown, None);
@@ -1031,7 +1038,7 @@ impl<'g> Model<'g> {
                 }
             }
             Some(r @ Res::Item(k, m, i)) => {
-                let node = &self.g.crates[*k].modules[*m];
+                let node = self.g.crates[*k].modules.get(*m);
                 let item = &self.g.files[node.file].summary.modules[node.local].items[*i];
                 if item.adt.is_none() {
                     return ManagerKind::Unknown;
@@ -1249,7 +1256,7 @@ impl<'g> Model<'g> {
         let Res::Item(ik, im, ii) = res else {
             return None;
         };
-        let node = &self.g.crates[ik].modules[im];
+        let node = self.g.crates[ik].modules.get(im);
         let fs = &self.g.files[node.file].summary;
         let adt = fs.modules[node.local].items[ii].adt?;
         let (_, fty) = fs.adts[adt].fields.iter().find(|(n, _)| *n == field)?;
@@ -1429,7 +1436,7 @@ fn did_you_mean(g: &CrateGraph, wanted: &str) -> Option<String> {
         if c.kind == TargetKind::Orphan {
             continue;
         }
-        for node in &c.modules {
+        for node in c.modules.iter() {
             let mut key = vec![c.name.clone()];
             key.extend(node.path.iter().cloned());
             let key = key.join("::");
@@ -1612,7 +1619,7 @@ impl Model<'_> {
         };
         match self.res.resolve_path(scope, p) {
             Some(Res::Item(ik, im, ii)) => {
-                let node = &self.g.crates[ik].modules[im];
+                let node = self.g.crates[ik].modules.get(im);
                 let item = &self.g.files[node.file].summary.modules[node.local].items[ii];
                 item.func
                     .is_some_and(|f| self.inits.is_init(node.file, f))
@@ -1657,7 +1664,7 @@ impl Model<'_> {
                 let Res::Item(ik, im, ii) = self.res.resolve_path(scope, p)? else {
                     return None;
                 };
-                let node = &self.g.crates[ik].modules[im];
+                let node = self.g.crates[ik].modules.get(im);
                 let fs = &self.g.files[node.file].summary;
                 let item = &fs.modules[node.local].items[ii];
                 if item.kind != crate::summary::ItemKind::Static {
@@ -1751,7 +1758,7 @@ impl Model<'_> {
                     match &chain.root {
                         ChainRoot::Call(p) => {
                             if let Some(Res::Item(ik, im, ii)) = self.res.resolve_path(scope, p) {
-                                let node = &self.g.crates[ik].modules[im];
+                                let node = self.g.crates[ik].modules.get(im);
                                 let fs = &self.g.files[node.file].summary;
                                 if let Some(cf) = fs.modules[node.local].items[ii].func {
                                     found.push((node.file, cf));
