@@ -868,14 +868,21 @@ fn fn_idents(text: &str, summary: &FileSummary, edition: Edition) -> Vec<Vec<u64
     if summary.fns.is_empty() {
         return Vec::new();
     }
-    let lexed = ra_ap_parser::LexedStr::new(edition, text);
-    let mut occ: Vec<(u32, u64)> = Vec::new();
-    for i in 0..lexed.len() {
-        let k = lexed.kind(i);
-        if k.is_any_identifier() {
-            occ.push((lexed.text_start(i) as u32, hash(lexed.text(i))));
+    // The byte lexer's tokens are the real lexer's when it accepts the text.
+    let occ: Vec<(u32, u64)> = match quick_scan(text, edition) {
+        Some(toks) => toks
+            .iter()
+            .filter(|t| t.kind.is_any_identifier())
+            .map(|t| (t.start, hash(t.text)))
+            .collect(),
+        None => {
+            let lexed = ra_ap_parser::LexedStr::new(edition, text);
+            (0..lexed.len())
+                .filter(|&i| lexed.kind(i).is_any_identifier())
+                .map(|i| (lexed.text_start(i) as u32, hash(lexed.text(i))))
+                .collect()
         }
-    }
+    };
     summary
         .fns
         .iter()
@@ -887,7 +894,6 @@ fn fn_idents(text: &str, summary: &FileSummary, edition: Edition) -> Vec<Vec<u64
         .collect()
 }
 
-/// The names the pack index and the config make relevant before any file is read.
 /// The names the pack index and the config make relevant before any file is read: weak
 /// names (pack types, free functions) and strong ones (crates, config modules).
 fn initial_triggers(unit: &Unit, packs: &PackIndex, cfg: &Config) -> Names {
