@@ -17,8 +17,14 @@ pub fn tune() {
     // SAFETY: `mi_option_set` stores a value in mimalloc's option table; any value is valid
     // for any option index below `_mi_option_last` (both are, per mimalloc.h of the vendored
     // v2 sources), and the call is thread-safe. Nothing else is touched.
+    // mimalloc's own environment variables, when set, win.
+    let unset = |k: &str| std::env::var_os(k).is_none();
     unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 5);
-        libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+        if unset("MIMALLOC_PURGE_DELAY") {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, 5);
+        }
+        if unset("MIMALLOC_ARENA_EAGER_COMMIT") {
+            libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+        }
     }
 }
