@@ -647,11 +647,17 @@ fn is_close(k: SyntaxKind) -> bool {
 /// Index just past the group opened at `i` (brackets must match); `None` when unbalanced
 /// or when a `mod` keyword is inside.
 fn skip_group(toks: &[Tok], i: usize) -> Option<usize> {
+    group(toks, i, false)
+}
+
+/// Index just past the group opened at `i` (brackets must match); with `mods` false, `None`
+/// at a `mod` keyword inside.
+fn group(toks: &[Tok], i: usize, mods: bool) -> Option<usize> {
     let mut stack = vec![open(toks[i].kind)?];
     let mut j = i + 1;
     while j < toks.len() {
         let k = toks[j].kind;
-        if k == SyntaxKind::MOD_KW {
+        if k == SyntaxKind::MOD_KW && !mods {
             return None;
         }
         if let Some(c) = open(k) {
@@ -682,27 +688,6 @@ fn skeleton(toks: &[Tok], text: &str) -> Option<(Vec<ModuleSummary>, Vec<ModDecl
 
 /// Inline modules nested deeper than this are left to the parser.
 const SKELETON_DEPTH: usize = 64;
-
-/// Index just past the group opened at `i`, `mod` keywords allowed inside.
-fn group_end(toks: &[Tok], i: usize) -> Option<usize> {
-    let mut stack = vec![open(toks[i].kind)?];
-    let mut j = i + 1;
-    while j < toks.len() {
-        let k = toks[j].kind;
-        if let Some(c) = open(k) {
-            stack.push(c);
-        } else if is_close(k) {
-            if stack.pop() != Some(k) {
-                return None;
-            }
-            if stack.is_empty() {
-                return Some(j + 1);
-            }
-        }
-        j += 1;
-    }
-    None
-}
 
 /// The items of module `module` in `toks[from..to]` (see [`skeleton`]).
 #[allow(clippy::too_many_arguments)]
@@ -795,7 +780,7 @@ fn skeleton_items(
                             ..Default::default()
                         });
                         modules[module].items.push(mod_item(name, Some(idx)));
-                        let end = group_end(toks, i + 2)?;
+                        let end = group(toks, i + 2, true)?;
                         skeleton_items(toks, text, i + 3, end - 1, idx, depth + 1, modules, decls)?;
                         i = end;
                     }
