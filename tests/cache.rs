@@ -230,21 +230,7 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
     assert_eq!((&warm.0, warm.1), (&reference.0, reference.1));
     assert!(warm.2.contains(" 0 computed"), "{}", warm.2);
 
-    let mut flipped = good.clone();
-    for i in (20..flipped.len()).step_by(97) {
-        flipped[i] ^= 0x5a;
-    }
-    let mut other_version = good.clone();
-    // "SSOTLC\0\x01" then the checksum: another format version.
-    other_version[7] = 0x7f;
-    let damaged: Vec<(&str, Vec<u8>)> = vec![
-        ("truncated", good[..good.len() / 3].to_vec()),
-        ("truncated header", good[..12].to_vec()),
-        ("bytes flipped", flipped),
-        ("another version", other_version),
-        ("garbage", b"\x00\xffnot a cache at all".repeat(100)),
-        ("empty", Vec::new()),
-    ];
+    let damaged = damaged_copies(&good, 97, 3);
     // Without the result cache, so that the summaries are asked for.
     let results = dir.join(".ssot-lint-cache/results.bin");
     for (what, bytes) in damaged {
@@ -484,20 +470,7 @@ fn a_damaged_or_foreign_result_cache_is_ignored_and_rebuilt() {
     warm(&dir, &[]);
     let file = dir.join(".ssot-lint-cache/results.bin");
     let good = std::fs::read(&file).expect("results written");
-    let mut flipped = good.clone();
-    for i in (20..flipped.len()).step_by(31) {
-        flipped[i] ^= 0x5a;
-    }
-    let mut other_version = good.clone();
-    other_version[7] = 0x7f;
-    let damaged: Vec<(&str, Vec<u8>)> = vec![
-        ("truncated", good[..good.len() / 2].to_vec()),
-        ("truncated header", good[..12].to_vec()),
-        ("bytes flipped", flipped),
-        ("another version", other_version),
-        ("garbage", b"\x00\xffnot a cache at all".repeat(100)),
-        ("empty", Vec::new()),
-    ];
+    let damaged = damaged_copies(&good, 31, 2);
     for (what, bytes) in damaged {
         std::fs::write(&file, &bytes).expect("write");
         let got = run(&dir, &["-v"]);
@@ -521,4 +494,24 @@ fn a_damaged_or_foreign_result_cache_is_ignored_and_rebuilt() {
             again.2
         );
     }
+}
+
+/// Damaged copies of a cache file: truncated (to `1/cut` of it, and inside its header), bytes
+/// flipped every `step` bytes, another format version ("SSOTLC\0" then the version byte),
+/// garbage and empty.
+fn damaged_copies(good: &[u8], step: usize, cut: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let mut flipped = good.to_vec();
+    for i in (20..flipped.len()).step_by(step) {
+        flipped[i] ^= 0x5a;
+    }
+    let mut other_version = good.to_vec();
+    other_version[7] = 0x7f;
+    vec![
+        ("truncated", good[..good.len() / cut].to_vec()),
+        ("truncated header", good[..12].to_vec()),
+        ("bytes flipped", flipped),
+        ("another version", other_version),
+        ("garbage", b"\x00\xffnot a cache at all".repeat(100)),
+        ("empty", Vec::new()),
+    ]
 }
