@@ -636,6 +636,55 @@ fn run_peak_rss(dir: &Path, args: &[&str]) -> (Run, u64) {
     (run, u64::try_from(usage.ru_maxrss).expect("ru_maxrss"))
 }
 
+/// A fuzzer input (`lint_file`, a fixture with a run of 120 `<`): every qualified-path level
+/// collected all the paths of its type again, so the parse stage took exponential time and
+/// the run never finished. Now each level takes only its type's head: the run ends at once
+/// (`run` fails the test after 60 s) with the same findings as the rest of the file gives.
+#[test]
+fn item7_a_run_of_angle_brackets_is_not_exponential() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "pub mod fuzzed;\n");
+    let input = include_bytes!("data/fuzz-timeout-qualified-paths.rs.txt");
+    std::fs::write(d.path().join("src/fuzzed.rs"), input).expect("write");
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let p = "outside the SSOT module `app::db`";
+    assert_lines(
+        &o.stdout,
+        &[
+            &format!(
+                "src/fuzzed.rs:9:1: SSOT002 static `POOL` holds a sql pool/client (`sqlx::PgPool`) {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:17:13: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client {p}"
+            ),
+            "src/fuzzed.rs:19:27: SSOT000 syntax error: expected SEMICOLON (and 234 more)",
+            &format!(
+                "src/fuzzed.rs:21:13: SSOT001 `sqlx::Pool::connect_with` builds a sql pool/client {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:25:13: SSOT001 `sqlx::AnyPool::connect` builds a sql pool/client {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:27:13: SSOT001 `sqlx::postgres::PgPoolOptions::new().connect()` builds a sql pool/client {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:39:15: SSOT001 `sqlx::postgres::PgConnectOptions::connect` builds a sql pool/client {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:41:15: SSOT001 `sqlx::PgConnection::connect` builds a sql pool/client {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:43:17: SSOT001 `sqlx::postgres::PgConnectOptions::new().connect()` builds a sql pool/client {p}"
+            ),
+            &format!(
+                "src/fuzzed.rs:45:16: SSOT001 `sqlx::postgres::PgListener::connect` builds a sql pool/client {p}"
+            ),
+            SSOT001,
+        ],
+    );
+}
+
 #[test]
 fn item5_deep_config_value_is_a_config_error() {
     let d = tempfile::tempdir().expect("tempdir");

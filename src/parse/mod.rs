@@ -203,7 +203,9 @@ impl Walker {
                     if i != 0 {
                         return None;
                     }
-                    anchor = Some(Box::new(self.raw_type(&type_ref?).head?));
+                    // Only the head: `raw_type` would collect every path of the type
+                    // again, once per level of `<<<T as A>::B as A>::B ..>` (exponential).
+                    anchor = Some(Box::new(self.head_type(&type_ref?, 0)?));
                 }
             }
         }
