@@ -345,9 +345,12 @@ fn warm(dir: &Path, extra: &[&str]) {
     }
 }
 
-/// After `change`, a cached run lints the unit again and prints what a run without the
-/// cache prints, which differs from before.
+/// Let the tree age past the racy window and check that its outcome is cached and reused
+/// ([`warm`]); then, after `change`, a cached run lints the unit again and prints what a run
+/// without the cache prints, which differs from before.
 fn changed(dir: &Path, extra: &[&str], change: impl FnOnce()) {
+    settle();
+    warm(dir, extra);
     let before = run(dir, &[extra, &["--no-cache"]].concat());
     change();
     let reference = run(dir, &[extra, &["--no-cache"]].concat());
@@ -374,8 +377,6 @@ const CONNECTS: &str = "pub async fn open() {\n    let _p = sqlx::SqlitePool::co
 #[test]
 fn a_text_changed_with_its_size_and_mtime_restored_is_linted_again() {
     let (_tmp, dir) = incident_copy();
-    settle();
-    warm(&dir, &[]);
     let file = dir.join("src/health.rs");
     changed(&dir, &[], || {
         let mtime = std::fs::metadata(&file)
@@ -400,15 +401,11 @@ fn a_module_file_that_appears_where_one_was_missing_is_read() {
     let mut text = std::fs::read_to_string(&lib).expect("read");
     text.push_str("pub mod extra;\n");
     std::fs::write(&lib, text).expect("write");
-    settle();
-    warm(&dir, &[]);
     changed(&dir, &[], || {
         std::fs::write(dir.join("src/extra.rs"), CONNECTS).expect("write");
     });
     // `x/mod.rs` instead of `x.rs`.
     std::fs::remove_file(dir.join("src/extra.rs")).expect("rm");
-    settle();
-    warm(&dir, &[]);
     changed(&dir, &[], || {
         std::fs::create_dir(dir.join("src/extra")).expect("mkdir");
         std::fs::write(dir.join("src/extra/mod.rs"), CONNECTS).expect("write");
@@ -418,8 +415,6 @@ fn a_module_file_that_appears_where_one_was_missing_is_read() {
 #[test]
 fn a_new_binary_and_a_new_unreached_file_are_linted() {
     let (_tmp, dir) = incident_copy();
-    settle();
-    warm(&dir, &[]);
     changed(&dir, &[], || {
         std::fs::create_dir_all(dir.join("src/bin")).expect("mkdir");
         std::fs::write(
@@ -428,8 +423,6 @@ fn a_new_binary_and_a_new_unreached_file_are_linted() {
         )
         .expect("write");
     });
-    settle();
-    warm(&dir, &[]);
     changed(&dir, &[], || {
         std::fs::write(dir.join("src/db/stray.rs"), CONNECTS).expect("write");
     });
@@ -438,8 +431,6 @@ fn a_new_binary_and_a_new_unreached_file_are_linted() {
 #[test]
 fn a_config_change_or_another_selection_is_another_result() {
     let (_tmp, dir) = incident_copy();
-    settle();
-    warm(&dir, &[]);
     changed(&dir, &[], || {
         let cfg = dir.join("ssot-lint.toml");
         let text = std::fs::read_to_string(&cfg).expect("read");
