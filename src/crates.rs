@@ -26,6 +26,8 @@ pub struct FileEntry {
     /// What the file looked like before it was read, and the xxh3 hash of the text read
     /// (for the result cache; only when [`crate::results::recording`]).
     pub stamp: Option<(crate::results::Stamp, u64)>,
+    /// The prefilter left the file unparsed: its summary has only its module structure.
+    pub skeleton: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -533,6 +535,7 @@ pub fn build_with(
                 stamp: stamp.filter(|_| err.is_none()),
                 read_error: err,
                 bytes,
+                skeleton: false,
             });
             file_ids.insert(p, id);
         }

@@ -319,16 +319,20 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let mut packs = ctx.builtin.clone();
     let cfg = config::load(&unit.root, ctx.root_config, &mut packs)?;
     let t0 = std::time::Instant::now();
-    let graph = crate::prefilter::build(
-        &unit,
-        ctx.root,
-        &opts.overlay,
-        &packs,
-        &cfg,
-        !opts.no_prefilter,
-        ctx.cache,
-    );
-    crate::progress::unit_done(graph.files.len());
+    let mut forced = std::collections::HashSet::new();
+    let build = |forced: &std::collections::HashSet<PathBuf>| {
+        crate::prefilter::build(
+            &unit,
+            ctx.root,
+            &opts.overlay,
+            &packs,
+            &cfg,
+            !opts.no_prefilter,
+            ctx.cache,
+            forced,
+        )
+    };
+    let mut graph = build(&forced);
     let t1 = std::time::Instant::now();
     for (fid, span, msg) in &graph.missing_modules {
         let f = &graph.files[*fid];
@@ -339,12 +343,27 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
             .max(1);
         outcome.warnings.push(format!("{}:{line}: {msg}", f.rel));
     }
-    let mut model = Model::build(
-        &graph,
-        &packs,
-        &cfg,
-        ctx.root_config.is_some() && ctx.multi_unit,
-    )?;
+    let shared_config = ctx.root_config.is_some() && ctx.multi_unit;
+    let mut model = Model::build(&graph, &packs, &cfg, shared_config)?;
+    // Files the prefilter left unparsed that the model needs after all: parse them too and
+    // build again, until it needs no more.
+    loop {
+        let more: Vec<PathBuf> = model
+            .needs_parse
+            .iter()
+            .map(|&f| graph.files[f].path.clone())
+            .filter(|p| !forced.contains(p))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        drop(model);
+        forced.extend(more);
+        graph = build(&forced);
+        model = Model::build(&graph, &packs, &cfg, shared_config)?;
+    }
+    model.dump_sites();
+    crate::progress::unit_done(graph.files.len());
     outcome.found_config_paths = model.found_config_paths.iter().cloned().collect();
     let mut findings = rules::run(&mut model, ctx.selection);
     outcome.notes = std::mem::take(&mut model.notes);

@@ -9,12 +9,12 @@
 //! suppression comment, and its lexical errors. A file is fully parsed only if it is
 //! *relevant*:
 //!
-//! - it names something that can lead to a pack path: a pack's crate, a dependency renamed
-//!   from a pack crate, a segment of a module path of the config, or a name that a relevant
-//!   file defines from one of those (an import or alias of one, a project type whose fields
-//!   mention one, a static or function whose type or body does, an `init`-like method, an
-//!   `extern crate .. as`); inside a crate named like a pack crate, also a type or free
-//!   function a pack lists (see [`Names`]);
+//! - it names something that can lead to a pack path: a pack crate its crate depends on (or
+//!   a dependency renamed from one), a segment of a module path of the config, or a name that
+//!   a relevant file defines from one of those (an import or alias of one, a project type
+//!   whose fields mention one, a static or function whose type or body does, an `init`-like
+//!   method, an `extern crate .. as`, the names a glob import of a pack crate binds; see
+//!   [`Names`]);
 //! - or its `use` items name a module that exports such a name, or it glob-imports its parent
 //!   module (`use super::*;`) and that module exports one (other globs through `super` or
 //!   `crate`: some module of the crate does);
@@ -24,8 +24,12 @@
 //! The names grow as relevant files are parsed, until a fixpoint. A file that is not relevant
 //! cannot resolve to a pack path, hold one, or be reached by a name that does, so its full
 //! summary cannot change a finding; it keeps a *skeleton* summary (its module structure and
-//! line starts). The prefilter is on by default; `--no-prefilter` parses every file, and both
-//! must print the same output.
+//! line starts). One thing such a file can still decide is the kind of a generic pool whose
+//! manager is a project type or made by a project function (`r2d2::Pool::builder()
+//! .build(make_manager())`: a project type is no database): when the model looks a manager up
+//! in a skeleton in vain, it asks for the file (`Model::needs_parse`) and the engine builds
+//! the graph again with it parsed (`build`'s `forced`). The prefilter is on by default;
+//! `--no-prefilter` parses every file, and both must print the same output.
 //!
 //! SSOT000, in both modes: a relevant file reports its parse's errors; so does a file whose
 //! text is lexically broken (a lexer error such as an unterminated literal or a bad escape,
@@ -275,11 +279,36 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                 while i < n && ident_char(b[i]) {
                     i += 1;
                 }
-                // Prefixed literals (`b"`, `r#"`, `c"`), raw identifiers, reserved prefixes.
-                if i < n && (matches!(b[i], b'"' | b'\'' | b'#') || !b[i].is_ascii()) {
-                    return None;
-                }
                 let w = &text[s..i];
+                // Prefixed literals, raw identifiers; anything else (`c"`, reserved prefixes,
+                // a non-ASCII identifier) is the lexer's.
+                if i < n && (matches!(b[i], b'"' | b'\'' | b'#') || !b[i].is_ascii()) {
+                    let (kind, end) = match (w, b[i]) {
+                        ("b", b'"') => (SyntaxKind::BYTE_STRING, string_end(b, i, true)?),
+                        ("b", b'\'') => (SyntaxKind::BYTE, byte_char_end(b, i)?),
+                        ("r", b'#') if b.get(i + 1).is_some_and(|&d| ident_start(d)) => {
+                            let e = (i + 1..=n).find(|&j| j == n || !ident_char(b[j]))?;
+                            let name = &text[i + 1..e];
+                            if matches!(name, "crate" | "self" | "super" | "Self" | "_")
+                                || b.get(e).is_some_and(|&d| {
+                                    matches!(d, b'"' | b'\'' | b'#') || !d.is_ascii()
+                                })
+                            {
+                                return None;
+                            }
+                            (SyntaxKind::IDENT, e)
+                        }
+                        ("r", _) => (SyntaxKind::STRING, raw_string_end(b, i, false)?),
+                        ("br", _) => (SyntaxKind::BYTE_STRING, raw_string_end(b, i, true)?),
+                        _ => return None,
+                    };
+                    if kind != SyntaxKind::IDENT && suffixed(b, end) {
+                        return None;
+                    }
+                    i = end;
+                    toks.push(tok(kind, s, i));
+                    continue;
+                }
                 let kind = if w == "_" {
                     SyntaxKind::UNDERSCORE
                 } else {
@@ -328,8 +357,21 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                             }
                         }
                     }
+                    // An exponent, as the lexer: a sign, then at least one digit (`_` between).
                     if i < n && matches!(b[i], b'e' | b'E') {
-                        return None;
+                        let mut j = i + 1;
+                        if matches!(b.get(j), Some(b'+' | b'-')) {
+                            j += 1;
+                        }
+                        let digits_from = j;
+                        while j < n && (b[j].is_ascii_digit() || b[j] == b'_') {
+                            j += 1;
+                        }
+                        if !b[digits_from..j].iter().any(u8::is_ascii_digit) {
+                            return None;
+                        }
+                        float = true;
+                        i = j;
                     }
                     while i < n && ident_char(b[i]) {
                         i += 1;
@@ -348,25 +390,10 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
             }
             b'"' => {
                 let s = i;
-                i += 1;
-                loop {
-                    match b.get(i) {
-                        None => return None,
-                        Some(b'"') => break,
-                        Some(b'\\') => {
-                            i += simple_escape(b, i, true)?;
-                            continue;
-                        }
-                        Some(&d)
-                            if d == b'\r'
-                                || !(d == b'\n' || d == b'\t' || (0x20..0x7f).contains(&d)) =>
-                        {
-                            return None;
-                        }
-                        Some(_) => i += 1,
-                    }
+                i = string_end(b, i, false)?;
+                if suffixed(b, i) {
+                    return None;
                 }
-                i += 1;
                 toks.push(tok(SyntaxKind::STRING, s, i));
                 continue;
             }
@@ -375,7 +402,7 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                 let mut kind = SyntaxKind::CHAR;
                 match (b.get(i + 1), b.get(i + 2)) {
                     (Some(b'\\'), _) => {
-                        let len = simple_escape(b, i + 1, false)?;
+                        let len = simple_escape(b, i + 1, Escape::Char)?;
                         if b.get(i + 1 + len) != Some(&b'\'') {
                             return None;
                         }
@@ -383,6 +410,15 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                     }
                     (Some(&x), Some(b'\'')) if (0x20..0x7f).contains(&x) && x != b'\'' => {
                         i += 3;
+                    }
+                    (Some(&x), _) if !x.is_ascii() => {
+                        // One non-ASCII character (the text is UTF-8), then the quote.
+                        let ch = text[i + 1..].chars().next()?;
+                        let e = i + 1 + ch.len_utf8();
+                        if b.get(e) != Some(&b'\'') {
+                            return None;
+                        }
+                        i = e + 1;
                     }
                     (Some(&x), _) if ident_start(x) => {
                         // A lifetime or label.
@@ -396,6 +432,9 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                         }
                     }
                     _ => return None,
+                }
+                if kind == SyntaxKind::CHAR && suffixed(b, i) {
+                    return None;
                 }
                 toks.push(tok(kind, s, i));
                 continue;
@@ -478,16 +517,109 @@ fn shallow(toks: &[Tok]) -> bool {
 
 /// Length of the escape at `b[i]` (a backslash) when it is one the lexer certainly accepts:
 /// `\n \r \t \\ \0 \' \"`, `\x00`-`\x7f`, and in strings a line continuation.
-fn simple_escape(b: &[u8], i: usize, in_string: bool) -> Option<usize> {
+fn simple_escape(b: &[u8], i: usize, what: Escape) -> Option<usize> {
+    let bytes = matches!(what, Escape::ByteString | Escape::Byte);
     match b.get(i + 1)? {
         b'n' | b'r' | b't' | b'\\' | b'0' | b'\'' | b'"' => Some(2),
-        b'\n' if in_string => Some(2),
+        b'\n' if matches!(what, Escape::String | Escape::ByteString) => Some(2),
         b'x' => {
             let hi = b.get(i + 2)?;
             let lo = b.get(i + 3)?;
-            ((b'0'..=b'7').contains(hi) && lo.is_ascii_hexdigit()).then_some(4)
+            let top = if bytes { b'f' } else { b'7' };
+            (hi.is_ascii_hexdigit() && hi.to_ascii_lowercase() <= top && lo.is_ascii_hexdigit())
+                .then_some(4)
+        }
+        // `\u{..}`: one to six hex digits (no `_`), a valid character.
+        b'u' if !bytes => {
+            if b.get(i + 2) != Some(&b'{') {
+                return None;
+            }
+            let from = i + 3;
+            let len = b[from.min(b.len())..]
+                .iter()
+                .take_while(|d| d.is_ascii_hexdigit())
+                .count();
+            if !(1..=6).contains(&len) || b.get(from + len) != Some(&b'}') {
+                return None;
+            }
+            let v =
+                u32::from_str_radix(std::str::from_utf8(&b[from..from + len]).ok()?, 16).ok()?;
+            char::from_u32(v)?;
+            Some(len + 4)
         }
         _ => None,
+    }
+}
+
+/// A literal ending at `end` has a suffix (`"a"x`: one token for the lexer, an error later).
+fn suffixed(b: &[u8], end: usize) -> bool {
+    b.get(end)
+        .is_some_and(|&d| d.is_ascii_alphanumeric() || d == b'_' || !d.is_ascii())
+}
+
+/// What a literal's escapes may be (see [`simple_escape`]).
+#[derive(Clone, Copy)]
+enum Escape {
+    String,
+    Char,
+    ByteString,
+    Byte,
+}
+
+/// The end of a `"` string (`bytes`: of a `b"` string) whose opening quote is at `q`: past its
+/// closing quote. `None` for anything the lexer could object to: an escape it would reject or
+/// one not understood here, a carriage return, a control character, non-ASCII in a byte
+/// string, no end.
+fn string_end(b: &[u8], q: usize, bytes: bool) -> Option<usize> {
+    let what = if bytes {
+        Escape::ByteString
+    } else {
+        Escape::String
+    };
+    let mut i = q + 1;
+    loop {
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += simple_escape(b, i, what)?,
+            b'\n' | b'\t' | 0x20..0x7f => i += 1,
+            // Non-ASCII: part of a UTF-8 character in a string (the text is UTF-8).
+            d if d >= 0x80 && !bytes => i += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// The end of a `b'x'` byte literal whose quote is at `q`.
+fn byte_char_end(b: &[u8], q: usize) -> Option<usize> {
+    let len = match *b.get(q + 1)? {
+        b'\\' => simple_escape(b, q + 1, Escape::Byte)?,
+        b'\'' => return None,
+        0x20..0x7f => 1,
+        _ => return None,
+    };
+    (b.get(q + 1 + len) == Some(&b'\'')).then_some(q + 2 + len)
+}
+
+/// The end of a raw string whose `#`s (or quote) start at `h`: `"` then as many `#`s as
+/// opened it. `None` for a carriage return, non-ASCII in a raw byte string, too many `#`s
+/// or no end.
+fn raw_string_end(b: &[u8], h: usize, bytes: bool) -> Option<usize> {
+    let hashes = b[h..].iter().take_while(|&&d| d == b'#').count();
+    if hashes > 255 || b.get(h + hashes) != Some(&b'"') {
+        return None;
+    }
+    let mut i = h + hashes + 1;
+    loop {
+        match *b.get(i)? {
+            b'"' if b.len() >= i + 1 + hashes
+                && b[i + 1..i + 1 + hashes].iter().all(|&d| d == b'#') =>
+            {
+                return Some(i + 1 + hashes);
+            }
+            b'\r' => return None,
+            d if bytes && !d.is_ascii() => return None,
+            _ => i += 1,
+        }
     }
 }
 
@@ -879,13 +1011,16 @@ fn fn_idents(text: &str, summary: &FileSummary, edition: Edition) -> Vec<Vec<u64
         .collect()
 }
 
-/// The names the pack index and the config make relevant before any file is read: weak
-/// names (pack types, free functions) and strong ones (crates, config modules).
-fn initial_triggers(unit: &Unit, packs: &PackIndex, cfg: &Config) -> Names {
-    let mut names: HashSet<String> = HashSet::new();
+/// The names the pack index and the config make relevant before any file is read: the pack
+/// names (pack types, free functions) and the strong ones (config modules). The pack crates'
+/// own names are strong only in the crates that depend on them (see [`pack_externs`]).
+fn initial_triggers(packs: &PackIndex, cfg: &Config) -> Names {
+    let mut names: HashMap<String, HashSet<String>> = HashMap::new();
     let mut strong: HashSet<String> = HashSet::new();
     let upper = |s: &str| s.chars().next().is_some_and(|c| c.is_uppercase());
     let mut add_path = |p: &[String], leaf_always: bool| {
+        let Some(first) = p.first() else { return };
+        let names = names.entry(first.clone()).or_default();
         for (i, s) in p.iter().enumerate() {
             let last = i + 1 == p.len();
             let parent_is_type = i > 0 && upper(&p[i - 1]);
@@ -923,14 +1058,6 @@ fn initial_triggers(unit: &Unit, packs: &PackIndex, cfg: &Config) -> Names {
             pack_crates.insert(workspace::underscore(c));
         }
     }
-    strong.extend(pack_crates.iter().cloned());
-    for pkg in &unit.packages {
-        for d in &pkg.deps {
-            if pack_crates.contains(&d.package) {
-                strong.insert(d.extern_name.clone());
-            }
-        }
-    }
     for p in cfg.all_module_paths() {
         strong.extend(p.segs.iter().cloned());
     }
@@ -939,72 +1066,92 @@ fn initial_triggers(unit: &Unit, packs: &PackIndex, cfg: &Config) -> Names {
         strong.extend(to.segs.iter().cloned());
     }
     if std::env::var_os("SSOT_PREFILTER_STATS").is_some() {
-        let mut v: Vec<&String> = names.iter().collect();
-        v.sort();
         let mut w: Vec<&String> = strong.iter().collect();
         w.sort();
-        eprintln!("prefilter-t0: weak {v:?} strong {w:?}");
+        eprintln!("prefilter-t0: strong {w:?}");
     }
     Names {
-        pack: names.iter().map(|n| hash(n)).collect(),
+        pack: names
+            .into_iter()
+            .map(|(c, ns)| (c, ns.iter().map(|n| hash(n)).collect()))
+            .collect(),
         weak: HashSet::new(),
         strong: strong.iter().map(|n| hash(n)).collect(),
+        crate_of: HashMap::new(),
+        globbed: HashSet::new(),
         pack_crates,
     }
 }
 
 /// Trigger names, hashed. *Strong* names lead to a pack path wherever they are written: a
-/// pack crate or a dependency renamed from one, a module of the config, a module that
-/// exports a trigger, a method called by name (`init`-like methods of holders). *Weak* names
-/// (an import, alias, holder type, static or init function made from a trigger) only when a
-/// path can reach them: through a `use` item, or a path starting at `crate::`/`self::`/
-/// `super::` (an unqualified name needs a `use`; a qualified one starts at a strong name or
-/// at one of those roots).
+/// module of the config, a module that exports a trigger, a method called by name
+/// (`init`-like methods of holders). *Weak* names (an import, alias, holder type, static or
+/// init function made from a trigger) only when a path can reach them: through a `use` item,
+/// or a path starting at `crate::`/`self::`/`super::` (an unqualified name needs a `use`; a
+/// qualified one starts at a strong name or at one of those roots).
+///
+/// A pack crate's name, or a dependency renamed from one, is strong only in the files of the
+/// crates that have it in their extern prelude (a published dependency, see
+/// [`pack_externs`]): a pack path is only ever reached through a crate's extern prelude (the
+/// resolver gives `Res::Ext` for nothing else), so elsewhere the name can only be a local
+/// item, which leads to a pack path only if its own file is relevant (and then its name is
+/// derived). A workspace crate, even one named like a pack crate, is resolved into its own
+/// module tree, never to a pack path: its names are derived from its files like any other.
 ///
 /// *Pack* names (the types and free functions the packs list) are names of items of the pack
-/// crates. Outside a crate that is itself named like a pack crate they lead to a pack path
-/// only through an import from one (a path naming a strong name, whose binding becomes a weak
-/// name) or through a glob import (whose bindings have no names to derive): so they count
-/// inside pack crates (every identifier) and, when deriving names, in files with a glob
-/// import; everywhere else the weak names derived from the imports stand for them.
+/// crates. They lead to a pack path only through an import from a pack crate: a named one (a
+/// path naming the crate, whose binding becomes a weak name) or a glob (`use sqlx::*;`, whose
+/// bindings have no names to derive). A glob of a pack crate, or of a name bound to one
+/// (`use sqlx as db; use db::*;`), makes the names that crate's pack paths use weak: its
+/// bindings are reached by the file's own paths and, like any import, by `crate::`/`self::`/
+/// `super::` paths and `use` items of other files.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    pub pack: HashSet<u64>,
+    /// The names of the pack paths, by their first segment (the pack crate).
+    pub pack: HashMap<String, HashSet<u64>>,
     pub weak: HashSet<u64>,
     pub strong: HashSet<u64>,
+    /// Names bound to a pack crate or to a path below one (`use sqlx as db;`,
+    /// `extern crate sqlx as db;`, `use sqlx::postgres;`): the crate.
+    pub crate_of: HashMap<u64, String>,
+    /// The pack crates a glob import made the pack names of weak.
+    pub globbed: HashSet<String>,
     /// The pack crates, with underscores.
     pub pack_crates: HashSet<String>,
 }
 
 impl Names {
-    fn any(&self, h: u64, pack: bool) -> bool {
-        self.weak.contains(&h) || self.strong.contains(&h) || (pack && self.pack.contains(&h))
-    }
-
-    fn weak_or_pack(&self, h: u64, pack: bool) -> bool {
-        self.weak.contains(&h) || (pack && self.pack.contains(&h))
+    fn any(&self, h: u64) -> bool {
+        self.weak.contains(&h) || self.strong.contains(&h)
     }
 
     fn len(&self) -> usize {
-        self.weak.len() + self.strong.len()
+        self.weak.len() + self.strong.len() + self.crate_of.len()
     }
 
-    /// Whether a file can reach a trigger (module docs); `pack`: it belongs to a crate named
-    /// like a pack crate.
-    fn reaches(&self, sc: &Scan, pack: bool) -> bool {
+    /// Whether a file can reach a trigger (module docs); `ext`: the pack crates' names in the
+    /// extern preludes of its crates.
+    fn reaches(&self, sc: &Scan, ext: &HashMap<u64, String>) -> bool {
         sc.idents
             .iter()
-            .any(|h| self.strong.contains(h) || (pack && self.pack.contains(h)))
-            || sc.use_idents.iter().any(|h| self.strong.contains(h))
-            || sc
-                .rel_use_idents
-                .iter()
-                .any(|h| self.weak_or_pack(*h, pack))
-            || sc
-                .rel_path_idents
-                .iter()
-                .any(|h| self.weak_or_pack(*h, pack))
+            .any(|h| self.strong.contains(h) || ext.contains_key(h))
+            || sc.rel_use_idents.iter().any(|h| self.weak.contains(h))
+            || sc.rel_path_idents.iter().any(|h| self.weak.contains(h))
     }
+}
+
+/// The names of a crate's extern prelude that lead to a pack crate: its published
+/// dependencies (renames applied) whose package is a pack crate, hashed, and that crate.
+fn pack_externs(c: &crates::CrateDef, pack_crates: &HashSet<String>) -> Vec<(u64, String)> {
+    c.externs
+        .iter()
+        .filter_map(|(name, r)| match r {
+            crates::ExternRef::Package(p) if pack_crates.contains(p) => {
+                Some((hash(name), p.clone()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn init_like(name: &str) -> bool {
@@ -1013,14 +1160,10 @@ fn init_like(name: &str) -> bool {
         || name.starts_with("initialize_")
 }
 
-/// A package whose name or lib name is a pack crate's (its own items are pack paths).
-fn is_pack_package(p: &workspace::Package, pack_crates: &HashSet<String>) -> bool {
-    pack_crates.contains(&workspace::underscore(&p.name))
-        || p.lib_name().is_some_and(|l| pack_crates.contains(l))
-}
-
 /// Build the crate graph of a unit, parsing only the files that can matter (all of them when
-/// `prefilter` is off), and decide SSOT000's source per file (see the module docs).
+/// `prefilter` is off) and those in `forced` (files the model asked for, see
+/// `Model::needs_parse`), and decide SSOT000's source per file (see the module docs).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     unit: &Unit,
     out_root: &Path,
@@ -1029,27 +1172,46 @@ pub fn build(
     cfg: &Config,
     prefilter: bool,
     cache: &Cache,
+    forced: &HashSet<PathBuf>,
 ) -> CrateGraph {
-    let t0 = initial_triggers(unit, packs, cfg);
-    // Files of a package named like a pack crate (the crates of the fixpoint decide; this
-    // only chooses what to parse at once).
-    let pack_dirs: Vec<&Path> = unit
+    let t0 = initial_triggers(packs, cfg);
+    // The pack crates among each package's published dependencies, for the files below its
+    // directory (the crates of the fixpoint decide; this only chooses what to parse at once).
+    let unit_libs: HashSet<String> = unit
         .packages
         .iter()
-        .filter(|p| is_pack_package(p, &t0.pack_crates))
-        .map(|p| p.dir.as_path())
+        .filter(|p| p.lib_name().is_some())
+        .map(|p| workspace::underscore(&p.name))
         .collect();
+    let pkg_ext: Vec<(&Path, HashMap<u64, String>)> = unit
+        .packages
+        .iter()
+        .map(|p| {
+            let ext = p
+                .deps
+                .iter()
+                .filter(|d| t0.pack_crates.contains(&d.package) && !unit_libs.contains(&d.package))
+                .map(|d| (hash(&d.extern_name), d.package.clone()))
+                .collect();
+            (p.dir.as_path(), ext)
+        })
+        .collect();
+    let no_ext = HashMap::new();
     let scans: Mutex<HashMap<PathBuf, Scan>> = Mutex::new(HashMap::new());
     let mismatch = std::sync::atomic::AtomicBool::new(false);
     let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
-        let in_pack = pack_dirs.iter().any(|d| path.starts_with(d));
+        let ext = pkg_ext
+            .iter()
+            .filter(|(d, _)| path.starts_with(d))
+            .max_by_key(|(d, _)| d.components().count())
+            .map_or(&no_ext, |(_, e)| e);
         // The byte scan first; the lexer when it declines or when the file may be relevant.
         let mut sc = match cache.get_or(Kind::Quick, text, edition, || quick(text, edition)) {
             // The byte lexer accepts no text that is too deep (see `shallow`).
             Some(q) => q,
             _ => cache.get_or(Kind::Scan, text, edition, || scan(text, edition)),
         };
-        let first_look = sc.marker || t0.reaches(&sc, in_pack);
+        let first_look = sc.marker || t0.reaches(&sc, ext);
         let summary = if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
             let s = cache.get_or(Kind::Summary, text, edition, || {
                 crate::parse::summarize(text, edition)
@@ -1085,9 +1247,9 @@ pub fn build(
         .iter()
         .map(|f| scans.remove(&f.path).unwrap_or_default())
         .collect();
-    if !fixpoint(&mut g, unit, overlay, t0, file_scans, cfg, cache) && prefilter {
+    if !fixpoint(&mut g, unit, overlay, t0, file_scans, cfg, cache, forced) && prefilter {
         // The lexer saw a module structure the parser does not: never trust it.
-        return build(unit, out_root, overlay, packs, cfg, false, cache);
+        return build(unit, out_root, overlay, packs, cfg, false, cache, forced);
     }
     g
 }
@@ -1101,11 +1263,13 @@ fn fixpoint(
     mut scans: Vec<Scan>,
     cfg: &Config,
     cache: &Cache,
+    asked: &HashSet<PathBuf>,
 ) -> bool {
     let mut consistent = true;
     let n = g.files.len();
-    // Files of modules the config names (and their submodules) are always relevant.
-    let mut forced = vec![false; n];
+    // Files of modules the config names (and their submodules) are always relevant, and so
+    // are the files the model asked for.
+    let mut forced: Vec<bool> = g.files.iter().map(|f| asked.contains(&f.path)).collect();
     let cfg_paths: Vec<Vec<String>> = cfg
         .all_module_paths()
         .map(|p| p.segs.clone())
@@ -1132,14 +1296,14 @@ fn fixpoint(
             file_names[file].push(last.unwrap_or_else(|| c.name.clone()));
         }
     }
-    // Files of crates named like a pack crate, and the files of each file's parent modules.
-    let mut in_pack = vec![false; n];
+    // The pack crates' names in each file's crates' extern preludes, and the files of each
+    // file's parent modules.
+    let mut file_ext: Vec<HashMap<u64, String>> = vec![HashMap::new(); n];
     let mut parent_files: Vec<Vec<usize>> = vec![Vec::new(); n];
     for c in &g.crates {
-        let pack = t.pack_crates.contains(&c.name)
-            || is_pack_package(&g.packages[c.package], &t.pack_crates);
+        let ext = pack_externs(c, &t.pack_crates);
         for (file, root, _) in c.modules.files() {
-            in_pack[file] |= pack;
+            file_ext[file].extend(ext.iter().cloned());
             if let Some(p) = c.modules.get(root).parent {
                 parent_files[file].push(c.modules.get(p).file);
             }
@@ -1163,7 +1327,7 @@ fn fixpoint(
                 Some("forced")
             } else if sc.marker {
                 Some("marker")
-            } else if t.reaches(sc, in_pack[i]) {
+            } else if t.reaches(sc, &file_ext[i]) {
                 Some("names")
             } else if sc.glob_parent && parent_files[i].iter().any(|&p| file_exports[p]) {
                 Some("glob-parent")
@@ -1226,7 +1390,7 @@ fn fixpoint(
                 }
                 let s = g.files[i].summary.clone();
                 let around = Around {
-                    pack: in_pack[i],
+                    ext: &file_ext[i],
                     parent_exports: parent_files[i].iter().any(|&p| file_exports[p]),
                     crate_exports: file_crates[i].iter().any(|&k| crate_exports[k]),
                 };
@@ -1261,6 +1425,9 @@ fn fixpoint(
             t.strong.len(),
             scans.iter().filter(|s| s.quick).count()
         );
+    }
+    for (f, sc) in g.files.iter_mut().zip(&scans) {
+        f.skeleton = !sc.parsed;
     }
     // SSOT000: the parse's errors for relevant files and lexically broken ones, none for the
     // others (in both modes: the output does not depend on `--no-prefilter`).
@@ -1301,9 +1468,9 @@ fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
 
 /// What [`derive`] needs to know about a file's surroundings.
 #[derive(Clone, Copy)]
-struct Around {
-    /// The file belongs to a crate named like a pack crate.
-    pack: bool,
+struct Around<'a> {
+    /// The pack crates' names in the extern preludes of the file's crates.
+    ext: &'a HashMap<u64, String>,
     /// The module of a parent file exports a trigger (`use super::*;` at the top).
     parent_exports: bool,
     /// Some module of the file's crate exports a trigger (other relative globs).
@@ -1313,13 +1480,6 @@ struct Around {
 /// Add the names a relevant file defines from trigger names; whether its root module
 /// exports a trigger (so its own name leads to one), and whether any of its modules does.
 fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, bool) {
-    // Pack names: in a pack crate, and where a glob import may bind them unnamed.
-    let pack = around.pack
-        || s.modules
-            .iter()
-            .flat_map(|m| &m.imports)
-            .chain(s.fns.iter().flat_map(|f| &f.local_imports))
-            .any(|i| matches!(i.kind, ImportKind::Glob));
     use crate::summary::ImportKind;
     let debug = std::env::var_os("SSOT_PREFILTER_STATS").is_some();
     let weak = |t: &mut Names, name: &str, why: &str| {
@@ -1332,7 +1492,19 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
             eprintln!("prefilter-name: {why} {name}");
         }
     };
-    let hit = |t: &Names, segs: &[String]| segs.iter().any(|x| t.any(hash(x), pack));
+    let ext = around.ext;
+    let any = |t: &Names, h: u64| t.any(h) || ext.contains_key(&h);
+    let hit = |t: &Names, segs: &[String]| segs.iter().any(|x| any(t, hash(x)));
+    // The pack crate a path starts at, through the extern prelude or a name bound to one.
+    let crate_of = |t: &Names, segs: &[String]| -> Option<String> {
+        let h = hash(segs.first()?);
+        ext.get(&h).or_else(|| t.crate_of.get(&h)).cloned()
+    };
+    let bind_crate = |t: &mut Names, name: &str, krate: Option<String>| {
+        if let Some(c) = krate {
+            t.crate_of.insert(hash(name), c);
+        }
+    };
     let ty_hit = |t: &Names, ty: &crate::summary::RawType| {
         ty.all.iter().any(|p| hit(t, &p.segs)) || ty.head.as_ref().is_some_and(|p| hit(t, &p.segs))
     };
@@ -1345,7 +1517,12 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
         for imp in imps {
             match &imp.kind {
                 ImportKind::Named(n) => {
-                    if imp.path.last().is_some_and(|l| t.strong.contains(&hash(l))) {
+                    bind_crate(t, n, crate_of(t, &imp.path));
+                    let strong_leaf = |l: &String| {
+                        let h = hash(l);
+                        t.strong.contains(&h) || ext.contains_key(&h)
+                    };
+                    if imp.path.last().is_some_and(strong_leaf) {
                         strong(t, n, "import-module");
                         ex = true;
                     } else if hit(t, &imp.path) {
@@ -1355,6 +1532,16 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
                 }
                 ImportKind::Glob => {
                     let keyword = |x: &String| matches!(x.as_str(), "self" | "super" | "crate");
+                    if let Some(c) = crate_of(t, &imp.path)
+                        && t.globbed.insert(c.clone())
+                    {
+                        if let Some(names) = t.pack.get(&c) {
+                            t.weak.extend(names.iter().copied());
+                        }
+                        if debug {
+                            eprintln!("prefilter-name: glob {c}::*");
+                        }
+                    }
                     if imp.path == ["super"] {
                         parent_glob = true;
                     } else if imp.path == ["self"] {
@@ -1376,7 +1563,8 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
         let (mut ex, pg) = imports(&m.imports, t);
         parent_globs[mi] = pg;
         for (c, b) in &m.extern_crates {
-            if t.any(hash(c), pack) {
+            bind_crate(t, b, ext.get(&hash(c)).cloned());
+            if any(t, hash(c)) {
                 strong(t, b, "extern-crate");
                 ex = true;
             }
@@ -1419,7 +1607,7 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
         } else if sc
             .fn_idents
             .get(fi)
-            .is_some_and(|ids| ids.iter().any(|h| t.any(*h, pack)))
+            .is_some_and(|ids| ids.iter().any(|h| any(t, *h)))
         {
             weak(t, &f.name, "init-fn");
             if f.parent_fn.is_none() {
@@ -1455,10 +1643,12 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
             break;
         }
     }
-    // Inline modules that export: their names lead to a trigger.
+    // Inline modules that export: their names lead to a trigger. Weak names: only this
+    // file (relevant already) has the module in scope; other files reach it by a path
+    // through `crate`/`self`/`super` or through a module that exports (a strong name).
     for (m, _) in s.modules.iter().zip(&exports).skip(1).filter(|(_, e)| **e) {
         if let Some(name) = m.inline_path.last() {
-            strong(t, name, "module");
+            weak(t, name, "module");
         }
     }
     (
@@ -1527,6 +1717,11 @@ mod tests {
             "const A: f64 = 1.; const B: f64 = 2.0f64; fn r() { for _ in 0..1 {} let _ = (1.).max(2.); }\n",
             "mod a;\n#[cfg(test)]\nmod tests {\n    use super::*;\n    #[path = \"x.rs\"] mod x;\n    pub(crate) mod inner { mod deep; }\n}\n",
             "use super::*;\nuse crate::{a, *};\nfn f() { let async_ = 1; let dyn_ = 2; }\n",
+            "fn f() { let s = r\"raw\"; let t = r#\"a \"quoted\" é\"#; let u = br##\"x\"#\"##; }\n",
+            "fn f() { let s = b\"bytes\\xff\\n\"; let c = b'\\x80'; let d = b'a'; }\n",
+            "fn f() { let r#type = 1; let r#match = r#type; }\n",
+            "fn f() { let s = \"\\u{41}\\u{10FFFF} é ✓\"; let c = '\\u{e9}'; let d = 'é'; }\n",
+            "fn f() { let x = 1e5; let y = 2.5E-3f64; let z = 1_0e+1_0; let w = 0x1e5; }\n",
         ];
         for t in ok {
             for ed in [
@@ -1538,13 +1733,24 @@ mod tests {
             }
         }
         let declined = [
-            "fn f() { let s = r\"raw\"; }\n",
-            "fn f() { let s = b\"bytes\"; }\n",
-            "fn f() { let r#type = 1; }\n",
+            "fn f() { let s = b\"é\"; }\n",
+            "fn f() { let s = br\"é\"; }\n",
+            "fn f() { let s = r#\"unterminated\"; }\n",
+            "fn f() { let s = r\"a\rb\"; }\n",
+            "fn f() { let r#self = 1; }\n",
+            "fn f() { let s = c\"c string\"; }\n",
+            "fn f() { let c = b'ab'; }\n",
+            "fn f() { let s = \"\\u{D800}\"; }\n",
+            "fn f() { let s = \"\\u{}\"; }\n",
+            "fn f() { let s = b\"\\u{41}\"; }\n",
+            "fn f() { let s = \"\\x80\"; }\n",
+            "fn f() { let x = 1e; }\n",
+            "fn f() { let s = \"a\"suffix; let c = 'a'x; }\n",
+            "fn f() { let c = 'a'x; }\n",
+            "fn f() { let s = r\"a\"x; }\n",
+            "fn f() { let x = 1e+_; }\n",
             "fn f() { let s = \"unterminated; }\n",
-            "fn f() { let s = \"\\u{41}\"; }\n",
             "fn f() { let c = 'ab'; }\n",
-            "fn f() { let x = 1e5; }\n",
             "fn f() { let x = 0x; }\n",
             "fn f() { let x = (1; }\n",
             "fn f() { let x = 1 ` 2; }\n",

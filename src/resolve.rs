@@ -38,6 +38,10 @@ pub struct Resolver<'g> {
     pub packs: &'g PackIndex,
     memo: HashMap<(usize, usize, String), Option<Res>>,
     visiting: HashSet<(usize, usize, String)>,
+    /// While set, the files of the unparsed modules (see `FileEntry::skeleton`) in which a
+    /// name was looked up in vain are collected in `skeleton_misses`: the name may be there.
+    pub recording: bool,
+    pub skeleton_misses: Vec<usize>,
 }
 
 const MAX_STEPS: usize = 64;
@@ -49,6 +53,8 @@ impl<'g> Resolver<'g> {
             packs,
             memo: HashMap::new(),
             visiting: HashSet::new(),
+            recording: false,
+            skeleton_misses: Vec::new(),
         }
     }
 
@@ -66,6 +72,17 @@ impl<'g> Resolver<'g> {
 
     /// A name declared in module `m` (items, imports, globs), as `m::name` would find it.
     pub fn lookup_in_module(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
+        let r = self.lookup_memo(k, m, name);
+        if r.is_none() && self.recording {
+            let file = self.g.crates[k].modules.get(m).file;
+            if self.g.files[file].skeleton {
+                self.skeleton_misses.push(file);
+            }
+        }
+        r
+    }
+
+    fn lookup_memo(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
         let key = (k, m, name.to_string());
         if let Some(r) = self.memo.get(&key) {
             return r.clone();

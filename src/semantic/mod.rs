@@ -116,6 +116,9 @@ pub struct Model<'g> {
     /// Constructions (file, offset) that are a migration runner's one-off connection (see
     /// [`Model::migration_connection`]), among those of kinds with no SSOT configured.
     pub migration_connections: BTreeSet<(usize, u32)>,
+    /// Files the prefilter left unparsed in which a generic pool's manager was looked for in
+    /// vain: the engine parses them and builds the model again (see `arg_manager_kind`).
+    pub needs_parse: BTreeSet<usize>,
     /// What `-v` explains (test code decisions, skipped files).
     pub notes: Vec<String>,
     /// Packages that are test code, with the reason (`-v` prints it).
@@ -191,6 +194,7 @@ impl<'g> Model<'g> {
             sites: Default::default(),
             inits: Default::default(),
             migration_connections: BTreeSet::new(),
+            needs_parse: BTreeSet::new(),
             notes: Vec::new(),
             test_packages: test_packages(g),
             file_allowed: Vec::new(),
@@ -913,8 +917,28 @@ impl<'g> Model<'g> {
         Some(c)
     }
 
-    /// The kind a generic pool's manager argument gives it.
+    /// The kind a generic pool's manager argument gives it. A project type or function in a
+    /// file the prefilter did not parse gives a kind (or none) that only its parse can tell:
+    /// such files go to `needs_parse`.
     fn arg_manager_kind(
+        &mut self,
+        k: usize,
+        m: usize,
+        s: &FileSummary,
+        func: Option<usize>,
+        arg: &ArgRef,
+        at: u32,
+    ) -> (ManagerKind, Option<u32>) {
+        let was = std::mem::replace(&mut self.res.recording, true);
+        let r = self.arg_manager_kind_in(k, m, s, func, arg, at);
+        self.res.recording = was;
+        if !was {
+            self.needs_parse.extend(self.res.skeleton_misses.drain(..));
+        }
+        r
+    }
+
+    fn arg_manager_kind_in(
         &mut self,
         k: usize,
         m: usize,
@@ -1546,6 +1570,27 @@ impl<'g> Model<'g> {
         sites.extend(m.hand_initializers());
         m.sites = Rc::new(sites);
         Ok(m)
+    }
+
+    /// With `SSOT_DUMP_SITES` set, every site on stderr: a developer's check (see
+    /// ARCHITECTURE.md) that two builds, or a run with and without the prefilter, find the
+    /// same sites whatever the config reports.
+    pub fn dump_sites(&self) {
+        if std::env::var_os("SSOT_DUMP_SITES").is_none() {
+            return;
+        }
+        for s in self.sites.iter() {
+            eprintln!(
+                "site: {}:{} {} {:?} in_ssot={} allowed={} {:?}",
+                self.g.files[s.file].rel,
+                s.span.start,
+                s.path,
+                s.resource,
+                s.in_ssot,
+                s.allowed,
+                s.kind
+            );
+        }
     }
 
     /// `-v` notes for the constructions left out as fallbacks and the statics counted as
