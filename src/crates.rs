@@ -543,7 +543,7 @@ pub fn build_with(
         for pend in wave {
             reached.insert(pend.path.clone());
             // A module file reached through a symlink reaches its target too.
-            if let Ok(canon) = pend.path.canonicalize() {
+            if let Some(canon) = crate::safety::real_path(&pend.path) {
                 reached.insert(canon);
             }
             let Some(&fid) = file_ids.get(&pend.path) else {

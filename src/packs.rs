@@ -127,6 +127,17 @@ pub struct PackIndex {
     /// Every prefix of every path above: an external glob import can only bring in a name
     /// that some pack knows of.
     pub known_prefixes: BTreeSet<Vec<String>>,
+    /// What the prefilter takes from the paths above, made once (`add` forgets it).
+    pub names: std::sync::OnceLock<std::sync::Arc<PackNames>>,
+}
+
+/// The names the prefilter looks for (see `prefilter::Names`).
+#[derive(Debug, Default)]
+pub struct PackNames {
+    /// The names of the pack paths (hashed with `prefilter::hash`), by first segment.
+    pub by_crate: HashMap<String, crate::prefilter::IdSet>,
+    /// The pack crates, with underscores: first segments and every pack's `crates`.
+    pub crates: std::collections::HashSet<String>,
 }
 
 /// Parse a pack path with `syn`: a plain path without generics or leading `::`.
@@ -208,6 +219,7 @@ impl PackIndex {
 
     /// Validate and add one pack. `origin` and `text` are for error spans.
     pub fn add(&mut self, src: RulePackSource, origin: &Path, text: &str) -> Result<(), Error> {
+        self.names = std::sync::OnceLock::new();
         let pack = self.packs.len();
         let resource = src.resource.get_ref().clone();
         if resource.is_empty()

@@ -53,6 +53,10 @@ use crate::packs::PackIndex;
 use crate::summary::{FileSummary, ItemDef, ItemKind, ModDecl, ModuleSummary};
 use crate::workspace::{self, Unit};
 
+/// Sets and maps of identifier hashes (already hashed: a cheap hasher is enough).
+pub type IdSet = HashSet<u64, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
+pub type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
+
 /// A hash of an identifier (collisions only make a file look relevant: safe).
 pub fn hash(s: &str) -> u64 {
     let s = s.strip_prefix("r#").unwrap_or(s);
@@ -70,8 +74,6 @@ pub fn hash(s: &str) -> u64 {
 pub struct Scan {
     /// Every identifier and keyword, hashed, sorted, deduplicated.
     pub idents: Vec<u64>,
-    /// The identifiers inside `use` and `extern crate` items.
-    pub use_idents: Vec<u64>,
     /// The identifiers of `use` items that start at `crate`, `self` or `super`.
     pub rel_use_idents: Vec<u64>,
     /// The segments of paths that start at `crate::`, `self::` or `super::`.
@@ -129,11 +131,18 @@ fn path_attr(text: &str) -> Option<String> {
     Some(s.to_string())
 }
 
-struct Tok<'a> {
+/// A significant token: its kind and byte range (its text is `text(src)`).
+#[derive(Clone, Copy)]
+struct Tok {
     kind: SyntaxKind,
-    text: &'a str,
     start: u32,
     end: u32,
+}
+
+impl Tok {
+    fn text<'t>(&self, src: &'t str) -> &'t str {
+        &src[self.start as usize..self.end as usize]
+    }
 }
 
 /// Lex a file and collect what the prefilter needs.
@@ -159,16 +168,17 @@ pub fn scan(text: &str, edition: Edition) -> Scan {
         let r = lexed.text_range(i);
         toks.push(Tok {
             kind,
-            text: lexed.text(i),
             start: r.start as u32,
             end: r.end as u32,
         });
     }
-    scan_tokens(text, &toks, lex_errors)
+    scan_tokens(text, &toks, Some(lex_errors))
 }
 
-/// What the prefilter needs from a file's significant tokens (see [`scan`]).
-fn scan_tokens(text: &str, toks: &[Tok], lex_errors: bool) -> Scan {
+/// What the prefilter needs from a file's significant tokens (see [`scan`]); `lex_errors`:
+/// whether the lexer found an error, `None` for [`quick_scan`]'s tokens, which have none,
+/// no invalid token and balanced brackets.
+fn scan_tokens(text: &str, toks: &[Tok], lex_errors: Option<bool>) -> Scan {
     let mut out = Scan {
         marker: text.contains("ssot-lint:"),
         ..Default::default()
@@ -176,11 +186,14 @@ fn scan_tokens(text: &str, toks: &[Tok], lex_errors: bool) -> Scan {
     out.idents = sorted(
         toks.iter()
             .filter(|t| t.kind.is_any_identifier())
-            .map(|t| hash(t.text))
+            .map(|t| hash(t.text(text)))
             .collect(),
     );
-    out.broken = lex_errors || toks.iter().any(|t| t.kind == SyntaxKind::ERROR) || !balanced(toks);
-    use_items(toks, &mut out);
+    out.broken = match lex_errors {
+        None => false,
+        Some(e) => e || toks.iter().any(|t| t.kind == SyntaxKind::ERROR) || !balanced(toks),
+    };
+    use_items(toks, text, &mut out);
     // A broken file is parsed anyway.
     out.skeleton = if out.broken {
         None
@@ -195,7 +208,7 @@ fn quick(text: &str, edition: Edition) -> Option<Scan> {
     let toks = quick_scan(text, edition)?;
     Some(Scan {
         quick: true,
-        ..scan_tokens(text, &toks, false)
+        ..scan_tokens(text, &toks, None)
     })
 }
 
@@ -206,7 +219,7 @@ fn quick(text: &str, edition: Edition) -> Option<Scan> {
 /// than the simplest ones, an exponent, an unterminated literal or comment, unbalanced
 /// brackets or nesting over [`DEEP_BRACKETS`], an `ssot-lint:` comment, a shebang or
 /// frontmatter. What it accepts has no lexer error and no invalid token.
-fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
+fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok>> {
     let b = text.as_bytes();
     let n = b.len();
     if text.contains("ssot-lint:") {
@@ -223,7 +236,6 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
     let mut stack: Vec<u8> = Vec::new();
     let tok = |kind: SyntaxKind, s: usize, e: usize| Tok {
         kind,
-        text: &text[s..e],
         start: s as u32,
         end: e as u32,
     };
@@ -233,6 +245,9 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
         match c {
             b' ' | b'\t' | b'\n' => {
                 i += 1;
+                while i < n && matches!(b[i], b' ' | b'\t' | b'\n') {
+                    i += 1;
+                }
                 continue;
             }
             b'\r' => {
@@ -243,12 +258,14 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                 continue;
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < n && b[i] != b'\n' {
-                    if b[i] == b'\r' && b.get(i + 1) != Some(&b'\n') {
-                        return None;
-                    }
-                    i += 1;
+                let end = memchr::memchr(b'\n', &b[i..]).map_or(n, |k| i + k);
+                // A carriage return only right before the newline.
+                if let Some(k) = memchr::memchr(b'\r', &b[i..end])
+                    && (i + k + 1 != end || end == n)
+                {
+                    return None;
                 }
+                i = end;
                 continue;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
@@ -309,8 +326,11 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
                     toks.push(tok(kind, s, i));
                     continue;
                 }
+                // Every keyword is lowercase and at most 8 bytes long, except `Self`.
                 let kind = if w == "_" {
                     SyntaxKind::UNDERSCORE
+                } else if w.len() > 8 || (c.is_ascii_uppercase() && w != "Self") {
+                    SyntaxKind::IDENT
                 } else {
                     SyntaxKind::from_keyword(w, edition).unwrap_or(SyntaxKind::IDENT)
                 };
@@ -463,7 +483,8 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
         toks.push(tok(SyntaxKind::from_char(c as char)?, i, i + 1));
         i += 1;
     }
-    if !stack.is_empty() || memchr::memchr(0, &b[..n.min(8000)]).is_some() || !shallow(&toks) {
+    if !stack.is_empty() || memchr::memchr(0, &b[..n.min(8000)]).is_some() || !shallow(&toks, text)
+    {
         return None;
     }
     Some(toks)
@@ -475,15 +496,15 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok<'_>>> {
 /// `;` `{` `}`, and a level per opening bracket plus the prefix-operator bytes (`! - * &`) in
 /// a row; here every operator byte counts (the `.` of a float too), so the counts are at
 /// least its own. A file over either bound is left to the lexer path and the exact check.
-fn shallow(toks: &[Tok]) -> bool {
+fn shallow(toks: &[Tok], text: &str) -> bool {
     let (mut chain, mut depth, mut run) = (0usize, 0usize, 0usize);
     for t in toks {
         let k = t.kind;
         if !k.is_punct() {
             run = 0;
-            chain += t.text.bytes().filter(|&c| c == b'.').count();
+            chain += t.text(text).bytes().filter(|&c| c == b'.').count();
         } else {
-            match t.text.as_bytes().first() {
+            match t.text(text).as_bytes().first() {
                 Some(b'(' | b'[') => depth += 1,
                 Some(b'{') => {
                     depth += 1;
@@ -624,7 +645,7 @@ fn raw_string_end(b: &[u8], h: usize, bytes: bool) -> Option<usize> {
 }
 
 /// Identifiers of `use` / `extern crate` items, and relative glob imports.
-fn use_items(toks: &[Tok], out: &mut Scan) {
+fn use_items(toks: &[Tok], text: &str, out: &mut Scan) {
     let mut v = Vec::new();
     let mut rel = Vec::new();
     let colon = |i: usize| toks.get(i).is_some_and(|t| t.kind == SyntaxKind::COLON);
@@ -648,7 +669,7 @@ fn use_items(toks: &[Tok], out: &mut Scan) {
             j += step;
             match toks.get(j) {
                 Some(t) if t.kind.is_any_identifier() => {
-                    rp.push(hash(t.text));
+                    rp.push(hash(t.text(text)));
                     j += 1;
                 }
                 _ => break,
@@ -682,7 +703,7 @@ fn use_items(toks: &[Tok], out: &mut Scan) {
                 _ => {}
             }
             if t.kind.is_any_identifier() {
-                v.push(hash(t.text));
+                v.push(hash(t.text(text)));
             }
             // A `use` never contains these; stop at what cannot be part of one.
             if matches!(
@@ -718,7 +739,6 @@ fn use_items(toks: &[Tok], out: &mut Scan) {
         }
         i = j + 1;
     }
-    out.use_idents = sorted(v);
     out.rel_use_idents = sorted(rel);
 }
 
@@ -874,10 +894,10 @@ fn skeleton_items(
                     return None;
                 }
                 // As the parse stage names it: a raw identifier without its `r#`.
-                let name = name_tok
-                    .text
+                let name_text = name_tok.text(text);
+                let name = name_text
                     .strip_prefix("r#")
-                    .unwrap_or(name_tok.text)
+                    .unwrap_or(name_text)
                     .to_string();
                 let is_test = modules[module].is_test
                     || attrs.iter().any(|a| attr_is_test(a))
@@ -990,7 +1010,7 @@ fn fn_idents(text: &str, summary: &FileSummary, edition: Edition) -> Vec<Vec<u64
         Some(toks) => toks
             .iter()
             .filter(|t| t.kind.is_any_identifier())
-            .map(|t| (t.start, hash(t.text)))
+            .map(|t| (t.start, hash(t.text(text))))
             .collect(),
         None => {
             let lexed = ra_ap_parser::LexedStr::new(edition, text);
@@ -1015,8 +1035,34 @@ fn fn_idents(text: &str, summary: &FileSummary, edition: Edition) -> Vec<Vec<u64
 /// names (pack types, free functions) and the strong ones (config modules). The pack crates'
 /// own names are strong only in the crates that depend on them (see [`pack_externs`]).
 fn initial_triggers(packs: &PackIndex, cfg: &Config) -> Names {
-    let mut names: HashMap<String, HashSet<String>> = HashMap::new();
     let mut strong: HashSet<String> = HashSet::new();
+    for p in cfg.all_module_paths() {
+        strong.extend(p.segs.iter().cloned());
+    }
+    for (from, to) in &cfg.deprecated {
+        strong.extend(from.segs.iter().cloned());
+        strong.extend(to.segs.iter().cloned());
+    }
+    if std::env::var_os("SSOT_PREFILTER_STATS").is_some() {
+        let mut w: Vec<&String> = strong.iter().collect();
+        w.sort();
+        eprintln!("prefilter-t0: strong {w:?}");
+    }
+    Names {
+        pack: packs
+            .names
+            .get_or_init(|| Arc::new(pack_names(packs)))
+            .clone(),
+        weak: IdSet::default(),
+        strong: strong.iter().map(|n| hash(n)).collect(),
+        crate_of: IdMap::default(),
+        globbed: HashSet::new(),
+    }
+}
+
+/// The names of the packs' paths by pack crate, and the pack crates.
+fn pack_names(packs: &PackIndex) -> crate::packs::PackNames {
+    let mut names: HashMap<String, HashSet<String>> = HashMap::new();
     let upper = |s: &str| s.chars().next().is_some_and(|c| c.is_uppercase());
     let mut add_path = |p: &[String], leaf_always: bool| {
         let Some(first) = p.first() else { return };
@@ -1058,28 +1104,12 @@ fn initial_triggers(packs: &PackIndex, cfg: &Config) -> Names {
             pack_crates.insert(workspace::underscore(c));
         }
     }
-    for p in cfg.all_module_paths() {
-        strong.extend(p.segs.iter().cloned());
-    }
-    for (from, to) in &cfg.deprecated {
-        strong.extend(from.segs.iter().cloned());
-        strong.extend(to.segs.iter().cloned());
-    }
-    if std::env::var_os("SSOT_PREFILTER_STATS").is_some() {
-        let mut w: Vec<&String> = strong.iter().collect();
-        w.sort();
-        eprintln!("prefilter-t0: strong {w:?}");
-    }
-    Names {
-        pack: names
+    crate::packs::PackNames {
+        by_crate: names
             .into_iter()
             .map(|(c, ns)| (c, ns.iter().map(|n| hash(n)).collect()))
             .collect(),
-        weak: HashSet::new(),
-        strong: strong.iter().map(|n| hash(n)).collect(),
-        crate_of: HashMap::new(),
-        globbed: HashSet::new(),
-        pack_crates,
+        crates: pack_crates,
     }
 }
 
@@ -1107,17 +1137,16 @@ fn initial_triggers(packs: &PackIndex, cfg: &Config) -> Names {
 /// `super::` paths and `use` items of other files.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    /// The names of the pack paths, by their first segment (the pack crate).
-    pub pack: HashMap<String, HashSet<u64>>,
-    pub weak: HashSet<u64>,
-    pub strong: HashSet<u64>,
+    /// The names of the pack paths by their first segment (the pack crate), and the pack
+    /// crates.
+    pub pack: Arc<crate::packs::PackNames>,
+    pub weak: IdSet,
+    pub strong: IdSet,
     /// Names bound to a pack crate or to a path below one (`use sqlx as db;`,
     /// `extern crate sqlx as db;`, `use sqlx::postgres;`): the crate.
-    pub crate_of: HashMap<u64, String>,
+    pub crate_of: IdMap<String>,
     /// The pack crates a glob import made the pack names of weak.
     pub globbed: HashSet<String>,
-    /// The pack crates, with underscores.
-    pub pack_crates: HashSet<String>,
 }
 
 impl Names {
@@ -1131,7 +1160,7 @@ impl Names {
 
     /// Whether a file can reach a trigger (module docs); `ext`: the pack crates' names in the
     /// extern preludes of its crates.
-    fn reaches(&self, sc: &Scan, ext: &HashMap<u64, String>) -> bool {
+    fn reaches(&self, sc: &Scan, ext: &IdMap<String>) -> bool {
         sc.idents
             .iter()
             .any(|h| self.strong.contains(h) || ext.contains_key(h))
@@ -1183,20 +1212,20 @@ pub fn build(
         .filter(|p| p.lib_name().is_some())
         .map(|p| workspace::underscore(&p.name))
         .collect();
-    let pkg_ext: Vec<(&Path, HashMap<u64, String>)> = unit
+    let pkg_ext: Vec<(&Path, IdMap<String>)> = unit
         .packages
         .iter()
         .map(|p| {
             let ext = p
                 .deps
                 .iter()
-                .filter(|d| t0.pack_crates.contains(&d.package) && !unit_libs.contains(&d.package))
+                .filter(|d| t0.pack.crates.contains(&d.package) && !unit_libs.contains(&d.package))
                 .map(|d| (hash(&d.extern_name), d.package.clone()))
                 .collect();
             (p.dir.as_path(), ext)
         })
         .collect();
-    let no_ext = HashMap::new();
+    let no_ext = IdMap::default();
     let scans: Mutex<HashMap<PathBuf, Scan>> = Mutex::new(HashMap::new());
     let mismatch = std::sync::atomic::AtomicBool::new(false);
     let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
@@ -1298,10 +1327,10 @@ fn fixpoint(
     }
     // The pack crates' names in each file's crates' extern preludes, and the files of each
     // file's parent modules.
-    let mut file_ext: Vec<HashMap<u64, String>> = vec![HashMap::new(); n];
+    let mut file_ext: Vec<IdMap<String>> = vec![IdMap::default(); n];
     let mut parent_files: Vec<Vec<usize>> = vec![Vec::new(); n];
     for c in &g.crates {
-        let ext = pack_externs(c, &t.pack_crates);
+        let ext = pack_externs(c, &t.pack.crates);
         for (file, root, _) in c.modules.files() {
             file_ext[file].extend(ext.iter().cloned());
             if let Some(p) = c.modules.get(root).parent {
@@ -1470,7 +1499,7 @@ fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
 #[derive(Clone, Copy)]
 struct Around<'a> {
     /// The pack crates' names in the extern preludes of the file's crates.
-    ext: &'a HashMap<u64, String>,
+    ext: &'a IdMap<String>,
     /// The module of a parent file exports a trigger (`use super::*;` at the top).
     parent_exports: bool,
     /// Some module of the file's crate exports a trigger (other relative globs).
@@ -1535,7 +1564,7 @@ fn derive(s: &FileSummary, sc: &Scan, t: &mut Names, around: Around) -> (bool, b
                     if let Some(c) = crate_of(t, &imp.path)
                         && t.globbed.insert(c.clone())
                     {
-                        if let Some(names) = t.pack.get(&c) {
+                        if let Some(names) = t.pack.by_crate.get(&c) {
                             t.weak.extend(names.iter().copied());
                         }
                         if debug {
@@ -1663,9 +1692,9 @@ mod tests {
 
     type Owned = Vec<(SyntaxKind, String, u32, u32)>;
 
-    fn owned(toks: &[Tok]) -> Owned {
+    fn owned(toks: &[Tok], text: &str) -> Owned {
         toks.iter()
-            .map(|t| (t.kind, t.text.to_string(), t.start, t.end))
+            .map(|t| (t.kind, t.text(text).to_string(), t.start, t.end))
             .collect()
     }
 
@@ -1695,7 +1724,7 @@ mod tests {
         };
         let (toks, bad) = lexer(text, edition);
         assert!(!bad, "{what}: the lexer finds an error");
-        assert_eq!(owned(&q), toks, "{what}");
+        assert_eq!(owned(&q, text), toks, "{what}");
         let quick = Scan {
             quick: false,
             ..quick(text, edition).expect("accepted")

@@ -6,9 +6,11 @@
 //! files report a size of 0) and opened without blocking. What a refused path holds is never
 //! read, so it can never be printed.
 
+use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// `--max-file-size` default: 10 MB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -74,17 +76,23 @@ pub fn is_inside(path: &Path, root: &Path) -> bool {
 /// The real path of `path` when it is a regular file inside `root` (any file when `root`
 /// is `None`, for paths the user named on the command line).
 pub fn check(path: &Path, root: Option<&Path>) -> Result<PathBuf, ReadError> {
-    let canon = match std::fs::canonicalize(path) {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
-        Err(e) => return Err(ReadError::Io(e)),
+    let missing = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::Missing,
+        _ => ReadError::Io(e),
+    };
+    let (canon, meta) = match real_dir_entry(path)? {
+        Some((canon, meta)) => (canon, Some(meta)),
+        None => (std::fs::canonicalize(path).map_err(missing)?, None),
     };
     if let Some(root) = root
         && !is_inside(&canon, root)
     {
         return Err(ReadError::Outside);
     }
-    let meta = std::fs::metadata(&canon).map_err(ReadError::Io)?;
+    let meta = match meta {
+        Some(m) => m,
+        None => std::fs::metadata(&canon).map_err(ReadError::Io)?,
+    };
     if !meta.is_file() {
         return Err(ReadError::NotRegular);
     }
@@ -92,6 +100,54 @@ pub fn check(path: &Path, root: Option<&Path>) -> Result<PathBuf, ReadError> {
         return Err(ReadError::TooLarge(meta.len()));
     }
     Ok(canon)
+}
+
+/// The real path of `path` and its metadata when its last component is a plain name and no
+/// symlink: its directory's real path (resolved once per directory in a run, as
+/// `canonicalize` would) joined with the name. `Ok(None)`: resolve the whole path (a symlink,
+/// `..` at the end, no directory, anything unexpected); `Missing` when nothing is there (as
+/// `canonicalize` would say).
+fn real_dir_entry(path: &Path) -> Result<Option<(PathBuf, std::fs::Metadata)>, ReadError> {
+    static DIRS: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    let Some(Component::Normal(name)) = path.components().next_back() else {
+        return Ok(None);
+    };
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(None);
+    };
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_symlink() => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+        _ => return Ok(None),
+    };
+    let Some(dirs) = DIRS.get_or_init(|| Mutex::new(HashMap::new())).lock().ok() else {
+        return Ok(None);
+    };
+    let known = dirs.get(dir).cloned();
+    drop(dirs);
+    let real = match known {
+        Some(r) => r,
+        None => {
+            let Ok(r) = std::fs::canonicalize(dir) else {
+                return Ok(None);
+            };
+            if let Ok(mut dirs) = DIRS.get_or_init(|| Mutex::new(HashMap::new())).lock() {
+                dirs.insert(dir.to_path_buf(), r.clone());
+            }
+            r
+        }
+    };
+    Ok(Some((real.join(name), meta)))
+}
+
+/// The real path of an existing `path` (symlinks followed), as `canonicalize` gives it, with
+/// the directories' real paths resolved once per run.
+pub fn real_path(path: &Path) -> Option<PathBuf> {
+    match real_dir_entry(path) {
+        Ok(Some((real, _))) => Some(real),
+        Ok(None) => std::fs::canonicalize(path).ok(),
+        Err(_) => None,
+    }
 }
 
 /// Whether `path` is a regular file inside `root` that the run may read.
