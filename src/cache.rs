@@ -77,6 +77,8 @@ pub enum Kind {
     Quick,
     /// The prefilter's identifiers per function of the parse summary.
     FnIdents,
+    /// [`crate::parse::structure`].
+    Structure,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -330,6 +330,21 @@ impl CrateGraph {
     pub fn source(&self, file: usize) -> String {
         read_source(&self.overlay, &self.read_root, &self.files[file].path).unwrap_or_default()
     }
+
+    /// The 1-based line of byte `offset` of a file: from its line starts, or, for a summary
+    /// of the module structure alone (which keeps none), from its text.
+    pub fn line_of(&self, file: usize, offset: u32) -> usize {
+        let starts = &self.files[file].summary.line_starts;
+        if !starts.is_empty() {
+            return starts.partition_point(|&s| s <= offset).max(1);
+        }
+        let text = self.source(file);
+        let upto = text
+            .as_bytes()
+            .get(..offset as usize)
+            .unwrap_or(text.as_bytes());
+        memchr::memchr_iter(b'\n', upto).count() + 1
+    }
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {

@@ -335,13 +335,10 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let mut graph = build(&forced);
     let t1 = std::time::Instant::now();
     for (fid, span, msg) in &graph.missing_modules {
-        let f = &graph.files[*fid];
-        let line = f
-            .summary
-            .line_starts
-            .partition_point(|&s| s <= span.start)
-            .max(1);
-        outcome.warnings.push(format!("{}:{line}: {msg}", f.rel));
+        let line = graph.line_of(*fid, span.start);
+        outcome
+            .warnings
+            .push(format!("{}:{line}: {msg}", graph.files[*fid].rel));
     }
     let shared_config = ctx.root_config.is_some() && ctx.multi_unit;
     let mut model = Model::build(&graph, &packs, &cfg, shared_config)?;
@@ -377,7 +374,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     outcome.files_checked = graph.files.len();
     outcome.files = graph.files.iter().map(|f| f.rel.clone()).collect();
     for f in &graph.files {
-        outcome.lines += f.summary.line_starts.len();
+        outcome.lines += f.summary.line_count;
         outcome.bytes += f.bytes;
     }
     // Line and column from the text (columns count characters).

@@ -24,7 +24,10 @@
 //! The names grow as relevant files are parsed, until a fixpoint. A file that is not relevant
 //! cannot resolve to a pack path, hold one, or be reached by a name that does, so its full
 //! summary cannot change a finding; it keeps a *skeleton* summary (its module structure and
-//! line starts). One thing such a file can still decide is the kind of a generic pool whose
+//! line count). Where the lexer cannot place its `mod` items (in a macro call such as
+//! `cfg_if!`, in a function body), the skeleton comes from a parse that walks only what can
+//! hold a `mod` ([`crate::parse::structure`]); `--no-prefilter` checks both kinds of
+//! skeleton against the full parse of every file. One thing such a file can still decide is the kind of a generic pool whose
 //! manager is a project type or made by a project function (`r2d2::Pool::builder()
 //! .build(make_manager())`: a project type is no database): when the model looks a manager up
 //! in a skeleton in vain, it asks for the file (`Model::needs_parse`) and the engine builds
@@ -995,7 +998,7 @@ fn skeleton_summary(scan: &Scan, text: &str) -> Option<FileSummary> {
     Some(FileSummary {
         modules,
         mod_decls,
-        line_starts: crate::parse::line_starts(text),
+        line_count: crate::parse::line_count(text),
         ..Default::default()
     })
 }
@@ -1241,7 +1244,13 @@ pub fn build(
             _ => cache.get_or(Kind::Scan, text, edition, || scan(text, edition)),
         };
         let first_look = sc.marker || t0.reaches(&sc, ext);
-        let summary = if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
+        let summary = if prefilter && !first_look && !sc.broken && sc.skeleton.is_none() {
+            // Only a parse can place its `mod` items: parse it for its structure alone (it
+            // stays unparsed for the fixpoint, which parses it in full if it turns relevant).
+            cache.get_or(Kind::Structure, text, edition, || {
+                crate::parse::structure(text, edition)
+            })
+        } else if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
             let s = cache.get_or(Kind::Summary, text, edition, || {
                 crate::parse::summarize(text, edition)
             });
@@ -1249,10 +1258,16 @@ pub fn build(
                 fn_idents(text, &s, edition)
             });
             sc.parsed = true;
-            // Without the prefilter, check the lexer's module structure against the parse.
+            // Without the prefilter, check the lexer's module structure (or the structure-only
+            // parse's, where the lexer has none) against the parse.
+            let structure = || match skeleton_summary(&sc, text) {
+                Some(sk) => Some(sk),
+                None if !sc.broken => Some(crate::parse::structure(text, edition)),
+                None => None,
+            };
             if !prefilter
-                && let Some(sk) = skeleton_summary(&sc, text)
-                && !same_structure(&sk, &s)
+                && let Some(sk) = structure()
+                && !(same_structure(&sk, &s) && same_mod_items(&sk, &s))
             {
                 mismatch.store(true, std::sync::atomic::Ordering::Relaxed);
                 eprintln!(
@@ -1455,8 +1470,12 @@ fn fixpoint(
             scans.iter().filter(|s| s.quick).count()
         );
     }
-    for (f, sc) in g.files.iter_mut().zip(&scans) {
+    for (i, (f, sc)) in g.files.iter_mut().zip(&scans).enumerate() {
         f.skeleton = !sc.parsed;
+        if debug && sc.parsed && !relevant[i] {
+            let why = if sc.broken { "broken" } else { "structure" };
+            eprintln!("prefilter-parsed: {why} {}", f.rel);
+        }
     }
     // SSOT000: the parse's errors for relevant files and lexically broken ones, none for the
     // others (in both modes: the output does not depend on `--no-prefilter`).
@@ -1477,6 +1496,22 @@ fn fixpoint(
 
 /// A file's full summary and its functions' identifiers.
 type Parsed = (FileSummary, Vec<Vec<u64>>);
+
+/// Whether two summaries have the same `mod` items in each module.
+fn same_mod_items(a: &FileSummary, b: &FileSummary) -> bool {
+    let mods = |m: &ModuleSummary| -> Vec<(String, Option<usize>)> {
+        m.items
+            .iter()
+            .filter(|i| i.kind == ItemKind::Mod)
+            .map(|i| (i.name.clone(), i.module))
+            .collect()
+    };
+    a.modules.len() == b.modules.len()
+        && a.modules
+            .iter()
+            .zip(&b.modules)
+            .all(|(x, y)| mods(x) == mods(y))
+}
 
 /// Whether two summaries describe the same module structure.
 fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {

@@ -395,6 +395,9 @@ pub struct FileSummary {
     pub syntax_errors: Vec<SyntaxProblem>,
     /// How many there are in all.
     pub syntax_error_count: usize,
-    /// Byte offset of the start of every line (for line/column without the text).
+    /// Byte offset of the start of every line (for line/column without the text). Empty in
+    /// a summary of the module structure alone (`CrateGraph::line_of` reads the text).
     pub line_starts: Vec<u32>,
+    /// How many lines the text has.
+    pub line_count: usize,
 }

@@ -13,6 +13,9 @@ impl Walker {
     /// Walk an expression tree inside a function body (or a static initializer), to at
     /// most [`MAX_WALK_DEPTH`] levels.
     pub(super) fn walk_body(&mut self, node: &SyntaxNode, ctx: &Ctx) {
+        if !self.may_hold_mod(node.text_range()) {
+            return;
+        }
         if self.body_depth >= MAX_WALK_DEPTH {
             self.too_deep
                 .get_or_insert(self.span(node.text_range()).start);

@@ -80,7 +80,7 @@ enum Shape {
 impl Walker {
     /// Walk a macro call's token tree as Rust where it parses as Rust.
     pub(super) fn expand_macro(&mut self, mc: &ast::MacroCall, ctx: &Ctx) {
-        if self.depth >= 4 {
+        if self.depth >= 4 || !self.may_hold_mod(mc.syntax().text_range()) {
             return;
         }
         let Some(tt) = mc.token_tree() else { return };

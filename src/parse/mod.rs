@@ -19,6 +19,48 @@ mod macros;
 /// Summarize a file's text. Never fails: syntax errors are recorded in the summary and the
 /// recovered tree is still walked.
 pub fn summarize(text: &str, edition: Edition) -> FileSummary {
+    summarize_as(text, edition, None)
+}
+
+/// A file's module structure as [`summarize`] finds it, and nothing else: its modules with
+/// their `mod` items, `mod` declarations and line starts (what the prefilter's lexer
+/// skeleton holds, for a file whose `mod` items only a parse can place: in a macro call, a
+/// function body). Only what can hold a `mod` is walked: a body or macro call whose text has
+/// no `mod` word cannot declare one. No syntax errors: the caller parses a file whose errors
+/// matter in full.
+pub fn structure(text: &str, edition: Edition) -> FileSummary {
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mods: Vec<u32> = memchr::memmem::find_iter(b, b"mod")
+        .filter(|&i| (i == 0 || !word(b[i - 1])) && b.get(i + 3).is_none_or(|&c| !word(c)))
+        .map(|i| i as u32)
+        .collect();
+    let s = summarize_as(text, edition, Some(mods));
+    FileSummary {
+        modules: s
+            .modules
+            .into_iter()
+            .map(|m| ModuleSummary {
+                inline_path: m.inline_path,
+                parent: m.parent,
+                items: m
+                    .items
+                    .into_iter()
+                    .filter(|i| i.kind == ItemKind::Mod)
+                    .collect(),
+                is_test: m.is_test,
+                ..Default::default()
+            })
+            .collect(),
+        mod_decls: s.mod_decls,
+        line_count: s.line_count,
+        ..Default::default()
+    }
+}
+
+/// [`summarize`]; with `mods` (the offsets of every `mod` word), only the structure (see
+/// [`structure`]).
+fn summarize_as(text: &str, edition: Edition, mods: Option<Vec<u32>>) -> FileSummary {
     // A UTF-8 byte order mark is not code (rustc skips it); blanks keep every offset.
     let unmarked;
     let text = match text.strip_prefix('\u{feff}') {
@@ -38,6 +80,7 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
             span: at..at + 1,
         });
         out.line_starts = line_starts(text);
+        out.line_count = out.line_starts.len();
         return out;
     }
     let parse = SourceFile::parse(text, edition);
@@ -50,7 +93,20 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
         edition,
         body_depth: 0,
         too_deep: None,
+        mods,
     };
+    if w.mods.is_some() {
+        w.out.modules.push(ModuleSummary::default());
+        let ctx = Ctx {
+            module: 0,
+            func: None,
+            is_test: false,
+            self_type: None,
+        };
+        w.walk_items(parse.tree().items(), &ctx);
+        w.out.line_count = line_count(text);
+        return w.out;
+    }
     let errors = parse.errors();
     w.out.syntax_error_count = errors.len();
     w.out.syntax_errors = errors
@@ -84,10 +140,16 @@ pub fn summarize(text: &str, edition: Edition) -> FileSummary {
     }
     w.collect_paths(file.syntax());
     w.out.line_starts = line_starts(text);
+    w.out.line_count = w.out.line_starts.len();
     if text.contains("ssot-lint:") {
         w.out.suppressions = comments::suppressions(file.syntax(), text);
     }
     w.out
+}
+
+/// How many lines `text` has (`line_starts(text).len()`).
+pub fn line_count(text: &str) -> usize {
+    memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
 }
 
 pub fn line_starts(text: &str) -> Vec<u32> {
@@ -166,6 +228,8 @@ struct Walker {
     /// Recursion depth of `walk_body`, and where it first went past [`MAX_WALK_DEPTH`].
     body_depth: usize,
     too_deep: Option<u32>,
+    /// Only the module structure ([`structure`]): the offsets of the `mod` words of the file.
+    mods: Option<Vec<u32>>,
 }
 
 /// Syntax errors kept per file (the rest are counted).
@@ -175,6 +239,15 @@ pub const MAX_SYNTAX_ERRORS: usize = 100;
 pub const MAX_WALK_DEPTH: usize = 3000;
 
 impl Walker {
+    /// Whether walking `r` can find a `mod` item: always, unless only the structure is
+    /// wanted and no `mod` word lies in it.
+    fn may_hold_mod(&self, r: TextRange) -> bool {
+        let Some(mods) = &self.mods else { return true };
+        let s = self.span(r);
+        let at = mods.partition_point(|&m| m < s.start);
+        mods.get(at).is_some_and(|&m| m < s.end)
+    }
+
     fn span(&self, r: TextRange) -> Span {
         let s = (u32::from(r.start()) as i64 + self.shift).max(0) as u32;
         let e = (u32::from(r.end()) as i64 + self.shift).max(0) as u32;

@@ -578,10 +578,7 @@ impl<'g> Model<'g> {
                 continue;
             };
             let file = &self.g.files[s.file];
-            let line = file
-                .summary
-                .line_starts
-                .partition_point(|&l| l <= s.span.start);
+            let line = self.g.line_of(s.file, s.span.start);
             self.notes.push(format!(
                 "{}:{line}: `{}` {} a {} database; the {} SSOT `{}` builds only {}: a different database, not reported (name its module in [ssot] to give it an owner)",
                 file.rel,
@@ -1598,10 +1595,7 @@ impl<'g> Model<'g> {
     fn note_fallbacks_and_caches(&mut self, sites: &[Site]) {
         for s in sites.iter().filter(|s| !s.allowed) {
             let file = &self.g.files[s.file];
-            let line = file
-                .summary
-                .line_starts
-                .partition_point(|&l| l <= s.span.start);
+            let line = self.g.line_of(s.file, s.span.start);
             if s.is_fallback() {
                 self.notes.push(format!(
                     "{}:{line}: `{}` builds a {} pool/client only when none is handed in (a fallback): not reported, not an owner",
