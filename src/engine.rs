@@ -320,19 +320,19 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let cfg = config::load(&unit.root, ctx.root_config, &mut packs)?;
     let t0 = std::time::Instant::now();
     let mut forced = std::collections::HashSet::new();
-    let build = |forced: &std::collections::HashSet<PathBuf>| {
+    let build = |forced: &std::collections::HashSet<PathBuf>, prefilter: bool| {
         crate::prefilter::build(
             &unit,
             ctx.root,
             &opts.overlay,
             &packs,
             &cfg,
-            !opts.no_prefilter,
+            prefilter,
             ctx.cache,
             forced,
         )
     };
-    let mut graph = build(&forced);
+    let mut graph = build(&forced, !opts.no_prefilter);
     let t1 = std::time::Instant::now();
     for (fid, span, msg) in &graph.missing_modules {
         let line = graph.line_of(*fid, span.start);
@@ -343,8 +343,9 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
     let shared_config = ctx.root_config.is_some() && ctx.multi_unit;
     let mut model = Model::build(&graph, &packs, &cfg, shared_config)?;
     // Files the prefilter left unparsed that the model needs after all: parse them too and
-    // build again, until it needs no more.
-    loop {
+    // build again, until it needs no more. A third time, parse every file instead (a chain
+    // of such files, one found per build, would cost a build per file).
+    for round in 1.. {
         let more: Vec<PathBuf> = model
             .needs_parse
             .iter()
@@ -356,7 +357,7 @@ fn lint_unit(ctx: &UnitCtx, mut unit: workspace::Unit) -> Result<Option<Outcome>
         }
         drop(model);
         forced.extend(more);
-        graph = build(&forced);
+        graph = build(&forced, round < 3);
         model = Model::build(&graph, &packs, &cfg, shared_config)?;
     }
     model.dump_sites();

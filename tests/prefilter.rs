@@ -134,3 +134,56 @@ fn syntax_errors_of_files_that_cannot_matter_are_the_lexical_ones() {
     );
     assert_eq!(with, lines(&["--format", "short", "--no-prefilter"]));
 }
+
+/// A generic pool's manager reached through a chain of glob re-exports in files that name no
+/// pack: each build of the graph finds one more file the model needs (Model::needs_parse).
+/// The engine builds it at most four times (the fourth parses every file), and the output is
+/// the same as without the prefilter.
+#[test]
+fn a_chain_of_files_the_model_asks_for_is_built_a_bounded_number_of_times() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let dir = d.path();
+    common::write(
+        dir,
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nr2d2 = \"0.8\"\n",
+    );
+    common::write(dir, "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    let n = 12;
+    let mut lib = String::from("pub mod db;\npub mod pools;\n");
+    for i in 0..n {
+        lib.push_str(&format!("pub mod m{i};\n"));
+        let body = if i + 1 < n {
+            format!("pub use crate::m{}::*;\n", i + 1)
+        } else {
+            "pub struct Manager {\n    pub dir: std::path::PathBuf,\n}\n".to_string()
+        };
+        common::write(dir, &format!("src/m{i}.rs"), &body);
+    }
+    common::write(dir, "src/lib.rs", &lib);
+    common::write(
+        dir,
+        "src/db.rs",
+        "pub fn url() -> &'static str {\n    \"x\"\n}\n",
+    );
+    common::write(
+        dir,
+        "src/pools.rs",
+        "pub fn make(m: crate::m0::Manager) {\n    let _p = r2d2::Pool::builder().build(m);\n}\n",
+    );
+    let with = common::run(dir, &["--no-cache", "--format", "short"]);
+    let without = common::run(dir, &["--no-cache", "--format", "short", "--no-prefilter"]);
+    assert_eq!(common::stdout(&with), common::stdout(&without));
+    assert_eq!(with.status.code(), without.status.code());
+    let stats = std::process::Command::new(env!("CARGO_BIN_EXE_ssot-lint"))
+        .current_dir(dir)
+        .args(["--no-cache", "--format", "short"])
+        .env("SSOT_PREFILTER_STATS", "1")
+        .output()
+        .expect("run ssot-lint");
+    let builds = common::stderr(&stats)
+        .lines()
+        .filter(|l| l.starts_with("prefilter: "))
+        .count();
+    assert!((2..=4).contains(&builds), "{builds} builds");
+}

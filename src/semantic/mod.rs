@@ -117,7 +117,7 @@ pub struct Model<'g> {
     /// [`Model::migration_connection`]), among those of kinds with no SSOT configured.
     pub migration_connections: BTreeSet<(usize, u32)>,
     /// Files the prefilter left unparsed in which a generic pool's manager was looked for in
-    /// vain: the engine parses them and builds the model again (see `arg_manager_kind`).
+    /// vain: the engine parses them and builds the model again (see `classify`).
     pub needs_parse: BTreeSet<usize>,
     /// What `-v` explains (test code decisions, skipped files).
     pub notes: Vec<String>,
@@ -899,8 +899,15 @@ impl<'g> Model<'g> {
                 .and_then(|i| chain.methods[i].first_arg.clone())
                 .or_else(|| chain.root_arg.clone());
             if let Some(arg) = arg {
+                // A project type or function in a file the prefilter did not parse gives a
+                // kind (or none) that only its parse can tell: such files go to `needs_parse`.
+                let was = std::mem::replace(&mut self.res.recording, true);
                 let (kind, site) =
                     self.arg_manager_kind(k, m, s, chain.func, &arg, chain.root_span.start);
+                self.res.recording = was;
+                if !was {
+                    self.needs_parse.extend(self.res.skeleton_misses.drain(..));
+                }
                 match kind {
                     ManagerKind::Pack(pk) => {
                         c.pack = pk;
@@ -914,28 +921,8 @@ impl<'g> Model<'g> {
         Some(c)
     }
 
-    /// The kind a generic pool's manager argument gives it. A project type or function in a
-    /// file the prefilter did not parse gives a kind (or none) that only its parse can tell:
-    /// such files go to `needs_parse`.
+    /// The kind a generic pool's manager argument gives it.
     fn arg_manager_kind(
-        &mut self,
-        k: usize,
-        m: usize,
-        s: &FileSummary,
-        func: Option<usize>,
-        arg: &ArgRef,
-        at: u32,
-    ) -> (ManagerKind, Option<u32>) {
-        let was = std::mem::replace(&mut self.res.recording, true);
-        let r = self.arg_manager_kind_in(k, m, s, func, arg, at);
-        self.res.recording = was;
-        if !was {
-            self.needs_parse.extend(self.res.skeleton_misses.drain(..));
-        }
-        r
-    }
-
-    fn arg_manager_kind_in(
         &mut self,
         k: usize,
         m: usize,
