@@ -10,12 +10,13 @@
 #   OUT_DIR    where the outputs go (default: CHECKOUTS/out/latest)
 # For each repository: `ssot-lint --format short` run in the lint dir with no config, then with
 # `--config configs/<name>.toml`. Prints a table per mode (findings, tp, fp, noise, unjudged,
-# misses) and every finding that has no verdict yet (judge it at its source line and add a row).
+# misses), a subtotal and precision per group of repos.tsv (a `## group: NAME` line starts one)
+# and every finding that has no verdict yet (judge it at its source line and add a row).
 # A miss is a `miss` row of verdicts.tsv, or a finding once judged tp, with no finding of that
 # code on that line any more (or only one judged fp/noise).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
 checkouts=$(realpath "$1")
 bin=$(realpath "${2:-$here/../../target/release/ssot-lint}")
 out=${3:-$checkouts/out/latest}
@@ -46,7 +47,19 @@ done < "$here/repos.tsv"
 python3 - "$here" "$out" <<'PY'
 import os, sys
 here, out = sys.argv[1], sys.argv[2]
-repos = [l.split('\t')[0] for l in open(os.path.join(here, 'repos.tsv')) if l.strip() and not l.startswith('#')]
+repos, group_of, groups = [], {}, []
+group = 'panel'
+for l in open(os.path.join(here, 'repos.tsv')):
+    if l.startswith('## group:'):
+        group = l[len('## group:'):].strip()
+        continue
+    if not l.strip() or l.startswith('#'):
+        continue
+    name = l.split('\t')[0]
+    repos.append(name)
+    group_of[name] = group
+    if group not in groups:
+        groups.append(group)
 verdicts, misses = {}, []
 for l in open(os.path.join(here, 'verdicts.tsv')):
     if not l.strip() or l.startswith('#'):
@@ -67,6 +80,7 @@ for mode, title in (('noconf', 'no config'), ('conf', 'with config')):
     print(f'| {"repo":<20} | findings | tp | fp | noise | unjudged | misses |')
     print(f'|{"-"*22}|---------:|---:|---:|------:|---------:|-------:|')
     tot = [0] * 6
+    per_group = {g: [0] * 6 for g in groups}
     for repo in repos:
         path = os.path.join(out, f'{repo}.{mode}.short')
         if not os.path.exists(path):
@@ -92,10 +106,21 @@ for mode, title in (('noconf', 'no config'), ('conf', 'with config')):
         row[5] = sum(1 for r, m, loc, code in misses
                      if r == repo and m == mode and (loc, code) not in open_sites)
         tot = [a + b for a, b in zip(tot, row)]
+        per_group[group_of[repo]] = [a + b for a, b in zip(per_group[group_of[repo]], row)]
         print(f'| {repo:<20} | {row[0]:8} | {row[1]:2} | {row[2]:2} | {row[3]:5} | {row[4]:8} | {row[5]:6} |')
+    if len(groups) > 1:
+        for g in groups:
+            t = per_group[g]
+            label = f'subtotal {g}'
+            print(f'| {label:<20} | {t[0]:8} | {t[1]:2} | {t[2]:2} | {t[3]:5} | {t[4]:8} | {t[5]:6} |')
     print(f'| {"total":<20} | {tot[0]:8} | {tot[1]:2} | {tot[2]:2} | {tot[3]:5} | {tot[4]:8} | {tot[5]:6} |')
-    prec = f'{tot[1] / tot[0]:.2f}' if tot[0] else 'n/a (no findings)'
-    print(f'precision (tp / findings): {prec}' + (' (unjudged counted as not tp)' if tot[4] else ''))
+    def precision(t):
+        prec = f'{t[1] / t[0]:.2f}' if t[0] else 'n/a (no findings)'
+        return prec + (' (unjudged counted as not tp)' if t[4] else '')
+    if len(groups) > 1:
+        for g in groups:
+            print(f'precision (tp / findings), {g}: {precision(per_group[g])}')
+    print(f'precision (tp / findings): {precision(tot)}')
 if unjudged:
     print('\nfindings without a verdict (judge them at their source line, add rows to verdicts.tsv):')
     print('\n'.join(unjudged))
