@@ -13,7 +13,10 @@ work=$(mktemp -d /tmp/ssot-corpus-fix.XXXXXX)
 cp -R "$corpus" "$work/vendor"
 cd "$work/vendor"
 
-# The config: for every crate with a lib, its first declared `mod x;` whose file exists.
+# The config: for every crate with a lib, its first `mod x;` declared at the top level of the
+# lib's root file (at the start of a line) whose file exists. An indented one can sit inside
+# a `macro_rules!` body (serde's `mod private;`), which declares no module: naming it made
+# the run exit 2 ("module `serde::private` does not exist").
 python3 - <<'PY' > ssot-lint.toml
 import os, re, tomllib
 mods = []
@@ -33,7 +36,7 @@ for d in sorted(os.listdir('.')):
     name = lib.get('name', pkg['name']).replace('-', '_')
     src = open(root, encoding='utf-8', errors='replace').read()
     base = os.path.dirname(root)
-    for m in re.finditer(r'^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;', src, re.M):
+    for m in re.finditer(r'^(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;', src, re.M):
         x = m.group(1)
         if os.path.isfile(os.path.join(base, x + '.rs')) or os.path.isfile(os.path.join(base, x, 'mod.rs')):
             mods.append(f'{name}::{x}')
