@@ -42,7 +42,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -50,6 +50,8 @@ use std::sync::{Mutex, OnceLock};
 use ra_ap_syntax::Edition;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::vfs::{EntryKind, FileSystem, PrivateFile};
 
 /// The tool's identity: a cache written by any other build is not read.
 pub const TOOL: &str = concat!(
@@ -153,7 +155,9 @@ enum Place {
 /// What a run used.
 type Used = KeyMap<Place>;
 
-pub struct Cache {
+pub struct Cache<'v> {
+    /// Where the cache file is read from and written to.
+    fs: &'v dyn FileSystem,
     /// `None`: the cache is off (nothing read, nothing written, nothing hashed).
     dir: Option<PathBuf>,
     root: PathBuf,
@@ -169,10 +173,11 @@ pub struct Cache {
     misses: AtomicUsize,
 }
 
-impl Cache {
+impl<'v> Cache<'v> {
     /// No cache: every artifact is computed.
-    pub fn off() -> Cache {
+    pub fn off(fs: &'v dyn FileSystem) -> Self {
         Cache {
+            fs,
             dir: None,
             root: PathBuf::new(),
             loaded: OnceLock::new(),
@@ -183,12 +188,12 @@ impl Cache {
         }
     }
 
-    /// The cache of a scan root (a real path), read from disk when it is first used.
-    pub fn open(root: &Path) -> Cache {
+    /// The cache of a scan root (a real path), read through `fs` when it is first used.
+    pub fn open(fs: &'v dyn FileSystem, root: &Path) -> Self {
         Cache {
-            dir: Some(dir_for(root)),
+            dir: Some(dir_for(fs, root)),
             root: root.to_path_buf(),
-            ..Cache::off()
+            ..Cache::off(fs)
         }
     }
 
@@ -201,7 +206,7 @@ impl Cache {
             let Some(dir) = &self.dir else {
                 return (Stored::default(), None);
             };
-            match read(&dir.join(FILE_NAME)) {
+            match read(self.fs, &dir.join(FILE_NAME)) {
                 Ok(s) => (s, None),
                 Err(why) => (Stored::default(), why),
             }
@@ -251,7 +256,7 @@ impl Cache {
         let dir = self.dir.as_ref()?;
         let mut new = self.new.lock().ok()?;
         let w = new
-            .get_or_insert_with(|| Writer::create(&self.root, dir, FILE_NAME, MAGIC))
+            .get_or_insert_with(|| Writer::create(self.fs, &self.root, dir, FILE_NAME, MAGIC))
             .as_mut()
             .ok()?;
         let offset = w.len;
@@ -290,7 +295,7 @@ impl Cache {
             .into_inner()
             .ok()
             .flatten()
-            .unwrap_or_else(|| Writer::create(&self.root, &dir, FILE_NAME, MAGIC));
+            .unwrap_or_else(|| Writer::create(self.fs, &self.root, &dir, FILE_NAME, MAGIC));
         match new.and_then(|w| finish(w, &stored, &used)) {
             Ok(()) => line.push_str(&format!(" (written to {shown})")),
             Err(why) => line.push_str(&format!(" (not written: {why})")),
@@ -301,12 +306,12 @@ impl Cache {
 }
 
 /// The cache directory's name when there is no `target/`.
-pub const DIR_NAME: &str = ".ssot-lint-cache";
+pub const DIR_NAME: &str = crate::vfs::TOOL_DIR;
 
 /// The cache directory of a root (not created).
-pub fn dir_for(root: &Path) -> PathBuf {
+pub fn dir_for(fs: &dyn FileSystem, root: &Path) -> PathBuf {
     let target = root.join("target");
-    if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+    if fs.lstat(&target) == Some(EntryKind::Dir) {
         target.join("ssot-lint")
     } else {
         root.join(DIR_NAME)
@@ -314,8 +319,8 @@ pub fn dir_for(root: &Path) -> PathBuf {
 }
 
 /// Read and check a cache file; `Err(None)` when there is none.
-fn read(path: &Path) -> Result<Stored, Option<String>> {
-    let body = read_checked(path, MAGIC, MAX_FILE_BYTES)?;
+fn read(fs: &dyn FileSystem, path: &Path) -> Result<Stored, Option<String>> {
+    let body = read_checked(fs, path, MAGIC, MAX_FILE_BYTES)?;
     decode(body).map_err(|why| Some(why.to_string()))
 }
 
@@ -323,37 +328,12 @@ fn read(path: &Path) -> Result<Stored, Option<String>> {
 /// and the xxh3-64 checksum of the body, when both are right; `Err(None)` when there is
 /// no file.
 pub(crate) fn read_checked(
+    fs: &dyn FileSystem,
     path: &Path,
     magic: &[u8; 8],
     max: u64,
 ) -> Result<Vec<u8>, Option<String>> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
-        Err(e) => return Err(Some(e.to_string())),
-    };
-    if !meta.file_type().is_file() {
-        return Err(Some("not a regular file".into()));
-    }
-    if meta.len() > max {
-        return Err(Some(format!("larger than {max} bytes")));
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // Swapped for a FIFO after the check: fail instead of waiting for a writer.
-        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
-    }
-    let file = opts.open(path).map_err(|e| Some(e.to_string()))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(Some("not a regular file".into()));
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    file.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Some(e.to_string()))?;
+    let mut buf = fs.read_private(path, max)?;
     if buf.len() < 16 || &buf[..8] != magic {
         return Err(Some("not a cache file of this tool".into()));
     }
@@ -470,10 +450,8 @@ const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 /// by [`Writer::finish`] (dropped unfinished, it is removed). Its layout: the magic number,
 /// the xxh3-64 checksum of the body, the body; the body is hashed as it is written.
 pub(crate) struct Writer {
-    tmp: tempfile::NamedTempFile,
-    out: std::io::BufWriter<std::fs::File>,
+    out: std::io::BufWriter<Box<dyn PrivateFile>>,
     hash: xxhash_rust::xxh3::Xxh3Default,
-    dest: PathBuf,
     /// Bytes of the body written so far.
     pub(crate) len: u64,
 }
@@ -481,47 +459,29 @@ pub(crate) struct Writer {
 impl Writer {
     /// Create the cache directory `dir` if needed (inside `root` only) and start `name`.
     pub(crate) fn create(
+        fs: &dyn FileSystem,
         root: &Path,
         dir: &Path,
         name: &str,
         magic: &[u8; 8],
     ) -> Result<Writer, String> {
-        match std::fs::symlink_metadata(dir) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(format!("{} is not a directory", dir.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir(dir).map_err(|e| e.to_string())?;
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-        let real = dir.canonicalize().map_err(|e| e.to_string())?;
-        if !crate::safety::is_inside(&real, root) {
-            return Err(format!("{} is outside the root", dir.display()));
-        }
+        let file = fs.create_private(root, dir, name)?;
         for (name, text) in [(".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)] {
-            // `create_new` never follows a symlink that is already there.
-            if let Ok(mut f) = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(real.join(name))
+            // Never over anything already there (a symlink included).
+            if fs.lstat(&dir.join(name)).is_none()
+                && let Ok(mut f) = fs.create_private(root, dir, name)
+                && f.write_all(text.as_bytes()).is_ok()
             {
-                let _ = f.write_all(text.as_bytes());
+                let _ = f.commit();
             }
         }
         let io = |e: std::io::Error| e.to_string();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}"))
-            .tempfile_in(&real)
-            .map_err(io)?;
-        let mut out =
-            std::io::BufWriter::with_capacity(1 << 16, tmp.as_file().try_clone().map_err(io)?);
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         out.write_all(magic).map_err(io)?;
         out.write_all(&[0; 8]).map_err(io)?;
         Ok(Writer {
-            tmp,
             out,
             hash: xxhash_rust::xxh3::Xxh3Default::new(),
-            dest: real.join(name),
             len: 0,
         })
     }
@@ -537,31 +497,24 @@ impl Writer {
     pub(crate) fn finish(self) -> Result<(), String> {
         use std::io::{Seek, SeekFrom};
         let io = |e: std::io::Error| e.to_string();
-        let Writer {
-            tmp,
-            out,
-            hash,
-            dest,
-            ..
-        } = self;
-        out.into_inner().map_err(|e| e.error().to_string())?;
-        let mut file = tmp.as_file();
+        let Writer { out, hash, .. } = self;
+        let mut file = out.into_inner().map_err(|e| e.error().to_string())?;
         file.seek(SeekFrom::Start(8)).map_err(io)?;
         file.write_all(&hash.digest().to_le_bytes()).map_err(io)?;
-        tmp.persist(dest).map_err(|e| e.error.to_string())?;
-        Ok(())
+        file.commit()
     }
 }
 
 /// Write a whole cache file `name` into `dir` (see [`Writer`]).
 pub(crate) fn write_checked(
+    fs: &dyn FileSystem,
     root: &Path,
     dir: &Path,
     name: &str,
     magic: &[u8; 8],
     body: &[u8],
 ) -> Result<(), String> {
-    let mut w = Writer::create(root, dir, name, magic)?;
+    let mut w = Writer::create(fs, root, dir, name, magic)?;
     w.write(body).map_err(|e| e.to_string())?;
     w.finish()
 }
@@ -569,6 +522,7 @@ pub(crate) fn write_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vfs::Disk;
 
     fn summary(text: &str) -> crate::summary::FileSummary {
         crate::parse::summarize(text, Edition::Edition2021)
@@ -580,7 +534,7 @@ mod tests {
     fn a_saved_entry_is_reused_and_equal() {
         let tmp = tempfile::tempdir().expect("tmp");
         let root = tmp.path().canonicalize().expect("canon");
-        let c = Cache::open(&root);
+        let c = Cache::open(&Disk, &root);
         let a = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
         assert!(root.join(".ssot-lint-cache").join(FILE_NAME).is_file());
@@ -589,7 +543,7 @@ mod tests {
             "*\n"
         );
         assert!(root.join(".ssot-lint-cache/CACHEDIR.TAG").is_file());
-        let c = Cache::open(&root);
+        let c = Cache::open(&Disk, &root);
         let b = c.get_or(
             Kind::Summary,
             SRC,
@@ -611,8 +565,8 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let root = tmp.path().canonicalize().expect("canon");
         std::fs::create_dir(root.join("target")).expect("mkdir");
-        assert_eq!(dir_for(&root), root.join("target/ssot-lint"));
-        let c = Cache::open(&root);
+        assert_eq!(dir_for(&Disk, &root), root.join("target/ssot-lint"));
+        let c = Cache::open(&Disk, &root);
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
         assert!(root.join("target/ssot-lint").join(FILE_NAME).is_file());
@@ -623,7 +577,7 @@ mod tests {
     fn a_damaged_file_is_ignored() {
         let tmp = tempfile::tempdir().expect("tmp");
         let root = tmp.path().canonicalize().expect("canon");
-        let c = Cache::open(&root);
+        let c = Cache::open(&Disk, &root);
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
         let path = root.join(".ssot-lint-cache").join(FILE_NAME);
@@ -649,7 +603,7 @@ mod tests {
             Vec::new(),
         ] {
             std::fs::write(&path, &bad).expect("write");
-            let c = Cache::open(&root);
+            let c = Cache::open(&Disk, &root);
             assert!(c.stored().index.is_empty(), "a damaged cache was read");
             let mut made = false;
             let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || {
@@ -660,7 +614,7 @@ mod tests {
             let notes = c.save();
             assert!(notes.iter().any(|n| n.contains("ignored")), "{notes:?}");
             // Rebuilt: the next run reads it.
-            assert!(!Cache::open(&root).stored().index.is_empty());
+            assert!(!Cache::open(&Disk, &root).stored().index.is_empty());
         }
     }
 
@@ -668,18 +622,18 @@ mod tests {
     fn unused_entries_expire() {
         let tmp = tempfile::tempdir().expect("tmp");
         let root = tmp.path().canonicalize().expect("canon");
-        let c = Cache::open(&root);
+        let c = Cache::open(&Disk, &root);
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
         for i in 0..KEEP_GENERATIONS {
-            let c = Cache::open(&root);
+            let c = Cache::open(&Disk, &root);
             let other = format!("fn f{i}() {{}}\n");
             let _ = c.get_or(Kind::Summary, &other, Edition::Edition2021, || {
                 summary(&other)
             });
             c.save();
         }
-        let c = Cache::open(&root);
+        let c = Cache::open(&Disk, &root);
         let key = Key::new(Kind::Summary, SRC, Edition::Edition2021);
         assert!(!c.stored().index.contains_key(&key));
     }
@@ -689,7 +643,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let root = tmp.path().canonicalize().expect("canon");
         std::fs::write(root.join(".ssot-lint-cache"), "mine").expect("write");
-        let c = Cache::open(&root);
+        let c = Cache::open(&Disk, &root);
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         let notes = c.save();
         assert!(notes.iter().any(|n| n.contains("not written")), "{notes:?}");

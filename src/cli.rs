@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::diagnostic::Applicability;
-use crate::engine::{LintOptions, Outcome, lint};
+use crate::engine::{LintOptions, Outcome};
 use crate::error::Error;
 use crate::fix::{self, FixError, FixMode, FixOptions};
 use crate::report::{self, Format};
+use crate::results::lint;
 use crate::rules;
 
 #[derive(Debug, Parser)]
@@ -56,7 +57,7 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub threads: Option<u16>,
     /// Skip files larger than this many bytes (with a notice).
-    #[arg(long, value_name = "BYTES", default_value_t = crate::safety::DEFAULT_MAX_FILE_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::vfs::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
     /// Print nothing but findings.
     #[arg(short, long)]
@@ -109,12 +110,12 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         }
     };
     // Files are parsed on the pool's threads: large stacks for deeply nested code (the
-    // depth is bounded too; see `safety::MAX_SOURCE_NESTING`).
+    // depth is bounded too; see `parse::depth::MAX_SOURCE_NESTING`).
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.map_or(0, usize::from))
         .stack_size(PARSE_STACK)
         .build_global();
-    crate::safety::set_max_file_size(args.max_file_size);
+    crate::vfs::set_max_file_size(args.max_file_size);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(code) = &args.explain {
@@ -156,7 +157,6 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         packages: args.package.clone(),
         select: args.select.clone(),
         ignore: args.ignore.clone(),
-        overlay: Default::default(),
         ownership: args.output.needs_ownership(format_of(&args)),
         no_prefilter: args.no_prefilter,
         // `--diff` writes nothing, not even the cache.
@@ -166,7 +166,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         return run_fix(&args, &opts, &mut out);
     }
     let bar = crate::progress::start(crate::progress::wanted(args.quiet));
-    let linted = crate::output::lint(&opts);
+    let linted = crate::output::lint(&crate::vfs::Disk, &opts);
     drop(bar);
     let mut outcome = match linted {
         Ok(o) => o,
@@ -262,7 +262,7 @@ fn run_fix(args: &Args, opts: &LintOptions, out: &mut impl Write) -> i32 {
         mode,
         allow_dirty: args.allow_dirty,
     };
-    let report = match fix::fix(opts, &fix_opts) {
+    let report = match fix::fix(&crate::vfs::Disk, opts, &fix_opts) {
         Ok(r) => r,
         Err(FixError::Lint(e)) => {
             print_error(&e);
@@ -289,7 +289,7 @@ fn run_fix(args: &Args, opts: &LintOptions, out: &mut impl Write) -> i32 {
         return if report.files.is_empty() { 0 } else { 1 };
     }
     // What remains, as the files now are on disk.
-    let outcome = match lint(opts) {
+    let outcome = match lint(&crate::vfs::Disk, opts) {
         Ok(o) => o,
         Err(e) => {
             print_error(&e);

@@ -121,6 +121,7 @@ impl Config {
 
 /// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`.
 pub fn load(
+    fs: &dyn crate::vfs::FileSystem,
     root: &Path,
     explicit: Option<&Path>,
     packs: &mut Arc<PackIndex>,
@@ -129,7 +130,7 @@ pub fn load(
     // a regular file inside it. Either is read with the size cap, and a refused file's
     // text is never read, so an error cannot print it.
     let read = |p: &Path, within: Option<&Path>| {
-        crate::safety::read_utf8(p, within).map_err(|e| Error::Io {
+        fs.read_utf8(p, within).map_err(|e| Error::Io {
             path: p.to_path_buf(),
             source: e.into(),
         })
@@ -139,12 +140,12 @@ pub fn load(
         return parse_file(p, &text, packs);
     }
     let file = root.join("ssot-lint.toml");
-    if file.symlink_metadata().is_ok() {
+    if fs.exists_here(&file) {
         let text = read(&file, Some(root))?;
         return parse_file(&file, &text, packs);
     }
     let manifest = root.join("Cargo.toml");
-    if manifest.is_file() {
+    if fs.is_file(&manifest) {
         let text = read(&manifest, Some(root))?;
         let m: CargoManifest =
             toml::from_str(&text).map_err(|e| toml_error(&manifest, &text, e))?;
@@ -170,7 +171,7 @@ pub fn parse_file(path: &Path, text: &str, packs: &mut Arc<PackIndex>) -> Result
 }
 
 fn module_path(path: &Path, text: &str, s: &Spanned<String>) -> Result<ConfigPath, Error> {
-    crate::safety::check_nesting(path, text, s)?;
+    crate::packs::check_nesting(path, text, s)?;
     let parsed: syn::Path = syn::parse_str(s.get_ref()).map_err(|_| {
         Error::config(
             path,
@@ -266,7 +267,7 @@ fn compile(
                 format!("unknown resource kind `{}` in [accessor]", kind.get_ref()),
             ));
         }
-        crate::safety::check_nesting(path, text, tmpl)?;
+        crate::packs::check_nesting(path, text, tmpl)?;
         syn::parse_str::<syn::Expr>(tmpl.get_ref()).map_err(|e| {
             Error::config(
                 path,

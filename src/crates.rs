@@ -10,8 +10,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::parse;
-use crate::results::Stamp;
 use crate::summary::FileSummary;
+use crate::vfs::{FileSystem, normalize};
 use crate::workspace::{Package, TargetKind, Unit, deps_for};
 
 #[derive(Debug)]
@@ -23,9 +23,6 @@ pub struct FileEntry {
     /// Could not be read (reported as SSOT000).
     pub read_error: Option<String>,
     pub bytes: u64,
-    /// What the file looked like before it was read, and the xxh3 hash of the text read
-    /// (for the result cache; only when [`crate::results::recording`]).
-    pub stamp: Option<(crate::results::Stamp, u64)>,
     /// The prefilter left the file unparsed: its summary has only its module structure.
     pub skeleton: bool,
 }
@@ -302,13 +299,14 @@ pub struct CrateDef {
     pub modules: Modules,
 }
 
-#[derive(Debug, Default)]
-pub struct CrateGraph {
+/// The crates of a unit with their module trees, and the files they include with their
+/// summaries; read through a file-system view, which it keeps for the texts.
+pub struct CrateGraph<'v> {
+    /// The view the files were read through (rules re-read a text there for fix edits).
+    pub fs: &'v dyn FileSystem,
     pub files: Vec<FileEntry>,
     pub crates: Vec<CrateDef>,
     pub packages: Vec<Package>,
-    /// The texts the summaries were made from where they are not the disk's.
-    pub overlay: Overlay,
     /// The unit's root (the workspace root or the lone package's directory).
     pub root: PathBuf,
     /// Every file read is inside this directory (real path): the scan root.
@@ -318,17 +316,24 @@ pub struct CrateGraph {
     pub unreadable_modules: Vec<(usize, crate::summary::Span, String)>,
     /// `mod` declarations whose file does not exist (warnings, not findings).
     pub missing_modules: Vec<(usize, crate::summary::Span, String)>,
-    /// Every other file system fact the graph depends on, stamped before it was used: the
-    /// module file candidates looked at, the directories listed for unreached files (and
-    /// the ignore files that apply to them). For the result cache; only when
-    /// [`crate::results::recording`].
-    pub fs_deps: Vec<crate::results::FsDep>,
 }
 
-impl CrateGraph {
+impl std::fmt::Debug for CrateGraph<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrateGraph")
+            .field("files", &self.files)
+            .field("crates", &self.crates)
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CrateGraph<'_> {
     /// A file's text as the summaries saw it (rules compute fix edits on it).
     pub fn source(&self, file: usize) -> String {
-        read_source(&self.overlay, &self.read_root, &self.files[file].path).unwrap_or_default()
+        self.fs
+            .read_text(&self.files[file].path, Some(&self.read_root))
+            .unwrap_or_default()
     }
 
     /// The 1-based line of byte `offset` of a file: from its line starts, or, for a summary
@@ -372,20 +377,8 @@ struct Pending {
 /// Deepest module path followed through `mod` declarations.
 pub const MAX_MODULE_DEPTH: usize = 64;
 
-/// File texts that replace what is on disk (the fixer's in-memory passes), by absolute path.
-pub type Overlay = HashMap<PathBuf, String>;
-
-/// A file's text: from the overlay when it has one, else from disk (lossy UTF-8), read
-/// only when it is a regular file inside `root` (see [`crate::safety`]).
-pub fn read_source(overlay: &Overlay, root: &Path, path: &Path) -> std::io::Result<String> {
-    match overlay.get(path) {
-        Some(t) => Ok(t.clone()),
-        None => crate::safety::read_text(path, Some(root)).map_err(Into::into),
-    }
-}
-
-pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
-    build_with(unit, out_root, overlay, &|_, text, edition| {
+pub fn build<'v>(fs: &'v dyn FileSystem, unit: &Unit, out_root: &Path) -> CrateGraph<'v> {
+    build_with(fs, unit, out_root, &|_, text, edition| {
         parse::summarize(text, edition)
     })
 }
@@ -393,18 +386,23 @@ pub fn build(unit: &Unit, out_root: &Path, overlay: &Overlay) -> CrateGraph {
 /// How a file's text becomes its summary (the prefilter parses only some files).
 pub type Summarize<'a> = dyn Fn(&Path, &str, ra_ap_syntax::Edition) -> FileSummary + Sync + 'a;
 
-pub fn build_with(
+/// Every target's module tree, each file read through `fs` (only inside `out_root`) and
+/// made a summary by `summarize`.
+pub fn build_with<'v>(
+    fs: &'v dyn FileSystem,
     unit: &Unit,
     out_root: &Path,
-    overlay: &Overlay,
     summarize: &Summarize,
-) -> CrateGraph {
+) -> CrateGraph<'v> {
     let mut g = CrateGraph {
+        fs,
+        files: Vec::new(),
+        crates: Vec::new(),
         packages: unit.packages.clone(),
-        overlay: overlay.clone(),
         root: unit.root.clone(),
         read_root: out_root.to_path_buf(),
-        ..Default::default()
+        unreadable_modules: Vec::new(),
+        missing_modules: Vec::new(),
     };
     let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
     let mut queue: Vec<Pending> = Vec::new();
@@ -439,18 +437,12 @@ pub fn build_with(
     // each unless an earlier one's tree included it (all parsed in one parallel wave).
     let mut orphans: Option<std::collections::VecDeque<(usize, PathBuf)>> = None;
     let mut prefetch: Vec<PathBuf> = Vec::new();
-    let recording = crate::results::recording() && overlay.is_empty();
     loop {
         if queue.is_empty() {
             let pending = orphans.get_or_insert_with(|| {
                 let mut v = std::collections::VecDeque::new();
                 for (pi, pkg) in unit.packages.iter().enumerate() {
-                    let files = if recording {
-                        crate::workspace::package_rs_files_recorded(pkg, &mut g.fs_deps)
-                    } else {
-                        crate::workspace::package_rs_files(pkg)
-                    };
-                    for f in files {
+                    for f in crate::workspace::package_rs_files(fs, pkg) {
                         if !reached.contains(&f) {
                             prefetch.push(f.clone());
                             v.push_back((pi, f));
@@ -504,50 +496,27 @@ pub fn build_with(
             .collect();
         new_paths.sort();
         new_paths.dedup();
-        type Parsed = (
-            PathBuf,
-            FileSummary,
-            Option<String>,
-            u64,
-            Option<(Stamp, u64)>,
-        );
+        type Parsed = (PathBuf, FileSummary, Option<String>, u64);
         let parsed: Vec<Parsed> = new_paths
             .into_par_iter()
             .map(|p| {
                 let krate_edition = edition_for(unit, &p);
-                // Stamped before the read: a change after it changes the stamp.
-                let stamp = recording.then(|| crate::results::stamp(&p));
-                match read_source(overlay, out_root, &p) {
+                match fs.read_text(&p, Some(out_root)) {
                     Ok(text) => {
                         let n = text.len() as u64;
-                        let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
                         let s = summarize(&p, &text, krate_edition);
-                        (p, s, None, n, stamp.map(|st| (st, hash)))
+                        (p, s, None, n)
                     }
-                    Err(e) => (
-                        p,
-                        FileSummary::default(),
-                        Some(e.to_string()),
-                        0,
-                        stamp.map(|st| (st, 0)),
-                    ),
+                    Err(e) => (p, FileSummary::default(), Some(e.to_string()), 0),
                 }
             })
             .collect();
-        for (p, s, err, bytes, stamp) in parsed {
+        for (p, s, err, bytes) in parsed {
             let id = g.files.len();
-            // An unreadable file is a fact about the path, not about a text.
-            if err.is_some()
-                && let Some((st, _)) = stamp
-            {
-                g.fs_deps
-                    .push((p.clone(), st, crate::results::Content::Stamp));
-            }
             g.files.push(FileEntry {
                 rel: rel_path(out_root, &p),
                 path: p.clone(),
                 summary: Arc::new(s),
-                stamp: stamp.filter(|_| err.is_none()),
                 read_error: err,
                 bytes,
                 skeleton: false,
@@ -558,7 +527,7 @@ pub fn build_with(
         for pend in wave {
             reached.insert(pend.path.clone());
             // A module file reached through a symlink reaches its target too.
-            if let Some(canon) = crate::safety::real_path(&pend.path) {
+            if let Some(canon) = fs.real_path(&pend.path) {
                 reached.insert(canon);
             }
             let Some(&fid) = file_ids.get(&pend.path) else {
@@ -638,42 +607,39 @@ pub fn build_with(
                     candidates.push(dir.join(format!("{file_name}.rs")));
                     candidates.push(dir.join(file_name).join("mod.rs"));
                 }
-                let deps = recording.then_some(&mut g.fs_deps);
-                let Ok((chosen, file)) =
-                    module_file(&candidates, out_root, overlay, deps).map_err(|why| {
-                        let shown: Vec<String> = candidates
-                            .iter()
-                            .map(|c| rel_path(out_root, &crate::workspace::normalize(c)))
-                            .collect();
-                        match &why {
-                            // Refused: a finding at the declaration.
-                            Some((i, e)) => g.unreadable_modules.push((
-                                fid,
-                                decl.span.clone(),
-                                format!(
-                                    "module `{}`: {}: {e}",
-                                    decl.name,
-                                    shown.get(*i).map(String::as_str).unwrap_or_default()
-                                ),
-                            )),
-                            // Absent (often behind a `cfg`, or left out of a published
-                            // package): a warning naming the declaration.
-                            None => g.missing_modules.push((
-                                fid,
-                                decl.span.clone(),
-                                format!(
-                                    "module `{}` not found (looked for {})",
-                                    decl.name,
-                                    shown.join(" and ")
-                                ),
-                            )),
-                        }
-                        // Refused here, so not read as a file of its own either.
-                        for c in &candidates {
-                            reached.insert(crate::workspace::normalize(c));
-                        }
-                    })
-                else {
+                let Ok((chosen, file)) = module_file(fs, &candidates, out_root).map_err(|why| {
+                    let shown: Vec<String> = candidates
+                        .iter()
+                        .map(|c| rel_path(out_root, &normalize(c)))
+                        .collect();
+                    match &why {
+                        // Refused: a finding at the declaration.
+                        Some((i, e)) => g.unreadable_modules.push((
+                            fid,
+                            decl.span.clone(),
+                            format!(
+                                "module `{}`: {}: {e}",
+                                decl.name,
+                                shown.get(*i).map(String::as_str).unwrap_or_default()
+                            ),
+                        )),
+                        // Absent (often behind a `cfg`, or left out of a published
+                        // package): a warning naming the declaration.
+                        None => g.missing_modules.push((
+                            fid,
+                            decl.span.clone(),
+                            format!(
+                                "module `{}` not found (looked for {})",
+                                decl.name,
+                                shown.join(" and ")
+                            ),
+                        )),
+                    }
+                    // Refused here, so not read as a file of its own either.
+                    for c in &candidates {
+                        reached.insert(normalize(c));
+                    }
+                }) else {
                     continue;
                 };
                 let is_mod_rs =
@@ -705,30 +671,16 @@ pub fn build_with(
 
 /// The first candidate that is a readable module file (normalized), or why none is: the
 /// first candidate that exists but may not be read, or `None` when none exists.
-/// With `deps`, each candidate looked at is stamped before it is checked.
 fn module_file(
+    fs: &dyn FileSystem,
     candidates: &[PathBuf],
     root: &Path,
-    overlay: &Overlay,
-    mut deps: Option<&mut Vec<crate::results::FsDep>>,
-) -> Result<(usize, PathBuf), Option<(usize, crate::safety::ReadError)>> {
+) -> Result<(usize, PathBuf), Option<(usize, crate::vfs::ReadError)>> {
     let mut why = None;
     for (i, c) in candidates.iter().enumerate() {
-        let n = crate::workspace::normalize(c);
-        if overlay.contains_key(&n) {
-            return Ok((i, n));
-        }
-        if let Some(d) = deps.as_deref_mut() {
-            // What is there, not when it changed: a file that is read has its own entry.
-            d.push((
-                c.clone(),
-                crate::results::presence(c),
-                crate::results::Content::Presence,
-            ));
-        }
-        match crate::safety::check(c, Some(root)) {
-            Ok(_) => return Ok((i, n)),
-            Err(crate::safety::ReadError::Missing) => {}
+        match fs.check(c, Some(root)) {
+            Ok(_) => return Ok((i, normalize(c))),
+            Err(crate::vfs::ReadError::Missing) => {}
             Err(e) => {
                 why.get_or_insert((i, e));
             }
@@ -834,10 +786,10 @@ mod tests {
         std::fs::write(p, text).expect("write");
     }
 
-    fn graph(root: &Path) -> CrateGraph {
+    fn graph(root: &Path) -> CrateGraph<'static> {
         let root = root.canonicalize().expect("canonical");
-        let unit = crate::workspace::load_unit(&root).expect("unit");
-        build(&unit, &root, &Overlay::new())
+        let unit = crate::workspace::load_unit(&crate::vfs::Disk, &root).expect("unit");
+        build(&crate::vfs::Disk, &unit, &root)
     }
 
     const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";

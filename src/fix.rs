@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
-use crate::engine::{LintOptions, lint};
+use crate::engine::LintOptions;
 use crate::error::Error;
+use crate::results::lint;
+use crate::vfs::{FileSystem, Overlay};
 
 /// Passes before fixes that keep applying are reported as not converging.
 pub const MAX_PASSES: usize = 10;
@@ -157,15 +159,20 @@ struct FileState {
     aliases: Vec<PathBuf>,
 }
 
-/// Lint, fix in memory until nothing applies, then write (or not, for `--diff`).
-pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixError> {
+/// Lint through `fs`, fix in memory until nothing applies (each pass reads the texts
+/// fixed so far through an overlay over `fs`), then write to disk (or not, for `--diff`).
+pub fn fix(
+    fs: &dyn FileSystem,
+    lint_opts: &LintOptions,
+    opts: &FixOptions,
+) -> Result<FixReport, FixError> {
     let mut report = FixReport::default();
     let mut states: BTreeMap<String, FileState> = BTreeMap::new();
     // Canonical path -> the relative path whose state stands for that file.
     let mut owners: HashMap<PathBuf, String> = HashMap::new();
-    let mut lo = lint_opts.clone();
+    let mut fixed = Overlay::new(fs);
     loop {
-        let outcome = lint(&lo)?;
+        let outcome = lint(&fixed, lint_opts)?;
         report.root = outcome.root.clone();
         let mut by_file: BTreeMap<&str, Vec<(&Finding, &Fix)>> = BTreeMap::new();
         for f in &outcome.findings {
@@ -180,7 +187,7 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
         let mut pass: Vec<(String, String, Vec<&'static str>)> = Vec::new();
         for (rel, fixes) in by_file {
             if !states.contains_key(rel) {
-                let state = match init_state(rel, &outcome, lint_opts) {
+                let state = match init_state(fs, rel, &outcome) {
                     Ok(s) => s,
                     Err(w) => {
                         report.warnings.push(w);
@@ -188,12 +195,12 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
                         continue;
                     }
                 };
-                let canonical = std::fs::canonicalize(&state.path).unwrap_or(state.path.clone());
+                let canonical = fs.canonicalize(&state.path).unwrap_or(state.path.clone());
                 if let Some(owner) = owners.get(&canonical).and_then(|o| states.get_mut(o)) {
                     // The same file under a second name: its fixes are the owner's.
                     owner.aliases.push(state.path.clone());
                     if owner.current != owner.original {
-                        lo.overlay.insert(state.path.clone(), owner.current.clone());
+                        fixed.insert(&state.path, owner.current.clone());
                     }
                     states.insert(rel.to_string(), frozen_state(rel, &outcome));
                     continue;
@@ -245,7 +252,7 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
                 continue;
             }
             for p in std::iter::once(&state.path).chain(&state.aliases) {
-                lo.overlay.insert(p.clone(), state.current.clone());
+                fixed.insert(p, state.current.clone());
             }
         }
     }
@@ -271,7 +278,7 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
         .files
         .iter()
         .filter(|f| {
-            let inside = |dir: &Path| crate::safety::check(&f.path, Some(dir)).is_ok();
+            let inside = |dir: &Path| crate::vfs::gate::check(&f.path, Some(dir)).is_ok();
             !inside(&report.root) || matches!(&repo, Ok(Some(top)) if !inside(top))
         })
         .map(|f| f.file.clone())
@@ -293,10 +300,10 @@ pub fn fix(lint_opts: &LintOptions, opts: &FixOptions) -> Result<FixReport, FixE
             return Err(FixError::DirtyTree { files: dirty });
         }
     }
-    // A file already in the caller's overlay has no text on disk to compare with.
+    // A view with texts of its own (an overlay) has none on disk to compare with.
+    let check_disk = fs.stamps();
     let mut dirs = BTreeSet::new();
     for f in report.files.iter_mut() {
-        let check_disk = !lint_opts.overlay.contains_key(&f.path);
         match write_atomically(&f.path, check_disk.then_some(f.before.as_str()), &f.after) {
             Ok(dir) => {
                 f.written = true;
@@ -366,23 +373,20 @@ fn frozen_state(rel: &str, outcome: &crate::engine::Outcome) -> FileState {
 /// The file's text as the first pass saw it; bytes that are not UTF-8 are not fixed (the
 /// lint reads them lossily, and writing that back would lose bytes).
 fn init_state(
+    fs: &dyn FileSystem,
     rel: &str,
     outcome: &crate::engine::Outcome,
-    lint_opts: &LintOptions,
 ) -> Result<FileState, String> {
     let path = outcome
         .abs_paths
         .get(rel)
         .cloned()
         .ok_or_else(|| format!("{rel}: no path known; not fixed"))?;
-    let text = match lint_opts.overlay.get(&path) {
-        Some(t) => t.clone(),
-        None => {
-            let bytes = crate::safety::read_bytes(&path, Some(&outcome.root))
-                .map_err(|e| format!("cannot read {rel}: {e}"))?;
-            String::from_utf8(bytes).map_err(|_| format!("{rel} is not valid UTF-8; not fixed"))?
-        }
-    };
+    let bytes = fs
+        .read(&path, Some(&outcome.root))
+        .map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{rel} is not valid UTF-8; not fixed"))?;
     if outcome.sources.get(rel).is_some_and(|seen| *seen != text) {
         return Err(format!("{rel} changed on disk during the run; not fixed"));
     }
@@ -465,7 +469,7 @@ fn apply_pass(text: &str, mut fixes: Vec<(&Finding, &Fix)>) -> (String, Vec<&'st
 
 /// Syntax errors of a text; editions differ little for this comparison, 2021 is used.
 pub fn syntax_errors(text: &str) -> usize {
-    if crate::safety::source_too_deep(text).is_some() {
+    if crate::parse::depth::source_too_deep(text).is_some() {
         return usize::MAX;
     }
     ra_ap_syntax::SourceFile::parse(text, ra_ap_syntax::Edition::Edition2021)

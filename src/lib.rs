@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod fix;
+pub mod idents;
 pub mod lines;
 pub mod output;
 pub mod ownership;
@@ -26,15 +27,16 @@ pub mod report;
 pub mod resolve;
 pub mod results;
 pub mod rules;
-pub mod safety;
 pub mod semantic;
 pub mod snippet;
 pub mod summary;
 pub mod suppress;
 #[cfg(test)]
 mod testing;
+pub mod vfs;
 pub mod workspace;
 
 pub use diagnostic::{Applicability, Edit, Finding, Fix};
-pub use engine::{LintOptions, Outcome, lint};
+pub use engine::{LintOptions, Outcome};
 pub use error::Error;
+pub use results::lint;

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::report::common::{self, Identity};
 use crate::report::graph::GraphFormat;
 use crate::report::{Context, Format};
+use crate::vfs::FileSystem;
 use crate::workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,9 +93,9 @@ impl OutputArgs {
 /// Lint what the options name. Paths given from a directory are each linted in the
 /// workspace that owns them (a nested workspace is linted as itself, not skipped), and a
 /// `.rs` file that no package of its workspace contains is an error.
-pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
+pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
     if opts.paths.is_empty() || opts.start.is_some() || !opts.packages.is_empty() {
-        return engine::lint(opts);
+        return crate::results::lint(fs, opts);
     }
     let cwd = std::env::current_dir().map_err(|e| Error::Io {
         path: PathBuf::from("."),
@@ -102,25 +103,27 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     })?;
     // Where output paths are relative to: the workspace around the current directory, or
     // the directory itself when no manifest is at or above it (a monorepo of crates).
-    let home = match cwd.ancestors().find(|d| d.join("Cargo.toml").is_file()) {
-        Some(m) => workspace::discover(m)?.root,
-        None => cwd.canonicalize().unwrap_or(cwd.clone()),
+    let home = match cwd.ancestors().find(|d| fs.is_file(&d.join("Cargo.toml"))) {
+        Some(m) => workspace::discover(fs, m)?.root,
+        None => fs.canonicalize(&cwd).unwrap_or(cwd.clone()),
     };
     // Workspace root -> the paths it owns (absolute, canonical).
     let mut groups: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut roots: HashMap<PathBuf, PathBuf> = HashMap::new();
     for p in &opts.paths {
         let abs = cwd.join(p);
-        let abs = abs.canonicalize().map_err(|e| Error::Io {
+        let abs = fs.canonicalize(&abs).map_err(|e| Error::Io {
             path: p.clone(),
             source: e,
         })?;
-        let start = if abs.is_dir() {
+        let start = if fs.is_dir(&abs) {
             abs.clone()
         } else {
             abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
         };
-        let manifest_dir = start.ancestors().find(|d| d.join("Cargo.toml").is_file());
+        let manifest_dir = start
+            .ancestors()
+            .find(|d| fs.is_file(&d.join("Cargo.toml")));
         let root = if !abs.starts_with(&home) {
             // Outside the workspace here: the engine says so.
             home.clone()
@@ -129,12 +132,12 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
             match roots.get(m) {
                 Some(r) => r.clone(),
                 None => {
-                    let r = workspace::discover(m)?.root;
+                    let r = workspace::discover(fs, m)?.root;
                     roots.insert(m.to_path_buf(), r.clone());
                     r
                 }
             }
-        } else if abs.is_dir() {
+        } else if fs.is_dir(&abs) {
             abs.clone()
         } else {
             return Err(no_package(p));
@@ -143,15 +146,18 @@ pub fn lint(opts: &LintOptions) -> Result<Outcome, Error> {
     }
     let mut merged: Option<Outcome> = None;
     for (root, paths) in groups {
-        let o = engine::lint(&LintOptions {
-            start: Some(root.clone()),
-            paths: paths.clone(),
-            ..opts.clone()
-        })?;
+        let o = crate::results::lint(
+            fs,
+            &LintOptions {
+                start: Some(root.clone()),
+                paths: paths.clone(),
+                ..opts.clone()
+            },
+        )?;
         // Every given `.rs` file must be one the workspace checked.
         let files: HashSet<&String> = o.files.iter().collect();
         for p in &paths {
-            if p.is_file() && p.extension().is_some_and(|e| e == "rs") {
+            if fs.is_file(p) && p.extension().is_some_and(|e| e == "rs") {
                 let rel = engine::relative(&o.root, p);
                 if !files.contains(&rel) {
                     return Err(no_package(p.strip_prefix(&cwd).unwrap_or(p)));

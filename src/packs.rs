@@ -134,8 +134,8 @@ pub struct PackIndex {
 /// The names the prefilter looks for (see `prefilter::Names`).
 #[derive(Debug, Default)]
 pub struct PackNames {
-    /// The names of the pack paths (hashed with `prefilter::hash`), by first segment.
-    pub by_crate: HashMap<String, crate::prefilter::IdSet>,
+    /// The names of the pack paths (hashed with `idents::hash`), by first segment.
+    pub by_crate: HashMap<String, crate::idents::IdSet>,
     /// The pack crates, with underscores: first segments and every pack's `crates`.
     pub crates: std::collections::HashSet<String>,
 }
@@ -143,7 +143,7 @@ pub struct PackNames {
 /// Parse a pack path with `syn`: a plain path without generics or leading `::`.
 fn check_path(origin: &Path, text: &str, p: &Spanned<String>) -> Result<Vec<String>, Error> {
     let span = Some(p.span());
-    crate::safety::check_nesting(origin, text, p)?;
+    check_nesting(origin, text, p)?;
     let parsed: syn::Path = syn::parse_str(p.get_ref()).map_err(|e| {
         Error::config(
             origin,
@@ -359,4 +359,43 @@ impl PackIndex {
 
 pub fn path_text(p: &[String]) -> String {
     p.join("::")
+}
+
+/// Deepest bracket nesting and most `::` separators a config value may have: `syn` parses
+/// it recursively on the calling thread.
+pub const MAX_CONFIG_NESTING: usize = 32;
+pub const MAX_CONFIG_SEGMENTS: usize = 64;
+
+/// A config or pack value too deep or too long to parse is a config error at its span.
+pub fn check_nesting(
+    path: &Path,
+    text: &str,
+    v: &serde_spanned::Spanned<String>,
+) -> Result<(), crate::error::Error> {
+    let s = v.get_ref();
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in s.chars() {
+        match c {
+            '(' | '[' | '{' | '<' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' | ']' | '}' | '>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let segments = s.matches("::").count() + 1;
+    let why = if max > MAX_CONFIG_NESTING {
+        format!("nested {max} deep (at most {MAX_CONFIG_NESTING})")
+    } else if segments > MAX_CONFIG_SEGMENTS {
+        format!("{segments} path segments (at most {MAX_CONFIG_SEGMENTS})")
+    } else {
+        return Ok(());
+    };
+    Err(crate::error::Error::config(
+        path,
+        text,
+        Some(v.span()),
+        format!("value too complex to parse: {why}"),
+    ))
 }

@@ -51,26 +51,12 @@ use rayon::prelude::*;
 
 use crate::cache::{Cache, Kind};
 use crate::config::Config;
-use crate::crates::{self, CrateGraph, Overlay};
+use crate::crates::{self, CrateGraph};
 use crate::packs::PackIndex;
 use crate::summary::{FileSummary, ItemDef, ItemKind, ModDecl, ModuleSummary};
 use crate::workspace::{self, Unit};
 
-/// Sets and maps of identifier hashes (already hashed: a cheap hasher is enough).
-pub type IdSet = HashSet<u64, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
-pub type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
-
-/// A hash of an identifier (collisions only make a file look relevant: safe).
-pub fn hash(s: &str) -> u64 {
-    let s = s.strip_prefix("r#").unwrap_or(s);
-    // FNV-1a.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+pub use crate::idents::{IdMap, IdSet, hash};
 
 /// What the lexer tells about one file.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
@@ -156,7 +142,7 @@ pub fn scan(text: &str, edition: Edition) -> Scan {
     };
     // Binary or too deep for the parser (see `parse::summarize`): nothing to lex, the parse
     // gives one error at once.
-    if crate::safety::source_too_deep(text).is_some() {
+    if crate::parse::depth::source_too_deep(text).is_some() {
         out.broken = true;
         return out;
     }
@@ -493,7 +479,7 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok>> {
     Some(toks)
 }
 
-/// Whether [`crate::safety::source_too_deep`] certainly says no for a text with these
+/// Whether [`crate::parse::depth::source_too_deep`] certainly says no for a text with these
 /// tokens, from the byte lexer (whose code, outside comments and literals, is the bytes that
 /// function looks at). It counts a chain link per run of operator bytes since the last `,`
 /// `;` `{` `}`, and a level per opening bracket plus the prefix-operator bytes (`! - * &`) in
@@ -530,8 +516,8 @@ fn shallow(toks: &[Tok], text: &str) -> bool {
                 _ => run = 0,
             }
         }
-        if chain > crate::safety::MAX_SOURCE_CHAIN
-            || depth + run > crate::safety::MAX_SOURCE_NESTING
+        if chain > crate::parse::depth::MAX_SOURCE_CHAIN
+            || depth + run > crate::parse::depth::MAX_SOURCE_NESTING
         {
             return false;
         }
@@ -1196,16 +1182,16 @@ fn init_like(name: &str) -> bool {
 /// `prefilter` is off) and those in `forced` (files the model asked for, see
 /// `Model::needs_parse`), and decide SSOT000's source per file (see the module docs).
 #[allow(clippy::too_many_arguments)]
-pub fn build(
+pub fn build<'v>(
+    fs: &'v dyn crate::vfs::FileSystem,
     unit: &Unit,
     out_root: &Path,
-    overlay: &Overlay,
     packs: &PackIndex,
     cfg: &Config,
     prefilter: bool,
     cache: &Cache,
     forced: &HashSet<PathBuf>,
-) -> CrateGraph {
+) -> CrateGraph<'v> {
     let t0 = initial_triggers(packs, cfg);
     // The pack crates among each package's published dependencies, for the files below its
     // directory (the crates of the fixpoint decide; this only chooses what to parse at once).
@@ -1284,16 +1270,16 @@ pub fn build(
         }
         summary
     };
-    let mut g = crates::build_with(unit, out_root, overlay, &summarize);
+    let mut g = crates::build_with(fs, unit, out_root, &summarize);
     let mut scans = scans.into_inner().unwrap_or_default();
     let file_scans: Vec<Scan> = g
         .files
         .iter()
         .map(|f| scans.remove(&f.path).unwrap_or_default())
         .collect();
-    if !fixpoint(&mut g, unit, overlay, t0, file_scans, cfg, cache, forced) && prefilter {
+    if !fixpoint(&mut g, unit, t0, file_scans, cfg, cache, forced) && prefilter {
         // The lexer saw a module structure the parser does not: never trust it.
-        return build(unit, out_root, overlay, packs, cfg, false, cache, forced);
+        return build(fs, unit, out_root, packs, cfg, false, cache, forced);
     }
     g
 }
@@ -1302,7 +1288,6 @@ pub fn build(
 fn fixpoint(
     g: &mut CrateGraph,
     unit: &Unit,
-    overlay: &Overlay,
     mut t: Names,
     mut scans: Vec<Scan>,
     cfg: &Config,
@@ -1402,7 +1387,7 @@ fn fixpoint(
             .map(|&i| {
                 let p = &g.files[i].path;
                 let ed = crates::edition_for(unit, p);
-                match crates::read_source(overlay, &g.read_root, p) {
+                match g.fs.read_text(p, Some(&g.read_root)) {
                     Ok(text) => {
                         let s = cache.get_or(Kind::Summary, &text, ed, || {
                             crate::parse::summarize(&text, ed)

@@ -1,21 +1,58 @@
 //! A file deleted, or replaced by a directory or a symlink, between discovery and read
-//! (issue 10, item 12): the run reports it and goes on. The window is made deterministic
-//! by a hook the engine calls right after discovery in test builds only; what the hook does
-//! to the tree is what a concurrent `git checkout` or a hostile process could do there.
+//! (issue 10, item 12): the run reports it and goes on. The window is made deterministic by
+//! a view over the disk that changes the tree when the unit's config is read: after
+//! discovery, before any source is read. What it does to the tree is what a concurrent
+//! `git checkout` or a hostile process could do there.
 
-use std::cell::RefCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-type Hook = Box<dyn FnOnce()>;
+use crate::vfs::{DirEntry, Disk, EntryKind, FileSystem, PrivateFile, ReadError, Walk};
 
-thread_local! {
-    static AFTER_DISCOVERY: RefCell<Option<Hook>> = RefCell::new(None);
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// The disk, with a hook run once, right before `ssot-lint.toml` is first read.
+struct Racing {
+    hook: Mutex<Option<Hook>>,
 }
 
-/// Called by the engine after discovery (test builds only); runs the hook once.
-pub(crate) fn after_discovery() {
-    if let Some(hook) = AFTER_DISCOVERY.with(|h| h.borrow_mut().take()) {
-        hook();
+impl FileSystem for Racing {
+    fn lstat(&self, path: &Path) -> Option<EntryKind> {
+        Disk.lstat(path)
+    }
+    fn stat(&self, path: &Path) -> Option<EntryKind> {
+        Disk.stat(path)
+    }
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        Disk.canonicalize(path)
+    }
+    fn check(&self, path: &Path, within: Option<&Path>) -> Result<PathBuf, ReadError> {
+        Disk.check(path, within)
+    }
+    fn read(&self, path: &Path, within: Option<&Path>) -> Result<Vec<u8>, ReadError> {
+        if path.ends_with("ssot-lint.toml")
+            && let Some(hook) = self.hook.lock().ok().and_then(|mut h| h.take())
+        {
+            hook();
+        }
+        Disk.read(path, within)
+    }
+    fn read_dir(&self, dir: &Path) -> std::io::Result<Vec<DirEntry>> {
+        Disk.read_dir(dir)
+    }
+    fn walk(&self, walk: &Walk) -> Vec<DirEntry> {
+        Disk.walk(walk)
+    }
+    fn read_private(&self, path: &Path, max: u64) -> Result<Vec<u8>, Option<String>> {
+        Disk.read_private(path, max)
+    }
+    fn create_private(
+        &self,
+        root: &Path,
+        dir: &Path,
+        name: &str,
+    ) -> Result<Box<dyn PrivateFile>, String> {
+        Disk.create_private(root, dir, name)
     }
 }
 
@@ -27,7 +64,7 @@ fn write(root: &Path, rel: &str, text: &str) {
 
 /// A package whose lib has one SSOT001 (`src/handlers.rs`), a binary `src/main.rs` and a
 /// module file `src/extra.rs`; `change` runs between discovery and read.
-fn lint_with(change: impl FnOnce(&Path) + 'static) -> (Vec<String>, Vec<String>) {
+fn lint_with(change: impl FnOnce(&Path) + Send + 'static) -> (Vec<String>, Vec<String>) {
     let d = tempfile::tempdir().expect("tempdir");
     let root = d.path().canonicalize().expect("canonical");
     write(
@@ -50,13 +87,18 @@ fn lint_with(change: impl FnOnce(&Path) + 'static) -> (Vec<String>, Vec<String>)
     write(&root, "src/main.rs", "mod extra;\nfn main() {}\n");
     write(&root, "src/extra.rs", "pub fn e() {}\n");
     let r = root.clone();
-    AFTER_DISCOVERY.with(|h| *h.borrow_mut() = Some(Box::new(move || change(&r))));
-    let outcome = crate::engine::lint(&crate::engine::LintOptions {
-        start: Some(root.clone()),
-        ..Default::default()
-    })
+    let fs = Racing {
+        hook: Mutex::new(Some(Box::new(move || change(&r)))),
+    };
+    let outcome = crate::engine::lint(
+        &fs,
+        &crate::engine::LintOptions {
+            start: Some(root.clone()),
+            ..Default::default()
+        },
+    )
     .expect("the run goes on");
-    AFTER_DISCOVERY.with(|h| *h.borrow_mut() = None);
+    assert!(fs.hook.lock().is_ok_and(|h| h.is_none()), "the hook ran");
     let findings = outcome
         .findings
         .iter()

@@ -34,7 +34,7 @@ pub struct Scope<'a> {
 }
 
 pub struct Resolver<'g> {
-    pub g: &'g CrateGraph,
+    pub g: &'g CrateGraph<'g>,
     pub packs: &'g PackIndex,
     memo: HashMap<(usize, usize, String), Option<Res>>,
     visiting: HashSet<(usize, usize, String)>,

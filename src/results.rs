@@ -1,5 +1,9 @@
-//! The result cache: each lint unit's finished outcome, reused while nothing it depended on
-//! changed (see the module documentation of [`crate::cache`] for the whole design).
+//! The result cache, a layer above the engine: each lint unit's finished outcome, reused
+//! while nothing it depended on changed (see the module documentation of [`crate::cache`]
+//! for the whole design). [`lint`] drives the engine's steps ([`crate::engine::Run`]) and,
+//! for each unit, checks the stamps of its last outcome before calling the engine at all;
+//! a unit it lints reads through a [`Recorder`], which tells what the outcome depends on.
+//! Nothing below the engine knows this cache exists.
 //!
 //! An entry is keyed by the unit's root and a hash of the tool's identity
 //! ([`crate::cache::TOOL`]), every option that changes a unit's result (rule selection,
@@ -26,8 +30,8 @@
 //! restored is seen too.
 //!
 //! A unit whose entry matches reuses its outcome without reading, listing or parsing
-//! anything; any other is linted normally (with the summary cache). Overlays (the fixer's
-//! passes) bypass the result cache. One file, `results.bin`, beside `summaries.bin`: a
+//! anything; any other is linted normally (with the summary cache). A view whose texts are
+//! not the disk's (an overlay: the fixer's passes) bypasses the result cache. One file, `results.bin`, beside `summaries.bin`: a
 //! magic number, an xxh3-64 checksum of the rest and a postcard body. A file that does not
 //! check, decode or come from this build is ignored and rewritten, never trusted; an entry
 //! whose outcome does not decode is linted again.
@@ -37,11 +41,60 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Finding, Fix, Related};
-use crate::engine::Outcome;
+use crate::engine::{LintOptions, Outcome, Run};
+use crate::error::Error;
 use crate::summary::Span;
+use crate::vfs::stamp::{Content, FsDep, Stamp, listing, presence, stamp};
+use crate::vfs::{FileSystem, Recorder};
+
+/// Lint what the options name through `fs`, with the result cache when the options ask
+/// for a cache and `fs` reads the disk; otherwise the engine alone.
+pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
+    if !(opts.cache && fs.stamps()) {
+        return crate::engine::lint(fs, opts);
+    }
+    let mut run = Run::start(fs, opts)?;
+    let what_changes_a_result = format!(
+        "{:?}",
+        (
+            &opts.select,
+            &opts.ignore,
+            &opts.packages,
+            &run.filters,
+            opts.ownership,
+            opts.no_prefilter,
+            &run.root_config,
+            run.multi_unit,
+        )
+    );
+    let results = Results::open(fs, &run.root, &what_changes_a_result);
+    let units = std::mem::take(&mut run.units);
+    let outcomes: Vec<Result<Option<Outcome>, Error>> = units
+        .into_par_iter()
+        .map(|unit| {
+            let Some(unit) = run.select(unit) else {
+                return Ok(None);
+            };
+            let key = results.key(&unit);
+            if let Some(o) = results.get(&unit.root, key) {
+                crate::progress::unit_done(o.files_checked);
+                return Ok(Some(o));
+            }
+            let recorder = Recorder::new(fs);
+            let root = unit.root.clone();
+            let outcome = run.lint_unit(&recorder, unit)?;
+            results.put(&root, key, recorder.into_deps(), &outcome);
+            Ok(Some(outcome))
+        })
+        .collect();
+    let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let notes = results.save();
+    run.finish(outcomes, notes)
+}
 
 /// A stamp newer than this before the cache is written is racy (nanoseconds).
 pub const RACY_NS: i64 = 2_000_000_000;
@@ -50,171 +103,6 @@ const MAGIC: &[u8; 8] = b"SSOTLR\x00\x01";
 pub const FILE_NAME: &str = "results.bin";
 /// A result cache file larger than this is not read.
 const MAX_FILE_BYTES: u64 = 256 << 20;
-
-static RECORDING: AtomicBool = AtomicBool::new(false);
-
-/// Whether graphs record the stamps the result cache needs (set once a run uses it).
-pub fn recording() -> bool {
-    RECORDING.load(Ordering::Relaxed)
-}
-
-/// What a path looked like: a hash of its metadata, and its newest timestamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stamp {
-    id: u64,
-    /// The newer of mtime and ctime (ns since the epoch); `i64::MIN` when it has none.
-    newest: i64,
-}
-
-const MISSING: u64 = 0x6d69_7373_696e_6721;
-
-impl Stamp {
-    /// Nothing there.
-    pub fn is_missing(&self) -> bool {
-        self.id == MISSING && self.newest == i64::MIN
-    }
-}
-
-/// How a dependency is compared besides its stamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Content {
-    /// The stamp alone (a racy one is not kept).
-    Stamp,
-    /// Only what [`presence`] says (never racy).
-    Presence,
-    /// A file read: the xxh3 hash of its text. A stamp that changed or is racy is checked
-    /// by reading the text again.
-    Text(u64),
-    /// A directory listed: the hash of [`listing`]. Likewise.
-    Listing(u64),
-}
-
-/// What is at a path, and nothing about when: its type (and through a symlink, the link's
-/// target and the target's type), and whether it is a regular file too large to read.
-/// For paths only looked for (module candidates, `.git`).
-pub fn presence(p: &Path) -> Stamp {
-    let code = |m: &std::io::Result<std::fs::Metadata>| match m {
-        Ok(m) if m.file_type().is_symlink() => 1u64,
-        Ok(m) if m.is_file() => 2 | (u64::from(m.len() > crate::safety::max_file_size()) << 4),
-        Ok(m) if m.is_dir() => 3,
-        Ok(_) => 4,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-        Err(_) => 5,
-    };
-    let l = std::fs::symlink_metadata(p);
-    let mut text = format!("{}", code(&l));
-    if code(&l) == 1 {
-        text.push_str(&format!(
-            "\0{}\0{:?}",
-            code(&std::fs::metadata(p)),
-            std::fs::read_link(p).ok()
-        ));
-    }
-    Stamp {
-        id: xxhash_rust::xxh3::xxh3_64(text.as_bytes()),
-        newest: i64::MIN,
-    }
-}
-
-/// The hash of a directory's entries (names and types, sorted), less the cache directory.
-pub fn listing(dir: &Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut v: Vec<(std::ffi::OsString, u8)> = rd
-        .flatten()
-        .filter(|e| e.file_name() != crate::cache::DIR_NAME)
-        .map(|e| {
-            let t = e.file_type().ok();
-            let code = match t {
-                Some(t) if t.is_symlink() => 1,
-                Some(t) if t.is_file() => 2,
-                Some(t) if t.is_dir() => 3,
-                Some(_) => 4,
-                None => 5,
-            };
-            (e.file_name(), code)
-        })
-        .collect();
-    v.sort();
-    let mut bytes = Vec::new();
-    for (name, code) in v {
-        bytes.extend_from_slice(name.as_encoded_bytes());
-        bytes.push(0);
-        bytes.push(code);
-    }
-    xxhash_rust::xxh3::xxh3_64(&bytes)
-}
-
-/// The stamp of a path now (never follows more than the last symlink).
-pub fn stamp(p: &Path) -> Stamp {
-    let mut words: Vec<u64> = Vec::with_capacity(18);
-    let mut newest = i64::MIN;
-    let mut fold = |m: &std::fs::Metadata, words: &mut Vec<u64>| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            words.extend([
-                u64::from(m.mode()),
-                m.len(),
-                m.ino(),
-                m.dev(),
-                m.mtime() as u64,
-                m.mtime_nsec() as u64,
-                m.ctime() as u64,
-                m.ctime_nsec() as u64,
-            ]);
-            let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-            newest = newest
-                .max(ns(m.mtime(), m.mtime_nsec()))
-                .max(ns(m.ctime(), m.ctime_nsec()));
-        }
-        #[cfg(not(unix))]
-        {
-            let t = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i64);
-            words.extend([
-                u64::from(m.is_dir()) | u64::from(m.is_file()) << 1,
-                m.len(),
-                t as u64,
-            ]);
-            // No ctime: every stamp counts as racy for content checks to apply.
-            newest = i64::MAX;
-        }
-    };
-    let err = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            MISSING
-        } else {
-            MISSING ^ (e.raw_os_error().unwrap_or(-1) as u64).wrapping_add(1)
-        }
-    };
-    match std::fs::symlink_metadata(p) {
-        Err(e) => {
-            return Stamp {
-                id: err(e),
-                newest: i64::MIN,
-            };
-        }
-        Ok(m) => {
-            fold(&m, &mut words);
-            if m.file_type().is_symlink() {
-                match std::fs::metadata(p) {
-                    Ok(t) => fold(&t, &mut words),
-                    Err(e) => words.push(err(e)),
-                }
-            }
-        }
-    }
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    Stamp {
-        id: xxhash_rust::xxh3::xxh3_64(&bytes),
-        newest,
-    }
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Dep {
@@ -244,10 +132,6 @@ struct Body {
     entries: Vec<Entry>,
 }
 
-/// A fact a unit's outcome depends on: a path, its stamp (taken before the fact was used)
-/// and how else it is compared.
-pub type FsDep = (PathBuf, Stamp, Content);
-
 /// A unit reused, with the stamps that changed while their contents did not (by index).
 type Reused = (PathBuf, Vec<(usize, Stamp)>);
 
@@ -258,7 +142,8 @@ struct Fresh {
     outcome: Vec<u8>,
 }
 
-pub struct Results {
+pub struct Results<'v> {
+    fs: &'v dyn FileSystem,
     dir: PathBuf,
     root: PathBuf,
     old: HashMap<PathBuf, Entry>,
@@ -284,14 +169,13 @@ fn now_ns() -> i64 {
         .map_or(i64::MAX, |d| d.as_nanos() as i64)
 }
 
-impl Results {
+impl<'v> Results<'v> {
     /// The result cache of a root (a real path), read when it is there and valid. `options`
     /// describes everything in the command line that changes a unit's result.
-    pub fn open(root: &Path, options: &str) -> Results {
-        RECORDING.store(true, Ordering::Relaxed);
-        let dir = crate::cache::dir_for(root);
+    pub fn open(fs: &'v dyn FileSystem, root: &Path, options: &str) -> Self {
+        let dir = crate::cache::dir_for(fs, root);
         let (body, ignored) =
-            match crate::cache::read_checked(&dir.join(FILE_NAME), MAGIC, MAX_FILE_BYTES)
+            match crate::cache::read_checked(fs, &dir.join(FILE_NAME), MAGIC, MAX_FILE_BYTES)
                 .and_then(|b| {
                     postcard::from_bytes::<Body>(&b)
                         .map_err(|_| Some("unreadable (truncated or another format)".to_string()))
@@ -318,6 +202,7 @@ impl Results {
             format!("{}\0{}\0{options}", crate::cache::TOOL, root.display()).as_bytes(),
         );
         Results {
+            fs,
             dir,
             root: root.to_path_buf(),
             old: body
@@ -340,7 +225,7 @@ impl Results {
     /// The key of a unit as discovery made it this run.
     pub fn key(&self, unit: &crate::workspace::Unit) -> u128 {
         let mut text = format!("{:032x}\0{unit:?}", self.options);
-        text.push_str(&format!("\0{}", crate::safety::max_file_size()));
+        text.push_str(&format!("\0{}", crate::vfs::max_file_size()));
         xxhash_rust::xxh3::xxh3_128(text.as_bytes())
     }
 
@@ -371,8 +256,10 @@ impl Results {
             let fresh = match d.content {
                 Content::Stamp | Content::Presence => same,
                 _ if same && !racy => true,
-                Content::Text(h) => crate::crates::read_source(&Default::default(), &self.root, &p)
-                    .is_ok_and(|t| xxhash_rust::xxh3::xxh3_64(t.as_bytes()) == h),
+                Content::Text(h) => self
+                    .fs
+                    .read(&p, Some(&self.root))
+                    .is_ok_and(|t| xxhash_rust::xxh3::xxh3_64(&t) == h),
                 Content::Listing(h) => listing(&p) == h,
             };
             if !fresh {
@@ -495,7 +382,9 @@ impl Results {
         };
         let written = postcard::to_stdvec(&body)
             .map_err(|e| e.to_string())
-            .and_then(|b| crate::cache::write_checked(&self.root, &self.dir, FILE_NAME, MAGIC, &b));
+            .and_then(|b| {
+                crate::cache::write_checked(self.fs, &self.root, &self.dir, FILE_NAME, MAGIC, &b)
+            });
         let shown = self
             .dir
             .strip_prefix(&self.root)
@@ -645,6 +534,7 @@ impl StoredOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vfs::Disk;
 
     fn outcome() -> Outcome {
         Outcome {
@@ -667,8 +557,8 @@ mod tests {
         let st = stamp(&file);
         let linted = xxhash_rust::xxh3::xxh3_64(b"fn a() {}\n");
         for (hash, reused) in [(linted, true), (linted ^ 1, false)] {
-            let _ = std::fs::remove_dir_all(crate::cache::dir_for(&root));
-            let r = Results::open(&root, "opts");
+            let _ = std::fs::remove_dir_all(crate::cache::dir_for(&Disk, &root));
+            let r = Results::open(&Disk, &root, "opts");
             r.put(
                 &unit,
                 7,
@@ -676,7 +566,7 @@ mod tests {
                 &outcome(),
             );
             r.save();
-            let r = Results::open(&root, "opts");
+            let r = Results::open(&Disk, &root, "opts");
             assert!(r.ignored.is_none(), "{:?}", r.ignored);
             let e = r.old.get(&unit).expect("kept");
             assert_eq!(e.deps[0].content, Content::Text(hash));
@@ -685,8 +575,8 @@ mod tests {
             assert!(r.get(&unit, 8).is_none());
         }
         // A racy directory cannot be compared by content: the unit is not kept.
-        let _ = std::fs::remove_dir_all(crate::cache::dir_for(&root));
-        let r = Results::open(&root, "opts");
+        let _ = std::fs::remove_dir_all(crate::cache::dir_for(&Disk, &root));
+        let r = Results::open(&Disk, &root, "opts");
         r.put(
             &unit,
             7,
@@ -695,9 +585,9 @@ mod tests {
         );
         let notes = r.save();
         assert!(notes.iter().any(|n| n.contains("1 not kept")), "{notes:?}");
-        assert!(Results::open(&root, "opts").old.is_empty());
+        assert!(Results::open(&Disk, &root, "opts").old.is_empty());
         // Another stamp: not reused.
-        let r = Results::open(&root, "opts");
+        let r = Results::open(&Disk, &root, "opts");
         r.put(
             &unit,
             7,
@@ -706,11 +596,11 @@ mod tests {
         );
         r.save();
         std::fs::write(&file, "fn b() {}\n").expect("write");
-        assert!(Results::open(&root, "opts").get(&unit, 7).is_none());
+        assert!(Results::open(&Disk, &root, "opts").get(&unit, 7).is_none());
         // Another stamp, the same text: reused (and the new stamp kept).
         std::fs::write(&file, "fn a() {}\n").expect("write");
-        assert!(Results::open(&root, "opts").get(&unit, 7).is_some());
-        let r = Results::open(&root, "opts");
+        assert!(Results::open(&Disk, &root, "opts").get(&unit, 7).is_some());
+        let r = Results::open(&Disk, &root, "opts");
         r.put(
             &unit,
             7,
@@ -718,11 +608,11 @@ mod tests {
             &outcome(),
         );
         r.save();
-        let o = Results::open(&root, "opts");
+        let o = Results::open(&Disk, &root, "opts");
         assert!(o.get(&unit, 7).is_some());
         assert_ne!(
             o.options,
-            Results::open(&root, "other").options,
+            Results::open(&Disk, &root, "other").options,
             "the options are in the key"
         );
     }

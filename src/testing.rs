@@ -3,7 +3,8 @@
 //! line above (the carets start at the finding's column). [`check`] lints it and compares
 //! every finding with the marks; [`check_fix`] applies every fix (safe and unsafe) and
 //! compares the files with the `after` text. A file that names no `/Cargo.toml` gets a
-//! package `app` (edition 2021) depending on `sqlx` and `redis`.
+//! package `app` (edition 2021) depending on `sqlx` and `redis`. The crate is held in
+//! memory ([`crate::vfs::Memory`]): nothing is written to disk.
 //!
 //! Whole-crate fixtures (`fixtures/`) stay where the whole crate is the point.
 
@@ -11,8 +12,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diagnostic::Applicability;
-use crate::engine::{LintOptions, lint};
+use crate::engine::LintOptions;
 use crate::fix::{FixMode, FixOptions, fix};
+use crate::results::lint;
+use crate::vfs::Memory;
+
+/// Where a fixture's crate sits in its in-memory tree.
+const ROOT: &str = "/fixture";
 
 const DEFAULT_MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\nredis = \"0.27\"\n";
 
@@ -69,14 +75,13 @@ fn parse(fixture: &str) -> (BTreeMap<String, String>, Vec<Mark>) {
     (files, marks)
 }
 
-fn write(dir: &Path, files: &BTreeMap<String, String>) {
-    for (rel, text) in files {
-        let p = dir.join(rel);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("create dir");
-        }
-        std::fs::write(&p, text).expect("write fixture file");
-    }
+/// The fixture's files in memory below [`ROOT`].
+fn tree(files: &BTreeMap<String, String>) -> Memory {
+    Memory::new(
+        files
+            .iter()
+            .map(|(rel, text)| (Path::new(ROOT).join(rel), text.clone())),
+    )
 }
 
 fn options(dir: &Path) -> LintOptions {
@@ -90,9 +95,7 @@ fn options(dir: &Path) -> LintOptions {
 /// the flagged text on its first line, and code). No marks: the rules must stay silent.
 pub fn check(fixture: &str) {
     let (files, marks) = parse(fixture);
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), &files);
-    let outcome = lint(&options(dir.path())).expect("lint");
+    let outcome = lint(&tree(&files), &options(Path::new(ROOT))).expect("lint");
     let mut got: Vec<Mark> = outcome
         .findings
         .iter()
@@ -144,10 +147,9 @@ pub fn check_fix(before: &str, after: &str) {
     if !after.contains("//- /Cargo.toml") {
         want.remove("Cargo.toml");
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), &files);
     let report = fix(
-        &options(dir.path()),
+        &tree(&files),
+        &options(Path::new(ROOT)),
         &FixOptions {
             level: Applicability::Unsafe,
             mode: FixMode::Diff,

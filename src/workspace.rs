@@ -9,6 +9,9 @@ use globset::Glob;
 use ra_ap_syntax::Edition;
 
 use crate::error::Error;
+use crate::vfs::{EntryKind, FileSystem, Walk};
+
+pub use crate::vfs::normalize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
@@ -91,8 +94,8 @@ pub fn underscore(name: &str) -> String {
 }
 
 /// A manifest, read only when its real path is a regular file inside `root`.
-fn read_toml(path: &Path, root: &Path) -> Result<toml::Table, Error> {
-    let text = crate::safety::read_utf8(path, Some(root)).map_err(|e| Error::Io {
+fn read_toml(fs: &dyn FileSystem, path: &Path, root: &Path) -> Result<toml::Table, Error> {
+    let text = fs.read_utf8(path, Some(root)).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e.into(),
     })?;
@@ -136,12 +139,12 @@ pub struct Discovery {
 
 /// Find what to lint from `start` (a directory): the enclosing workspace or package, or,
 /// when no manifest is at or above it, every workspace and package below it.
-pub fn discover(start: &Path) -> Result<Discovery, Error> {
-    let start = start.canonicalize().map_err(|e| Error::Io {
+pub fn discover(fs: &dyn FileSystem, start: &Path) -> Result<Discovery, Error> {
+    let start = fs.canonicalize(start).map_err(|e| Error::Io {
         path: start.to_path_buf(),
         source: e,
     })?;
-    if !start.is_dir() {
+    if !fs.is_dir(&start) {
         return Err(Error::Usage(format!(
             "{} is not a directory",
             start.display()
@@ -151,9 +154,9 @@ pub fn discover(start: &Path) -> Result<Discovery, Error> {
     while let Some(d) = dir {
         let m = d.join("Cargo.toml");
         // Present in any form: a manifest that cannot be read is an error, not a skip.
-        if m.symlink_metadata().is_ok() {
-            let root = workspace_root_for(&m)?;
-            let unit = load_unit(&root)?;
+        if fs.exists_here(&m) {
+            let root = workspace_root_for(fs, &m)?;
+            let unit = load_unit(fs, &root)?;
             return Ok(Discovery {
                 root: unit.root.clone(),
                 units: vec![unit],
@@ -163,16 +166,16 @@ pub fn discover(start: &Path) -> Result<Discovery, Error> {
         dir = d.parent();
     }
     // No manifest at or above: a monorepo of independent crates or a vendor folder.
-    let mut manifests = Vec::new();
-    let walker = ignore::WalkBuilder::new(&start)
-        .hidden(false)
-        .filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git")
-        .build();
-    for entry in walker.flatten() {
-        if entry.file_name() == "Cargo.toml" && entry.file_type().is_some_and(|t| t.is_file()) {
-            manifests.push(entry.into_path());
-        }
-    }
+    let mut manifests: Vec<PathBuf> = fs
+        .walk(&Walk {
+            ignore_files: true,
+            skip_dirs: &["target", ".git"],
+            ..Walk::new(&start)
+        })
+        .into_iter()
+        .filter(|e| e.file_name() == Some("Cargo.toml".as_ref()) && e.kind == EntryKind::File)
+        .map(|e| e.path)
+        .collect();
     manifests.sort();
     let mut units: Vec<Unit> = Vec::new();
     let mut warnings = Vec::new();
@@ -186,7 +189,7 @@ pub fn discover(start: &Path) -> Result<Discovery, Error> {
             continue;
         }
         // One broken package does not stop the scan: it is skipped with a warning.
-        let loaded = workspace_root_for(&m).and_then(|root| {
+        let loaded = workspace_root_for(fs, &m).and_then(|root| {
             if units.iter().any(|u| u.root == root) {
                 return Ok(None);
             }
@@ -197,7 +200,7 @@ pub fn discover(start: &Path) -> Result<Discovery, Error> {
                     start.display()
                 )));
             }
-            load_unit(&root).map(Some)
+            load_unit(fs, &root).map(Some)
         });
         match loaded {
             Ok(Some(u)) => units.push(u),
@@ -236,8 +239,12 @@ fn manifest_error(path: &Path, text: &str, needle: Option<&str>, message: String
 }
 
 /// A manifest and its text, read only when its real path is a regular file inside `root`.
-fn read_toml_text(path: &Path, root: &Path) -> Result<(toml::Table, String), Error> {
-    let text = crate::safety::read_utf8(path, Some(root)).map_err(|e| Error::Io {
+fn read_toml_text(
+    fs: &dyn FileSystem,
+    path: &Path,
+    root: &Path,
+) -> Result<(toml::Table, String), Error> {
+    let text = fs.read_utf8(path, Some(root)).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e.into(),
     })?;
@@ -253,9 +260,9 @@ fn read_toml_text(path: &Path, root: &Path) -> Result<(toml::Table, String), Err
 }
 
 /// The workspace root a manifest belongs to (itself when it is not a member of one above).
-fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
+fn workspace_root_for(fs: &dyn FileSystem, manifest: &Path) -> Result<PathBuf, Error> {
     let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let (t, text) = read_toml_text(manifest, &dir)?;
+    let (t, text) = read_toml_text(fs, manifest, &dir)?;
     if t.contains_key("workspace") {
         return Ok(dir);
     }
@@ -267,13 +274,13 @@ fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
         // As cargo: the named directory must hold a workspace that has this package as a
         // member; it is never linted in the package's place.
         let ws_dir = normalize(&dir.join(ws));
-        let ws_dir = ws_dir.canonicalize().unwrap_or(ws_dir);
-        let lists_us = read_toml(&ws_dir.join("Cargo.toml"), &ws_dir)
+        let ws_dir = fs.canonicalize(&ws_dir).unwrap_or(ws_dir);
+        let lists_us = read_toml(fs, &ws_dir.join("Cargo.toml"), &ws_dir)
             .ok()
             .and_then(|wt| {
                 wt.get("workspace")
                     .and_then(|w| w.as_table())
-                    .map(|w| member_dirs(&ws_dir, w).0.contains(&dir))
+                    .map(|w| member_dirs(fs, &ws_dir, w).0.contains(&dir))
             })
             .unwrap_or(false);
         if !lists_us {
@@ -291,11 +298,11 @@ fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
     let mut up = dir.parent();
     while let Some(d) = up {
         let m = d.join("Cargo.toml");
-        if m.is_file()
-            && let Ok(t) = read_toml(&m, d)
+        if fs.is_file(&m)
+            && let Ok(t) = read_toml(fs, &m, d)
             && let Some(ws) = t.get("workspace").and_then(|w| w.as_table())
         {
-            if member_dirs(d, ws).0.iter().any(|md| md == &dir) {
+            if member_dirs(fs, d, ws).0.iter().any(|md| md == &dir) {
                 return Ok(d.to_path_buf());
             }
             break;
@@ -306,7 +313,7 @@ fn workspace_root_for(manifest: &Path) -> Result<PathBuf, Error> {
 }
 
 /// Member directories of a workspace, and the member patterns that lead outside its root.
-fn member_dirs(root: &Path, ws: &toml::Table) -> (Vec<PathBuf>, Vec<String>) {
+fn member_dirs(fs: &dyn FileSystem, root: &Path, ws: &toml::Table) -> (Vec<PathBuf>, Vec<String>) {
     let pats = |key: &str| -> Vec<String> {
         ws.get(key)
             .and_then(|m| m.as_array())
@@ -328,18 +335,18 @@ fn member_dirs(root: &Path, ws: &toml::Table) -> (Vec<PathBuf>, Vec<String>) {
             let Ok(glob) = Glob::new(&pat) else { continue };
             let m = glob.compile_matcher();
             let depth = pat.split('/').count();
-            for e in walkdir::WalkDir::new(root)
-                .min_depth(1)
-                .max_depth(depth)
-                .into_iter()
-                .flatten()
-            {
-                if e.file_type().is_dir()
-                    && let Ok(rel) = e.path().strip_prefix(root)
+            let walk = Walk {
+                min_depth: 1,
+                max_depth: Some(depth),
+                ..Walk::new(root)
+            };
+            for e in fs.walk(&walk) {
+                if e.kind == EntryKind::Dir
+                    && let Ok(rel) = e.path.strip_prefix(root)
                     && m.is_match(rel)
-                    && e.path().join("Cargo.toml").is_file()
+                    && fs.is_file(&e.path.join("Cargo.toml"))
                 {
-                    out.push(normalize(e.path()));
+                    out.push(normalize(&e.path));
                 }
             }
         } else {
@@ -357,26 +364,12 @@ fn member_dirs(root: &Path, ws: &toml::Table) -> (Vec<PathBuf>, Vec<String>) {
     (out, outside)
 }
 
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Load a workspace or package. Every manifest and target file read is inside `root`; a
 /// member outside it, a member whose manifest cannot be read or has no string `name`, and
 /// two packages with one name are errors, as they are for cargo.
-pub fn load_unit(root: &Path) -> Result<Unit, Error> {
+pub fn load_unit(fs: &dyn FileSystem, root: &Path) -> Result<Unit, Error> {
     let manifest = root.join("Cargo.toml");
-    let (t, text) = read_toml_text(&manifest, root)?;
+    let (t, text) = read_toml_text(fs, &manifest, root)?;
     let ws = t.get("workspace").and_then(|w| w.as_table()).cloned();
     let mut dirs = Vec::new();
     if t.contains_key("package") {
@@ -384,7 +377,7 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
     }
     let mut warnings = Vec::new();
     if let Some(ws) = &ws {
-        let (inside, outside) = member_dirs(root, ws);
+        let (inside, outside) = member_dirs(fs, root, ws);
         if let Some(pat) = outside.first() {
             return Err(manifest_error(
                 &manifest,
@@ -402,7 +395,7 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
         let d = dirs[i].clone();
         i += 1;
         let m = d.join("Cargo.toml");
-        if m.symlink_metadata().is_err() {
+        if !fs.exists_here(&m) {
             warnings.push(format!(
                 "{}: workspace member {} has no Cargo.toml; skipped",
                 manifest.display(),
@@ -410,8 +403,8 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
             ));
             continue;
         }
-        let (pt, ptext) = read_toml_text(&m, root)?;
-        let Some(pkg) = load_package(&d, &pt, &ptext, ws.as_ref(), root, &mut warnings)? else {
+        let (pt, ptext) = read_toml_text(fs, &m, root)?;
+        let Some(pkg) = load_package(fs, &d, &pt, &ptext, ws.as_ref(), root, &mut warnings)? else {
             continue;
         };
         if let Some(other) = packages.iter().find(|p| p.name == pkg.name) {
@@ -426,7 +419,7 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
         for dep in &pkg.deps {
             if let Some(p) = &dep.path {
                 let p = normalize(p);
-                if p.starts_with(root) && !dirs.contains(&p) && p.join("Cargo.toml").is_file() {
+                if p.starts_with(root) && !dirs.contains(&p) && fs.is_file(&p.join("Cargo.toml")) {
                     dirs.push(p);
                 }
             }
@@ -442,6 +435,7 @@ pub fn load_unit(root: &Path) -> Result<Unit, Error> {
 }
 
 fn load_package(
+    fs: &dyn FileSystem,
     dir: &Path,
     t: &toml::Table,
     text: &str,
@@ -529,7 +523,7 @@ fn load_package(
             add(tt.get("build-dependencies"), DepKind::Build);
         }
     }
-    let targets = targets(dir, &name, t, text, root, warnings);
+    let targets = targets(fs, dir, &name, t, text, root, warnings);
     Ok(Some(Package {
         name,
         dir: dir.to_path_buf(),
@@ -544,6 +538,7 @@ fn load_package(
 /// declares that cannot be read is a warning naming the manifest line; a conventional path
 /// that does not exist is no target.
 fn target_ok(
+    fs: &dyn FileSystem,
     path: &Path,
     declared: Option<&str>,
     manifest: &Path,
@@ -551,14 +546,14 @@ fn target_ok(
     root: &Path,
     warnings: &mut Vec<String>,
 ) -> bool {
-    match crate::safety::check(path, Some(root)) {
+    match fs.check(path, Some(root)) {
         Ok(_) => true,
-        Err(crate::safety::ReadError::Missing) if declared.is_none() => false,
+        Err(crate::vfs::ReadError::Missing) if declared.is_none() => false,
         Err(e) => {
             let (what, line) = match declared {
                 Some(d) => (
                     format!("target path `{d}`"),
-                    crate::safety::line_of(text, &format!("\"{d}\"")),
+                    line_of(text, &format!("\"{d}\"")),
                 ),
                 None => (
                     format!(
@@ -579,6 +574,7 @@ fn target_ok(
 }
 
 fn targets(
+    fs: &dyn FileSystem,
     dir: &Path,
     pkg_name: &str,
     t: &toml::Table,
@@ -588,7 +584,7 @@ fn targets(
 ) -> Vec<Target> {
     let manifest = dir.join("Cargo.toml");
     let mut ok = |path: &Path, declared: Option<&str>| {
-        target_ok(path, declared, &manifest, text, root, warnings)
+        target_ok(fs, path, declared, &manifest, text, root, warnings)
     };
     let mut out: Vec<Target> = Vec::new();
     let auto = |key: &str| {
@@ -632,7 +628,7 @@ fn targets(
                     None if kind == TargetKind::Bin && name == pkg_name => dir.join("src/main.rs"),
                     None => {
                         let f = dir.join(auto_dir).join(format!("{name}.rs"));
-                        if f.is_file() {
+                        if fs.is_file(&f) {
                             f
                         } else {
                             dir.join(auto_dir).join(name).join("main.rs")
@@ -668,13 +664,14 @@ fn targets(
             }
         }
         let d = dir.join(auto_dir);
-        let Ok(rd) = std::fs::read_dir(&d) else {
+        let Ok(rd) = fs.read_dir(&d) else {
             continue;
         };
         let mut found: Vec<(String, PathBuf)> = Vec::new();
-        for e in rd.flatten() {
-            let p = e.path();
-            if !p.is_dir() && p.extension().is_some_and(|x| x == "rs") {
+        for e in rd {
+            let p = e.path;
+            let is_dir = fs.is_dir(&p);
+            if !is_dir && p.extension().is_some_and(|x| x == "rs") {
                 if !ok(&p, None) {
                     continue;
                 }
@@ -683,7 +680,7 @@ fn targets(
                     .map(|s| s.to_string_lossy().to_string())
                     .unwrap_or_default();
                 found.push((stem, p));
-            } else if p.is_dir() && ok(&p.join("main.rs"), None) {
+            } else if is_dir && ok(&p.join("main.rs"), None) {
                 let stem = p
                     .file_name()
                     .map(|s| s.to_string_lossy().to_string())
@@ -725,105 +722,20 @@ fn targets(
 }
 
 /// `.rs` files of a package that no target's module tree reached, outside `target/`, nested
-/// packages and what `.gitignore` ignores.
-pub fn package_rs_files(pkg: &Package) -> Vec<PathBuf> {
-    walk_rs_files(pkg, None)
-}
-
-/// [`package_rs_files`], and what its answer depends on, each stamped before it is used
-/// (see [`crate::results`]): every directory the walk lists (with the hash of its
-/// listing: a file added, removed or renamed in it changes it; a nested package's directory
-/// too, where its `Cargo.toml` is looked for), every ignore file in them, and above the
-/// package the ignore files and whether `.git` is there (the walk reads them too), and the
-/// user's git configuration where a global excludes file is named.
-pub fn package_rs_files_recorded(
-    pkg: &Package,
-    deps: &mut Vec<crate::results::FsDep>,
-) -> Vec<PathBuf> {
-    use crate::results::{Content, presence, stamp};
-    let mut above: Vec<PathBuf> = Vec::new();
-    for a in pkg.dir.ancestors().skip(1) {
-        deps.push((a.join(".git"), presence(&a.join(".git")), Content::Presence));
-        above.push(a.join(".gitignore"));
-        above.push(a.join(".ignore"));
-        above.push(a.join(".git/info/exclude"));
-    }
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
-        above.push(home.join(".gitconfig"));
-        above.push(home.join(".config/git/config"));
-        above.push(home.join(".config/git/ignore"));
-    }
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
-        above.push(x.join("git/config"));
-        above.push(x.join("git/ignore"));
-    }
-    for p in above {
-        let st = stamp(&p);
-        deps.push((p, st, Content::Stamp));
-    }
-    record_dir(&pkg.dir, deps);
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let files = walk_rs_files(pkg, Some(seen.clone()));
-    if let Ok(mut seen) = seen.lock() {
-        deps.append(&mut seen);
-    }
-    files
-}
-
-/// A directory about to be listed: its stamp and listing, and its ignore files.
-fn record_dir(p: &Path, deps: &mut Vec<crate::results::FsDep>) {
-    use crate::results::{Content, listing, stamp};
-    let st = stamp(p);
-    deps.push((p.to_path_buf(), st, Content::Listing(listing(p))));
-    // One added or removed changes the listing; one that is there is stamped itself.
-    for name in [".gitignore", ".ignore"] {
-        let f = p.join(name);
-        let st = stamp(&f);
-        if !st.is_missing() {
-            deps.push((f, st, Content::Stamp));
-        }
-    }
-}
-
-type Seen = std::sync::Arc<std::sync::Mutex<Vec<crate::results::FsDep>>>;
-
-fn walk_rs_files(pkg: &Package, seen: Option<Seen>) -> Vec<PathBuf> {
-    let root = pkg.dir.clone();
-    let walker = ignore::WalkBuilder::new(&pkg.dir)
-        .hidden(false)
-        .filter_entry(move |e| {
-            let p = e.path();
-            if e.file_type().is_some_and(|t| t.is_dir()) {
-                // The cache directory is ours, not the package's.
-                if e.file_name() == "target"
-                    || e.file_name() == ".git"
-                    || e.file_name() == crate::cache::DIR_NAME
-                {
-                    return false;
-                }
-                if p != root
-                    && let Some(seen) = &seen
-                    && let Ok(mut v) = seen.lock()
-                {
-                    // Before it is listed (and its ignore files read) or its `Cargo.toml`
-                    // looked for.
-                    record_dir(p, &mut v);
-                }
-                // A nested package is linted on its own (or not at all).
-                if p != root && p.join("Cargo.toml").is_file() {
-                    return false;
-                }
-            }
-            true
-        })
-        .build();
-    let mut v: Vec<PathBuf> = walker
-        .flatten()
-        .filter(|e| {
-            e.file_type().is_some_and(|t| t.is_file())
-                && e.path().extension().is_some_and(|x| x == "rs")
-        })
-        .map(|e| e.into_path())
+/// packages, the cache directory and what ignore files leave out.
+pub fn package_rs_files(fs: &dyn FileSystem, pkg: &Package) -> Vec<PathBuf> {
+    let walk = Walk {
+        ignore_files: true,
+        skip_dirs: &["target", ".git", crate::vfs::TOOL_DIR],
+        // A nested package is linted on its own (or not at all).
+        skip_packages: true,
+        ..Walk::new(&pkg.dir)
+    };
+    let mut v: Vec<PathBuf> = fs
+        .walk(&walk)
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::File && e.path.extension().is_some_and(|x| x == "rs"))
+        .map(|e| e.path)
         .collect();
     v.sort();
     v
@@ -844,4 +756,11 @@ pub fn deps_for(pkg: &Package, kind: TargetKind) -> BTreeMap<String, &Dependency
         }
     }
     m
+}
+
+/// 1-based line of the first occurrence of `needle` in `text` (for messages that name the
+/// line of a manifest key), or `None`.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    let at = text.find(needle)?;
+    Some(text[..at].matches('\n').count() + 1)
 }

@@ -10,13 +10,14 @@ fuzz_target!(|data: &[u8]| {
     ssot_lint_fuzz::init();
     let text = String::from_utf8_lossy(data);
     let root = ssot_lint_fuzz::fixed_tree();
-    let mut opts = ssot_lint::LintOptions {
+    let opts = ssot_lint::LintOptions {
         start: Some(root.to_path_buf()),
         ..Default::default()
     };
+    let mut view = ssot_lint::vfs::Overlay::new(&ssot_lint::vfs::Disk);
     for (rel, t) in ssot_lint_fuzz::split(&text) {
         if let Some(p) = ssot_lint_fuzz::in_fixed_tree(&rel) {
-            opts.overlay.insert(p, t);
+            view.insert(&p, t);
         }
     }
     let fo = FixOptions {
@@ -24,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         mode: FixMode::Diff,
         allow_dirty: true,
     };
-    let report = match fix(&opts, &fo) {
+    let report = match fix(&view, &opts, &fo) {
         Ok(r) => r,
         Err(FixError::NotConverged { .. }) => return,
         Err(e) => panic!("the fixer failed: {e}"),
@@ -38,9 +39,9 @@ fuzz_target!(|data: &[u8]| {
             f.before,
             f.after
         );
-        opts.overlay.insert(f.path.clone(), f.after.clone());
+        view.insert(&f.path, f.after.clone());
     }
-    match fix(&opts, &fo) {
+    match fix(&view, &opts, &fo) {
         Ok(again) => assert!(
             again.files.is_empty(),
             "a second run still fixes {:?}",

@@ -8,12 +8,13 @@ fuzz_target!(|data: &[u8]| {
     ssot_lint_fuzz::init();
     let text = String::from_utf8_lossy(data).into_owned();
     let root = ssot_lint_fuzz::fixed_tree();
-    let mut opts = ssot_lint::LintOptions {
+    let opts = ssot_lint::LintOptions {
         start: Some(root.to_path_buf()),
         ..Default::default()
     };
-    opts.overlay.insert(root.join("src/input.rs"), text);
-    match ssot_lint::lint(&opts) {
+    let mut view = ssot_lint::vfs::Overlay::new(&ssot_lint::vfs::Disk);
+    view.insert(&root.join("src/input.rs"), text);
+    match ssot_lint::lint(&view, &opts) {
         Ok(outcome) => ssot_lint_fuzz::check_outcome(&outcome),
         Err(e) => panic!("a Rust file made the run fail: {e}"),
     }

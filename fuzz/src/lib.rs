@@ -92,9 +92,22 @@ pub fn write_tree(files: &BTreeMap<String, String>) -> (tempfile::TempDir, PathB
     (dir, root)
 }
 
+/// `files` in memory below a fixed root (a default manifest and config when they name
+/// none), and that root.
+pub fn memory_tree(files: &BTreeMap<String, String>) -> (ssot_lint::vfs::Memory, PathBuf) {
+    let root = PathBuf::from("/fuzz/input");
+    let mut all = files.clone();
+    all.entry("Cargo.toml".into())
+        .or_insert_with(|| MANIFEST.into());
+    all.entry("ssot-lint.toml".into())
+        .or_insert_with(|| CONFIG.into());
+    let view = ssot_lint::vfs::Memory::new(all.iter().map(|(rel, t)| (root.join(rel), t.clone())));
+    (view, root)
+}
+
 /// A package made once per process: the default manifest and config, `src/lib.rs`
 /// declaring `db` (the SSOT module, with a pool) and `input`. Inputs reach the engine
-/// through the overlay (in memory) as `src/input.rs` and files below `src/input/`.
+/// through an overlay over it (in memory) as `src/input.rs` and files below `src/input/`.
 pub fn fixed_tree() -> &'static Path {
     static DIR: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
     &DIR.get_or_init(|| {

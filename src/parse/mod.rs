@@ -13,6 +13,7 @@ use crate::summary::*;
 
 mod body;
 mod comments;
+pub mod depth;
 mod flow;
 mod macros;
 
@@ -71,7 +72,7 @@ fn summarize_as(text: &str, edition: Edition, mods: Option<Vec<u32>>) -> FileSum
         None => text,
     };
     // Too deep to parse without risking the stack: one syntax error, nothing else.
-    if let Some(why) = crate::safety::source_too_deep(text) {
+    if let Some(why) = depth::source_too_deep(text) {
         let mut out = FileSummary::default();
         out.modules.push(ModuleSummary::default());
         let at = why.at as u32;

@@ -219,7 +219,7 @@ impl Sources {
 
 /// What a [`Pass::AfterSuppressions`] rule reads.
 pub struct SuppressionContext<'a> {
-    pub graph: &'a CrateGraph,
+    pub graph: &'a CrateGraph<'a>,
     /// (file, index in its summary's `suppressions`) of the comments that suppressed a finding.
     pub used: &'a std::collections::HashSet<(usize, usize)>,
     pub selection: &'a Selection,

@@ -98,7 +98,7 @@ pub struct Construction {
 }
 
 pub struct Model<'g> {
-    pub g: &'g CrateGraph,
+    pub g: &'g CrateGraph<'g>,
     pub packs: &'g PackIndex,
     pub cfg: &'g Config,
     pub res: Resolver<'g>,
