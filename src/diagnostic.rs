@@ -1,7 +1,67 @@
-//! What the check stage produces: findings, with optional fixes made of byte-range edits.
+//! What the check stage produces: findings, with optional fixes made of byte-range edits,
+//! and the codes of the rules that report them (their registry is `crate::rules`).
 
-use crate::rules::RuleCode;
 use crate::summary::Span;
+
+/// Declares the rule codes: `Variant "CODE",` per rule, in registry order (the order rules
+/// run and are listed in; `crate::rules`' `registry!` follows it, one line per code).
+macro_rules! rule_codes {
+    ($($variant:ident $code:literal,)*) => {
+        /// A rule's code, typed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RuleCode {
+            $($variant,)*
+        }
+
+        impl RuleCode {
+            /// Every rule, in registry order.
+            pub const ALL: &'static [RuleCode] = &[$(RuleCode::$variant,)*];
+
+            /// `SSOT001`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+rule_codes! {
+    Ssot000 "SSOT000",
+    Ssot001 "SSOT001",
+    Ssot002 "SSOT002",
+    Ssot003 "SSOT003",
+    Ssot004 "SSOT004",
+    Ssot005 "SSOT005",
+    Ssot006 "SSOT006",
+    Ssot100 "SSOT100",
+}
+
+impl From<RuleCode> for &'static str {
+    fn from(c: RuleCode) -> Self {
+        c.as_str()
+    }
+}
+
+impl AsRef<str> for RuleCode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// As its code, `"SSOT001"`.
+impl serde::Serialize for RuleCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RuleCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How sure a fix is. Ordered: `Display < Unsafe < Safe`, so "does it apply?" is one comparison.
 #[derive(

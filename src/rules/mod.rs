@@ -2,10 +2,12 @@
 //!
 //! A rule is a file in this folder holding `pub const RULE: RuleInfo` (its code, name,
 //! label, severity, fix, documentation and the function that runs it) and one line in the
-//! `registry!` call below. Everything else is generated from the registry: the [`RuleCode`]
-//! enum, dispatch ([`run`], [`run_after_suppressions`]), `--select`/`--ignore`
-//! ([`Selection`]), `--explain`, `--list-rules`, the README's rule table, the labels of the
-//! human output and every format's severity. No rule imports another.
+//! `registry!` call below; its code is a variant of [`RuleCode`], which sits in the bottom
+//! layer with the findings (`crate::diagnostic`) so that nothing below the rules needs the
+//! registry. Everything else is generated from the registry: dispatch ([`run`],
+//! [`run_after_suppressions`]), `--select`/`--ignore` ([`Selection`]), `--explain`,
+//! `--list-rules`, the README's rule table, the labels of the human output and every
+//! format's severity. No rule imports another.
 
 use std::rc::Rc;
 
@@ -14,29 +16,15 @@ use crate::diagnostic::{Finding, Severity};
 use crate::semantic::{FileView, Model};
 use crate::summary::{Chain, PathRef, StaticSummary};
 
-/// Declares the rules: `Variant "CODE" module,` per rule, in the order `--list-rules`, the
-/// README and `--statistics` show them (and the order they run in).
+pub use crate::diagnostic::RuleCode;
+
+/// Declares the rules: `Variant module,` per rule, in the order `--list-rules`, the README
+/// and `--statistics` show them (and the order they run in), which is [`RuleCode::ALL`]'s.
 macro_rules! registry {
-    ($($variant:ident $code:literal $module:ident,)*) => {
+    ($($variant:ident $module:ident,)*) => {
         $(pub mod $module;)*
 
-        /// A rule's code, typed.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum RuleCode {
-            $($variant,)*
-        }
-
         impl RuleCode {
-            /// Every rule, in registry order.
-            pub const ALL: &'static [RuleCode] = &[$(RuleCode::$variant,)*];
-
-            /// `SSOT001`.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(RuleCode::$variant => $code,)*
-                }
-            }
-
             /// The rule's entry.
             pub const fn info(self) -> &'static RuleInfo {
                 match self {
@@ -55,39 +43,14 @@ macro_rules! registry {
 }
 
 registry! {
-    Ssot000 "SSOT000" syntax_error,
-    Ssot001 "SSOT001" pool_outside_ssot,
-    Ssot002 "SSOT002" global_pool_outside_ssot,
-    Ssot003 "SSOT003" deprecated_path,
-    Ssot004 "SSOT004" uninitialized_access,
-    Ssot005 "SSOT005" detached_initialization,
-    Ssot006 "SSOT006" competing_ssot,
-    Ssot100 "SSOT100" unused_suppression,
-}
-
-impl From<RuleCode> for &'static str {
-    fn from(c: RuleCode) -> Self {
-        c.as_str()
-    }
-}
-
-impl AsRef<str> for RuleCode {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-/// As its code, `"SSOT001"`.
-impl serde::Serialize for RuleCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for RuleCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+    Ssot000 syntax_error,
+    Ssot001 pool_outside_ssot,
+    Ssot002 global_pool_outside_ssot,
+    Ssot003 deprecated_path,
+    Ssot004 uninitialized_access,
+    Ssot005 detached_initialization,
+    Ssot006 competing_ssot,
+    Ssot100 unused_suppression,
 }
 
 /// A rule's identity, documentation and entry point.
