@@ -9,6 +9,7 @@ use clap::Parser;
 use crate::diagnostic::Applicability;
 use crate::engine::{LintOptions, Outcome};
 use crate::error::Error;
+use crate::escape;
 use crate::fix::{self, FixError, FixMode, FixOptions};
 use crate::report::{self, Format};
 use crate::results::lint;
@@ -21,7 +22,9 @@ use crate::rules;
     about = "Keep database pools and cache/broker clients behind one module (the SSOT)."
 )]
 pub struct Args {
-    /// Report only findings in these files or directories (resolution still sees the whole crate).
+    /// Report only findings in these files or directories (resolution still sees the whole
+    /// crate). Put them after `--`; a name that starts with `-` is refused (write
+    /// `./-name.rs`), so that no file name can be taken for an option.
     pub paths: Vec<PathBuf>,
     /// Path to the Cargo.toml of the workspace or package to lint.
     #[arg(long)]
@@ -90,6 +93,35 @@ pub struct Args {
     /// `target/ssot-lint/` or `.ssot-lint-cache/` in the workspace root).
     #[arg(long)]
     pub no_cache: bool,
+    /// Run as a pre-commit hook: the file names it appends must follow `--` (the hook's
+    /// `args` end with it), else nothing runs (exit 2).
+    #[arg(long)]
+    pub pre_commit: bool,
+}
+
+/// A file operand that reads like an option (`--write-baseline=x.rs`), or the hook's file
+/// names without the `--` before them: refused, whatever the file holds.
+fn check_operands(args: &Args, separated: bool) -> Result<(), String> {
+    if args.pre_commit && !separated {
+        return Err(
+            "--pre-commit: the file names must follow `--`: end the hook's `args` with `--` \
+             (e.g. `args: [--format, short, --]`), so that no file name is taken for an option"
+                .into(),
+        );
+    }
+    if let Some(p) = args
+        .paths
+        .iter()
+        .find(|p| p.as_os_str().as_encoded_bytes().starts_with(b"-"))
+    {
+        return Err(format!(
+            "the file operand `{}` looks like an option: a file name is never read as one; \
+             name it `./{}` to lint it",
+            escape::text(&p.to_string_lossy()),
+            escape::text(&p.to_string_lossy())
+        ));
+    }
+    Ok(())
 }
 
 /// Stack of the worker threads that parse.
@@ -101,6 +133,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     if argv.get(1).is_some_and(|a| a == "ssot-lint") {
         argv.remove(1);
     }
+    let separated = argv.iter().skip(1).any(|a| a == "--");
     let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {
@@ -109,6 +142,10 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             return code;
         }
     };
+    if let Err(e) = check_operands(&args, separated) {
+        eprintln!("error: {e}");
+        return 2;
+    }
     // Files are parsed on the pool's threads: large stacks for deeply nested code (the
     // depth is bounded too; see `parse::depth::MAX_SOURCE_NESTING`).
     let _ = rayon::ThreadPoolBuilder::new()
@@ -129,7 +166,10 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
                 0
             }
             None => {
-                eprintln!("error: unknown rule `{code}` (see --list-rules)");
+                eprintln!(
+                    "error: unknown rule `{}` (see --list-rules)",
+                    escape::text(code)
+                );
                 2
             }
         };
@@ -142,7 +182,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     {
         eprintln!(
             "error: --manifest-path must name an existing Cargo.toml file: {}",
-            m.display()
+            escape::text(&m.to_string_lossy())
         );
         return 2;
     }
@@ -186,7 +226,8 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     if let Some(file) = &args.output.write_baseline {
         return match crate::output::write_baseline(file, &outcome) {
             Ok(n) => {
-                eprintln!("wrote {n} baseline entries to {}", file.display());
+                let file = escape::text(&file.to_string_lossy());
+                eprintln!("wrote {n} baseline entries to {file}");
                 0
             }
             Err(e) => {
@@ -221,8 +262,9 @@ fn format_of(args: &Args) -> Format {
 /// `--baseline` and `--new-from-rev`: keep only the new findings; say what was hidden.
 fn adopt(args: &Args, outcome: &mut Outcome) -> Result<(), Error> {
     if let Some(rev) = &args.output.new_from_rev {
-        let hidden = crate::output::new_from_rev(rev, outcome)?;
+        let hidden = crate::output::new_from_rev(&crate::vfs::Disk, rev, outcome)?;
         if !args.quiet && hidden > 0 {
+            let rev = escape::text(rev);
             eprintln!("{hidden} findings on lines unchanged since {rev} not shown");
         }
     }
@@ -231,7 +273,7 @@ fn adopt(args: &Args, outcome: &mut Outcome) -> Result<(), Error> {
         if !args.quiet {
             eprintln!(
                 "baseline {}: {} findings not shown; {} entries gone (fixed){}",
-                file.display(),
+                escape::text(&file.to_string_lossy()),
                 r.hidden,
                 r.gone,
                 match (r.gone, r.pruned) {
@@ -269,20 +311,21 @@ fn run_fix(args: &Args, opts: &LintOptions, out: &mut impl Write) -> i32 {
             return 2;
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape::text(&e.to_string()));
             return 2;
         }
     };
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape::text(w));
     }
     for e in &report.write_errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", escape::text(&e.to_string()));
     }
     let fixed = report.fixed_findings(mode);
     let files = report.fixed_files(mode);
     if mode == FixMode::Diff {
-        let _ = out.write_all(report.diff().as_bytes());
+        // For reading: the source's control characters shown, no workflow command.
+        let _ = out.write_all(escape::block(&report.diff()).as_bytes());
         if !args.quiet {
             eprintln!("{}", fix::summary_line("would fix", fixed, files));
         }
@@ -317,27 +360,27 @@ fn print_error(e: &Error) {
     if handler.render_report(&mut s, report.as_ref()).is_err() {
         s = e.to_string();
     }
-    eprintln!("error: {}", s.trim_start());
+    // A report quotes the tree (a config's lines, file names): shown as `escape` says.
+    eprint!("{}", escape::block(&format!("error: {}\n", s.trim_start())));
 }
 
 /// The findings in the chosen format, `--statistics`, and the summary line.
 fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape::text(w));
     }
     if args.list_files {
         let mut files = outcome.files.clone();
         files.sort();
-        for f in files {
-            let _ = writeln!(out, "{f}");
-        }
+        let list: String = files.iter().map(|f| escape::text(f) + "\n").collect();
+        let _ = out.write_all(escape::lines(&list).as_bytes());
         return;
     }
     let tty = std::io::stdout().is_terminal();
     let format = format_of(args);
     let width = terminal_width();
     let ctx = crate::output::context(outcome, crate::output::color(tty), width);
-    let _ = out.write_all(format.printer().print(outcome, &ctx).as_bytes());
+    let _ = out.write_all(format.print(outcome, &ctx).as_bytes());
     if args.statistics {
         let counts = report::common::counts(&outcome.findings);
         for (code, name, n, fixable) in counts {
@@ -346,7 +389,7 @@ fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
     }
     if args.verbose && !args.quiet {
         for note in &outcome.notes {
-            eprintln!("note: {note}");
+            eprintln!("note: {}", escape::text(note));
         }
     }
     if !args.quiet && (format == Format::Human || args.verbose) {
@@ -364,7 +407,7 @@ fn print_outcome(args: &Args, outcome: &Outcome, out: &mut impl Write) {
             if args.verbose {
                 format!(
                     ", root {}; parse {:.2}s, resolve+check {:.2}s",
-                    outcome.root.display(),
+                    escape::text(&outcome.root.to_string_lossy()),
                     outcome.parse_secs,
                     outcome.check_secs
                 )

@@ -137,6 +137,10 @@ pub fn load(
     };
     if let Some(p) = explicit {
         let text = read(p, None)?;
+        // A manifest named on the command line (the action's trusted copy): its metadata.
+        if p.file_name().is_some_and(|n| n == "Cargo.toml") {
+            return manifest_config(p, &text, packs);
+        }
         return parse_file(p, &text, packs);
     }
     let file = root.join("ssot-lint.toml");
@@ -147,18 +151,28 @@ pub fn load(
     let manifest = root.join("Cargo.toml");
     if fs.is_file(&manifest) {
         let text = read(&manifest, Some(root))?;
-        let m: CargoManifest =
-            toml::from_str(&text).map_err(|e| toml_error(&manifest, &text, e))?;
-        let src = m
-            .workspace
-            .and_then(|w| w.metadata)
-            .and_then(|m| m.ssot_lint)
-            .or_else(|| m.package.and_then(|p| p.metadata).and_then(|m| m.ssot_lint));
-        if let Some(src) = src {
-            return compile(src, &manifest, &text, packs);
-        }
+        return manifest_config(&manifest, &text, packs);
     }
     Ok(Config::default())
+}
+
+/// The `[workspace.metadata.ssot-lint]` or `[package.metadata.ssot-lint]` table of a
+/// manifest; the defaults without one.
+fn manifest_config(
+    manifest: &Path,
+    text: &str,
+    packs: &mut Arc<PackIndex>,
+) -> Result<Config, Error> {
+    let m: CargoManifest = toml::from_str(text).map_err(|e| toml_error(manifest, text, e))?;
+    let src = m
+        .workspace
+        .and_then(|w| w.metadata)
+        .and_then(|m| m.ssot_lint)
+        .or_else(|| m.package.and_then(|p| p.metadata).and_then(|m| m.ssot_lint));
+    match src {
+        Some(src) => compile(src, manifest, text, packs),
+        None => Ok(Config::default()),
+    }
 }
 
 fn toml_error(path: &Path, text: &str, e: toml::de::Error) -> Error {

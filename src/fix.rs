@@ -118,10 +118,12 @@ impl FixReport {
         let mut s = String::new();
         for f in &self.files {
             let d = similar::TextDiff::from_lines(&f.before, &f.after);
+            // The name on one line, whatever it holds (see `escape`).
+            let file = crate::escape::text(&f.file);
             s.push_str(
                 &d.unified_diff()
                     .context_radius(3)
-                    .header(&format!("a/{}", f.file), &format!("b/{}", f.file))
+                    .header(&format!("a/{file}"), &format!("b/{file}"))
                     .to_string(),
             );
         }

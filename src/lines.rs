@@ -14,6 +14,15 @@ pub struct LineIndex {
     bom: bool,
 }
 
+/// `offset`, at most the text's length, moved back to the start of its character.
+pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut off = offset.min(text.len());
+    while off > 0 && !text.is_char_boundary(off) {
+        off -= 1;
+    }
+    off
+}
+
 fn chars_in(b: &[u8]) -> u32 {
     b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u32
 }
@@ -56,13 +65,23 @@ impl LineIndex {
         self.checkpoints.get(k).copied().unwrap_or(0) + chars_in(&text[base..off])
     }
 
+    /// Byte offset of the start of 1-based line `line`, if the text has it.
+    pub fn line_start(&self, line: u32) -> Option<usize> {
+        let i = (line as usize).checked_sub(1)?;
+        self.starts.get(i).map(|&s| s as usize)
+    }
+
+    /// Characters (Unicode code points) in `text[..offset]`, a byte order mark not counted.
+    pub fn char_offset(&self, text: &str, offset: usize) -> u32 {
+        let off = floor_char_boundary(text, offset);
+        let n = self.chars_before(text.as_bytes(), off);
+        if self.bom && off >= 3 { n - 1 } else { n }
+    }
+
     /// 1-based line and character column of a byte offset of `text` (the text the index
     /// was built from).
     pub fn line_col(&self, text: &str, offset: usize) -> (u32, u32) {
-        let mut off = offset.min(text.len());
-        while off > 0 && !text.is_char_boundary(off) {
-            off -= 1;
-        }
+        let off = floor_char_boundary(text, offset);
         let line = self.starts.partition_point(|&s| s as usize <= off).max(1);
         let start = self.starts[line - 1] as usize;
         let b = text.as_bytes();
@@ -104,6 +123,11 @@ mod tests {
             .step_by(37)
         {
             assert_eq!(idx.line_col(&text, off), naive(&text, off), "offset {off}");
+            assert_eq!(
+                idx.char_offset(&text, off),
+                text[..off].chars().count() as u32,
+                "offset {off}"
+            );
         }
         let ascii = "fn a() {}\nfn b() {}\n";
         let idx = LineIndex::new(ascii);
@@ -117,5 +141,9 @@ mod tests {
         let idx = LineIndex::new(text);
         assert_eq!(idx.line_col(text, 3), (1, 1));
         assert_eq!(idx.line_col(text, 6), (1, 4));
+        assert_eq!(idx.char_offset(text, 6), 3);
+        assert_eq!(idx.line_start(1), Some(0));
+        assert_eq!(idx.line_start(2), Some(text.len()));
+        assert_eq!(idx.line_start(3), None);
     }
 }

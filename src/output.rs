@@ -44,6 +44,12 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Report only findings not recorded in FILE; say how many of its entries are gone.
+    ///
+    /// An entry is the rule, the path and the flagged line's text (with the index among
+    /// identical lines), not its line number: code that moves keeps its entry, but a new line
+    /// identical to a recorded one, inserted above it, takes its entry and the old line is
+    /// reported instead. Use it where there is no base revision (pre-commit, local runs, a
+    /// legacy codebase's first adoption); on pull requests prefer --new-from-rev.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// With --baseline: rewrite FILE without the entries that are gone.
@@ -51,6 +57,10 @@ pub struct OutputArgs {
     pub prune_baseline: bool,
     /// Report only findings on lines changed since REV (git; uncommitted changes and
     /// untracked files count as changed).
+    ///
+    /// Exact where --baseline matches by text: a finding is new when its lines, or for a
+    /// competing-pattern finding the line of one of its modules, differ from REV. The choice
+    /// for CI on pull requests (REV the base branch; CI needs its history: `fetch-depth: 0`).
     #[arg(long, value_name = "REV")]
     pub new_from_rev: Option<String>,
 }
@@ -288,7 +298,7 @@ pub fn color(tty: bool) -> bool {
 pub fn write_outputs(args: &OutputArgs, outcome: &Outcome) -> Result<(), Error> {
     for (format, file) in args.extra_outputs()? {
         let ctx = context(outcome, false, 100);
-        let text = format.printer().print(outcome, &ctx);
+        let text = format.print(outcome, &ctx);
         std::fs::write(&file, text).map_err(|e| Error::Io {
             path: file.clone(),
             source: e,
@@ -356,7 +366,7 @@ pub struct BaselineReport {
 
 /// `--write-baseline`: the number of entries written.
 pub fn write_baseline(path: &Path, outcome: &Outcome) -> Result<usize, Error> {
-    let ids = common::identities(outcome, &outcome.findings);
+    let ids = common::Positions::new(outcome).identities(&outcome.findings);
     let entries: Vec<BaselineEntry> = ids
         .into_iter()
         .zip(&outcome.findings)
@@ -382,7 +392,7 @@ pub fn apply_baseline(
     for (i, e) in b.entries.iter().enumerate() {
         known.insert(&e.id, i);
     }
-    let ids = common::identities(outcome, &outcome.findings);
+    let ids = common::Positions::new(outcome).identities(&outcome.findings);
     let mut matched: HashSet<usize> = HashSet::new();
     let mut keep = Vec::new();
     for (f, id) in std::mem::take(&mut outcome.findings).into_iter().zip(&ids) {
@@ -415,115 +425,63 @@ pub fn apply_baseline(
 // ---------------------------------------------------------------------------------------
 // --new-from-rev
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, Error> {
-    let o = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "core.quotePath=false"])
-        .args(args)
-        .output()
-        .map_err(|e| Error::Usage(format!("--new-from-rev needs git: {e}")))?;
-    if !o.status.success() {
-        return Err(Error::Usage(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&o.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
-}
-
-/// What changed since a revision, by repository-relative path.
-pub struct Changes {
-    /// The repository's top directory.
-    pub top: PathBuf,
-    /// Added or changed line ranges (inclusive) of each file.
-    pub lines: HashMap<String, Vec<(u32, u32)>>,
-    /// Untracked files: every line counts as new.
-    pub untracked: HashSet<String>,
-}
-
-/// The lines changed since `rev` (the working tree against it), and the untracked files.
-pub fn changed_lines(dir: &Path, rev: &str) -> Result<Changes, Error> {
-    if rev.starts_with('-') {
-        return Err(Error::Usage(format!(
-            "--new-from-rev: `{rev}` is not a revision"
-        )));
-    }
-    let top = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"])?.trim_end());
-    git(
-        &top,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )?;
-    let diff = git(
-        &top,
-        &["diff", "--no-color", "--no-ext-diff", "-U0", rev, "--"],
-    )?;
-    let mut changed: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
-    let mut current: Option<String> = None;
-    for line in diff.lines() {
-        if let Some(p) = line.strip_prefix("+++ ") {
-            current = p.strip_prefix("b/").map(str::to_string);
-        } else if let (Some(h), Some(file)) = (line.strip_prefix("@@ "), &current) {
-            // @@ -a,b +c,d @@
-            let Some(plus) = h.split(' ').find(|t| t.starts_with('+')) else {
+/// Keep the findings on lines changed since `rev` (see [`crate::revision`]): a finding
+/// whose flagged lines changed, or, for a competing-pattern finding, one of whose owners
+/// (its related locations) is on a changed line. A file the revision does not have, or that
+/// cannot be compared, is new on every line. Returns how many findings were hidden.
+pub fn new_from_rev(fs: &dyn FileSystem, rev: &str, outcome: &mut Outcome) -> Result<usize, Error> {
+    let revision = crate::revision::Revision::open(&outcome.root, rev)?;
+    let top = revision.top();
+    let top = top.canonicalize().unwrap_or(top.to_path_buf());
+    let root = outcome.root.canonicalize().unwrap_or(outcome.root.clone());
+    // Every file a finding or a related location is in, with its text as linted (related
+    // files that have no finding are read as the linter reads files: inside the root).
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    for f in &outcome.findings {
+        for file in std::iter::once(&f.file).chain(f.related.iter().map(|r| &r.file)) {
+            if texts.contains_key(file) {
                 continue;
+            }
+            let text = match outcome.sources.get(file) {
+                Some(t) => Some(t.clone()),
+                None => fs.read_text(&root.join(file), Some(&root)).ok(),
             };
-            let mut it = plus[1..].split(',');
-            let start: u32 = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
-            let count: u32 = it.next().and_then(|x| x.parse().ok()).unwrap_or(1);
-            if count > 0 {
-                changed
-                    .entry(file.clone())
-                    .or_default()
-                    .push((start, start + count - 1));
+            if let Some(t) = text {
+                texts.insert(file.clone(), t);
             }
         }
     }
-    let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?
-        .split('\0')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    let in_repo = |file: &str| -> Option<String> {
+        root.join(file)
+            .strip_prefix(&top)
+            .ok()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+    };
+    let files: Vec<(String, String)> = texts
+        .iter()
+        .filter_map(|(file, text)| Some((in_repo(file)?, text.clone())))
         .collect();
-    Ok(Changes {
-        top,
-        lines: changed,
-        untracked,
-    })
-}
-
-/// Keep the findings on lines changed since `rev`.
-pub fn new_from_rev(rev: &str, outcome: &mut Outcome) -> Result<usize, Error> {
-    let Changes {
-        top,
-        lines: changed,
-        untracked,
-    } = changed_lines(&outcome.root, rev)?;
-    let top = top.canonicalize().unwrap_or(top);
-    let root = outcome.root.canonicalize().unwrap_or(outcome.root.clone());
+    let changed = revision.changed_lines(&files)?;
+    let is_new = |file: &str, lines: (u32, u32)| -> bool {
+        match in_repo(file).and_then(|p| changed.get(&p)) {
+            Some(Some(ranges)) => ranges.iter().any(|&(a, b)| a <= lines.1 && lines.0 <= b),
+            // Not in the revision, not comparable, or outside the repository: new.
+            _ => true,
+        }
+    };
     let before = outcome.findings.len();
-    let findings = std::mem::take(&mut outcome.findings);
-    outcome.findings = findings
-        .into_iter()
-        .filter(|f| {
-            let abs = root.join(&f.file);
-            let rel = engine::relative(&top, &abs);
-            if untracked.contains(&rel) {
-                return true;
-            }
-            let r = common::finding_region(outcome, f);
-            changed.get(&rel).is_some_and(|ranges| {
-                ranges
-                    .iter()
-                    .any(|&(a, b)| a <= r.end.line && r.start.line <= b)
-            })
+    let at = common::Positions::new(outcome);
+    let keep: Vec<bool> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let r = at.finding(f);
+            is_new(&f.file, (r.start.line, r.end.line))
+                || f.related.iter().any(|o| is_new(&o.file, (o.line, o.line)))
         })
         .collect();
+    let mut keep = keep.into_iter();
+    outcome.findings.retain(|_| keep.next().unwrap_or(true));
     Ok(before - outcome.findings.len())
 }
 
@@ -536,7 +494,7 @@ pub fn explain_json(r: &crate::rules::RuleInfo) -> String {
         "fix": r.fix,
         "fixable": r.fix.is_some(),
         "severity": r.severity.as_str(),
-        "url": common::help_uri(r.code.as_str()),
+        "url": common::rules_uri(),
         "explanation": r.doc.trim(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"

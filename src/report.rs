@@ -6,6 +6,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Se
 
 use crate::diagnostic::Finding;
 use crate::engine::Outcome;
+use crate::escape;
 
 mod checkstyle;
 pub mod common;
@@ -64,6 +65,23 @@ impl Format {
         }
     }
 
+    /// The whole output of this format. The printer escapes what the tree chose by the
+    /// format's own rules; then no line of a JSON or plain-text output can be read as a
+    /// GitHub workflow command (see [`escape`]).
+    pub fn print(self, outcome: &Outcome, ctx: &Context) -> String {
+        let out = self.printer().print(outcome, ctx);
+        match self {
+            Format::Human | Format::Short => escape::lines(&out),
+            Format::Json
+            | Format::JsonLines
+            | Format::Sarif
+            | Format::RustcJson
+            | Format::Gitlab
+            | Format::Rdjson => escape::json(out),
+            Format::Github | Format::Checkstyle | Format::Junit | Format::Markdown => out,
+        }
+    }
+
     /// Whether the printer draws the ownership graph (the engine then collects it).
     pub fn needs_ownership(self) -> bool {
         self == Format::Markdown
@@ -90,17 +108,22 @@ pub fn render(format: Format, outcome: &Outcome, color: bool, width: usize) -> S
         width,
         ..Context::default()
     };
-    format.printer().print(outcome, &ctx)
+    format.print(outcome, &ctx)
 }
 
-/// `{path}:{line}:{column}: {code} {message}`, one finding per line.
+/// `{path}:{line}:{column}: {code} {message}`, one finding per line (the path and the
+/// message as [`escape::text`] shows them: one line each).
 pub fn short(findings: &[Finding]) -> String {
     let mut s = String::new();
     for f in findings {
         let _ = writeln!(
             s,
             "{}:{}:{}: {} {}",
-            f.file, f.line, f.column, f.code, f.message
+            escape::text(&f.file),
+            f.line,
+            f.column,
+            f.code,
+            escape::text(&f.message)
         );
     }
     s
@@ -122,7 +145,7 @@ fn fix_diff(fix: &crate::diagnostic::Fix, text: &str) -> String {
         crate::diagnostic::Applicability::Unsafe => "unsafe fix (--unsafe-fixes)",
         crate::diagnostic::Applicability::Display => "suggestion (not applied)",
     };
-    let mut s = format!("  {kind}: {}\n", fix.title);
+    let mut s = format!("  {kind}: {}\n", escape::text(&fix.title));
     for e in &fix.edits {
         let (a, b) = (e.range.start as usize, e.range.end as usize);
         if b > text.len() || a > b || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
@@ -139,10 +162,12 @@ fn fix_diff(fix: &crate::diagnostic::Fix, text: &str) -> String {
         );
         let at = a - line_start;
         for l in before.lines() {
-            s.push_str(&format!("    - {}\n", crate::snippet::cut_line(l, at)));
+            let l = crate::snippet::cut_line(l, at);
+            s.push_str(&format!("    - {}\n", escape::source(&l)));
         }
         for l in after.lines() {
-            s.push_str(&format!("    + {}\n", crate::snippet::cut_line(l, at)));
+            let l = crate::snippet::cut_line(l, at);
+            s.push_str(&format!("    + {}\n", escape::source(&l)));
         }
     }
     s
@@ -211,6 +236,7 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         let label = crate::rules::lookup(f.code.as_str())
             .map_or("here", |r| r.label)
             .to_string();
+        // What the tree chose (names, paths) is shown escaped: see `escape`.
         let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
         spans.push(start..end);
         let mut messages = vec![label];
@@ -220,11 +246,11 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
                 && off != start
             {
                 spans.push(off..off);
-                messages.push(r.message.clone());
+                messages.push(escape::text(&r.message));
             }
         }
         let (src, mapped) = crate::snippet::Snippet::new(
-            f.file.clone(),
+            escape::text(&f.file),
             text,
             line_starts,
             &spans,
@@ -243,12 +269,15 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
                 }
             })
             .collect();
-        let mut help = f.help.clone();
+        let mut help = f.help.as_deref().map(escape::text);
         let others: Vec<String> = f
             .related
             .iter()
             .filter(|r| r.file != f.file)
-            .map(|r| format!("{}:{}:{}: {}", r.file, r.line, r.column, r.message))
+            .map(|r| {
+                let (file, message) = (escape::text(&r.file), escape::text(&r.message));
+                format!("{file}:{}:{}: {message}", r.line, r.column)
+            })
             .collect();
         if !others.is_empty() {
             let h = help.unwrap_or_default();
@@ -256,7 +285,7 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         }
         let d = HumanDiag {
             code: f.code.to_string(),
-            message: f.message.clone(),
+            message: escape::text(&f.message),
             help,
             src,
             labels,

@@ -8,6 +8,8 @@ use std::ops::Range;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
+use crate::escape;
+
 /// Lines longer than this (bytes, without the line break) are cut around the label.
 pub const MAX_LINE: usize = 400;
 /// Bytes shown before a label's start on a cut line, and at most this much of the label
@@ -27,7 +29,7 @@ struct VLine {
     /// length of the cut marker).
     orig_start: usize,
     lead: usize,
-    /// Original bytes shown (without markers and line break).
+    /// Original bytes shown (without markers and line break), as `escape::source` shows them.
     orig_len: usize,
 }
 
@@ -110,7 +112,8 @@ impl Snippet {
             if lead > 0 {
                 text.push_str(CUT);
             }
-            text.push_str(&src[a..b]);
+            // The source's control characters never reach the terminal (see `escape`).
+            text.push_str(&escape::source(&src[a..b]));
             if b < le {
                 text.push_str(CUT);
             }
@@ -130,7 +133,9 @@ impl Snippet {
                 return 0;
             };
             let v = &lines[i];
-            v.range.start + v.lead + off.saturating_sub(v.orig_start).min(v.orig_len)
+            let shown = &src[v.orig_start..v.orig_start + v.orig_len];
+            let within = off.saturating_sub(v.orig_start).min(v.orig_len);
+            v.range.start + v.lead + escape::source_offset(shown, within)
         };
         let mapped: Vec<Range<usize>> = spans
             .iter()

@@ -453,3 +453,172 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     let piped = run(d.path(), &["--format", "human"]);
     assert!(!stdout(&piped).contains("\x1b["));
 }
+
+/// Issue 22, defect 4: in a shallow clone (CI's default checkout), a revision that was not
+/// fetched is a clear error with what to do, not git's bare command line.
+#[test]
+fn new_from_rev_in_a_shallow_clone_says_to_fetch_the_history() {
+    let d = legacy_crate();
+    git(d.path(), &["init", "-q", "-b", "main"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "one"]);
+    write(d.path(), "README", "two\n");
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "two"]);
+    let clone = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", d.path().display());
+    git(clone.path(), &["clone", "-q", "--depth", "1", &url, "work"]);
+    let work = clone.path().join("work");
+    for rev in ["HEAD~1", "origin/no-such-branch"] {
+        let o = run(&work, &["--new-from-rev", rev]);
+        assert_eq!(o.status.code(), Some(2));
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("--new-from-rev: `{rev}` is not a commit of this repository, which is a shallow clone"))
+                && e.contains("`fetch-depth: 0`"),
+            "{e}"
+        );
+    }
+    // In a full clone: not a shallow clone, and still a clear message.
+    let o = run(d.path(), &["--new-from-rev", "origin/main"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "`origin/main` is not a commit of this repository (a branch that was not fetched?"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The action's `trusted-rev` (issue 23, item 9): a pull request that weakens the config and
+/// records its own violation in the baseline passes when they are read from its tree, and
+/// fails when they are read from the base revision.
+#[test]
+fn github_action_reads_config_and_baseline_from_the_trusted_revision() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = legacy_crate();
+    let action = |env: &[(&str, &str)]| {
+        let out = tempfile::tempdir().expect("tempdir");
+        let outputs = out.path().join("outputs");
+        let mut c = Command::new("bash");
+        c.arg(root.join("scripts/github-action.sh"))
+            .current_dir(d.path())
+            .env("SSOT_LINT", env!("CARGO_BIN_EXE_ssot-lint"))
+            .env("GITHUB_OUTPUT", &outputs)
+            .env_remove("GITHUB_WORKSPACE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("bash");
+        let outs = std::fs::read_to_string(&outputs).unwrap_or_default();
+        (o, outs)
+    };
+    git(d.path(), &["init", "-q"]);
+    let o = run(d.path(), &["--write-baseline", "ssot-lint-baseline.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "base"]);
+    // The pull request: a new violation, hidden by its own config and its own baseline.
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &format!(
+            "{HANDLERS}\npub fn c() {{\n    let _n = sqlx::PgPool::connect_lazy(\"new\");\n}}\n"
+        ),
+    );
+    let o = run(d.path(), &["--write-baseline", "ssot-lint-baseline.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n[allow]\npaths = [\"src/handlers.rs\"]\n",
+    );
+    git(d.path(), &["commit", "-qam", "the pull request"]);
+    let args = ("SSOT_ARGS", "--baseline ssot-lint-baseline.json");
+    let (o, outs) = action(&[args]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(outs.contains("exit-code=0\n"), "{outs}");
+    let (o, outs) = action(&[
+        ("SSOT_TRUSTED_REV", "HEAD~1"),
+        ("SSOT_BASELINE", "ssot-lint-baseline.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let annotations = stdout(&o);
+    assert_eq!(annotations.lines().count(), 1, "{annotations}");
+    assert!(
+        annotations
+            .starts_with("::error title=SSOT001 pool-outside-ssot,file=src/handlers.rs,line=10,"),
+        "{annotations}"
+    );
+    assert!(
+        outs.contains("sarif-file=") && outs.contains("exit-code=1\n"),
+        "{outs}"
+    );
+    // A config kept in the base's Cargo.toml metadata is read from there.
+    std::fs::remove_file(d.path().join("ssot-lint.toml")).expect("rm");
+    std::fs::remove_file(d.path().join("ssot-lint-baseline.json")).expect("rm");
+    write(
+        d.path(),
+        "Cargo.toml",
+        &format!("{MANIFEST}\n[package.metadata.ssot-lint.ssot]\nmodules = [\"app::db\"]\n"),
+    );
+    git(d.path(), &["commit", "-qam", "config in the manifest"]);
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n[allow]\npaths = [\"src/**\"]\n",
+    );
+    let (o, _) = action(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (o, _) = action(&[("SSOT_TRUSTED_REV", "HEAD")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
+    // A revision that is not there: an error, and no SARIF to upload.
+    let (o, outs) = action(&[("SSOT_TRUSTED_REV", "origin/main")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`fetch-depth: 0`"), "{}", stderr(&o));
+    assert_eq!(outs, "exit-code=2\n");
+}
+
+/// Issue 22, defect 6: a new line identical to a baselined one, inserted above it, takes its
+/// entry, so `--baseline` reports the old line; `--new-from-rev` reports the new one. `--help`
+/// and the README say which to use when.
+#[test]
+fn an_identical_line_inserted_above_and_which_to_use_when() {
+    let d = legacy_crate();
+    git(d.path(), &["init", "-q"]);
+    let o = run(d.path(), &["--write-baseline", "ssot-lint-baseline.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "base"]);
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &format!(
+            "pub fn z() {{\n    let _p = sqlx::PgPool::connect_lazy(\"a\");\n}}\n\n{HANDLERS}"
+        ),
+    );
+    let line = |n: u32| {
+        format!(
+            "src/handlers.rs:{n}:14: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`\n"
+        )
+    };
+    let o = run(
+        d.path(),
+        &["--format", "short", "--baseline", "ssot-lint-baseline.json"],
+    );
+    assert_eq!(stdout(&o), line(10), "the old line, not the new one");
+    let o = run(d.path(), &["--format", "short", "--new-from-rev", "HEAD"]);
+    assert_eq!(stdout(&o), line(2));
+    let help = stdout(&run(d.path(), &["--help"]));
+    assert!(
+        help.contains("inserted above it, takes its entry and the old line is reported instead")
+            && help.contains("on pull requests prefer --new-from-rev")
+            && help.contains("The choice for CI on pull requests"),
+        "{help}"
+    );
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    assert!(readme.contains("**Which to use when.**"), "README");
+}

@@ -327,6 +327,12 @@ fn multitool(sarif: &str) -> Vec<String> {
         .unwrap_or_default()
         .iter()
         .map(|r| format!("{} {} {}", r["ruleId"], r["level"], r["message"]))
+        // SARIF2005 recommends the tool's `informationUri`: the project has no address yet
+        // (Cargo.toml's `repository`), and links to none (issue 22, defect 7).
+        .filter(|p| {
+            ssot_lint::report::common::REPOSITORY.is_some()
+                || !p.contains("Warning_ProvideToolnformationUri")
+        })
         .collect();
     // Tool notifications (a rule that crashed, an unreadable file) are failures too.
     for inv in v["runs"][0]["invocations"]
@@ -406,4 +412,220 @@ fn rdjson_passes_the_rdformat_validator() {
     // It can fail: a message that is not a string.
     let o = validate("{\"diagnostics\": [{\"message\": 1}]}");
     assert!(!o.status.success());
+}
+
+/// A crate whose flagged line follows non-ASCII text (an em dash, an accent, CJK, and a byte
+/// order mark when `bom`), with an accessor so that SSOT001 carries a fix.
+fn non_ascii_crate(bom: bool) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = \"0.8\"\n",
+    );
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n[accessor]\nsql = \"crate::db::pool()\"\n",
+    );
+    write(d.path(), "src/lib.rs", "pub mod db;\npub mod h;\n");
+    write(
+        d.path(),
+        "src/db.rs",
+        "pub fn pool() -> sqlx::PgPool { sqlx::PgPool::connect_lazy(\"x\").unwrap() }\n",
+    );
+    let bom = if bom { "\u{feff}" } else { "" };
+    write(
+        d.path(),
+        "src/h.rs",
+        &format!(
+            "{bom}// Handlers — café, 数据 «ü»\npub fn a() {{\n    let _p = sqlx::PgPool::connect_lazy(\"é—\"); // ✓\n}}\n"
+        ),
+    );
+    d
+}
+
+/// SARIF declares `columnKind: unicodeCodePoints`, so `charOffset`/`charLength` (of results
+/// and of fixes) count code points, not bytes: the characters they cover are the flagged
+/// code, and a byte order mark is no character (as the Multitool reads the file).
+#[test]
+fn sarif_char_offsets_count_code_points() {
+    for bom in [false, true] {
+        let d = non_ascii_crate(bom);
+        let o = run_in(d.path(), &["--format", "sarif"]);
+        assert_eq!(o.status.code(), Some(1));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let text = std::fs::read_to_string(d.path().join("src/h.rs")).expect("read");
+        let chars: Vec<char> = text.trim_start_matches('\u{feff}').chars().collect();
+        let covered = |region: &serde_json::Value| -> String {
+            let at = region["charOffset"].as_u64().expect("charOffset") as usize;
+            let n = region["charLength"].as_u64().expect("charLength") as usize;
+            chars[at..at + n].iter().collect()
+        };
+        let result = &v["runs"][0]["results"][0];
+        assert_eq!(
+            covered(&result["locations"][0]["physicalLocation"]["region"]),
+            "sqlx::PgPool::connect_lazy"
+        );
+        let deleted = &result["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"];
+        assert_eq!(covered(deleted), "sqlx::PgPool::connect_lazy(\"é—\")");
+    }
+}
+
+/// The same log through the Multitool's `rewrite --insert RegionSnippets`, which recomputes
+/// every region from the file and rejects a log whose offsets disagree with it.
+#[test]
+fn sarif_regions_pass_the_multitool_region_snippets_on_non_ascii_text() {
+    if !have("sarif-multitool", "--version") {
+        assert!(
+            std::env::var_os("SSOT_REQUIRE_CLIENTS").is_none(),
+            "sarif-multitool is not installed"
+        );
+        eprintln!("sarif-multitool not installed: skipped");
+        return;
+    }
+    for bom in [false, true] {
+        let d = non_ascii_crate(bom);
+        let o = run_in(d.path(), &["--format", "sarif"]);
+        assert_eq!(o.status.code(), Some(1));
+        std::fs::write(d.path().join("in.sarif"), &o.stdout).expect("write");
+        // URIs are relative: the Multitool resolves them from its working directory.
+        let rw = Command::new("sarif-multitool")
+            .current_dir(d.path())
+            .args([
+                "rewrite",
+                "in.sarif",
+                "--insert",
+                "RegionSnippets",
+                "--log",
+                "ForceOverwrite",
+                "-o",
+                "out.sarif",
+            ])
+            .output()
+            .expect("sarif-multitool");
+        assert!(
+            rw.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&rw.stdout),
+            String::from_utf8_lossy(&rw.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join("out.sarif")).expect("rewritten log"),
+        )
+        .expect("json");
+        assert_eq!(
+            v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["snippet"]["text"],
+            "sqlx::PgPool::connect_lazy"
+        );
+    }
+}
+
+/// The common JUnit schema (`junit-10.xsd`, as Jenkins and pytest use it): `.ci/run` takes
+/// it from pytest's source distribution into `target/junit-schema/`; `SSOT_JUNIT_XSD` names
+/// another copy.
+fn junit_schema() -> Option<PathBuf> {
+    let xsd = std::env::var_os("SSOT_JUNIT_XSD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/junit-schema/junit-10.xsd")
+        });
+    if xsd.is_file() && have("xmllint", "--version") {
+        return Some(xsd);
+    }
+    assert!(
+        std::env::var_os("SSOT_REQUIRE_CLIENTS").is_none(),
+        "xmllint or {} is missing",
+        xsd.display()
+    );
+    eprintln!("xmllint or the JUnit schema is not installed (see .ci/run): skipped");
+    None
+}
+
+/// `xmllint --schema`'s verdict on a document: its error lines, empty when valid.
+fn xmllint_schema(xsd: &Path, document: &str) -> String {
+    let d = tempfile::tempdir().expect("tempdir");
+    let f = d.path().join("out.xml");
+    std::fs::write(&f, document).expect("write");
+    let o = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(xsd)
+        .arg(&f)
+        .output()
+        .expect("xmllint");
+    if o.status.success() {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
+}
+
+#[test]
+fn junit_is_valid_against_the_junit_10_schema() {
+    let Some(xsd) = junit_schema() else { return };
+    assert_eq!(xmllint_schema(&xsd, &format("junit")), "");
+    // A clean run, and a run whose file names need escaping.
+    let clean = tempfile::tempdir().expect("tempdir");
+    write(
+        clean.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(clean.path(), "src/lib.rs", "pub fn f() {}\n");
+    let o = run_in(clean.path(), &["--format", "junit"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        xmllint_schema(&xsd, &String::from_utf8_lossy(&o.stdout)),
+        ""
+    );
+    let d = non_ascii_crate(false);
+    let o = run_in(d.path(), &["--format", "junit"]);
+    assert_eq!(
+        xmllint_schema(&xsd, &String::from_utf8_lossy(&o.stdout)),
+        ""
+    );
+    // The check can fail: a line attribute on a test case is outside the schema.
+    let bad = format("junit").replacen("classname=", "line=\"4\" classname=", 1);
+    assert!(xmllint_schema(&xsd, &bad).contains("line"), "{bad}");
+}
+
+/// Issue 22, defect 7: the project's address is set in one place, Cargo.toml's `repository`,
+/// and it has none yet: no output links to an address (SARIF carries each rule's whole
+/// documentation; rdjson and the summary name the codes), and the README's `uses:`/`repo:`
+/// examples are marked placeholders, not an address that does not exist.
+#[test]
+fn no_output_links_to_an_address_the_project_does_not_have() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let toml: toml::Table = std::fs::read_to_string(&manifest)
+        .expect("Cargo.toml")
+        .parse()
+        .expect("toml");
+    let repository = toml["package"].get("repository").and_then(|r| r.as_str());
+    assert_eq!(repository, ssot_lint::report::common::REPOSITORY);
+    if repository.is_none() {
+        for f in ["sarif", "rdjson", "markdown"] {
+            let out = format(f);
+            for url in out.split("https://").skip(1) {
+                assert!(
+                    url.starts_with("json.schemastore.org/"),
+                    "{f}: https://{url}"
+                );
+            }
+        }
+        let sarif: serde_json::Value = serde_json::from_str(&format("sarif")).expect("json");
+        let driver = &sarif["runs"][0]["tool"]["driver"];
+        assert!(driver.get("informationUri").is_none());
+        assert!(driver["rules"][0].get("helpUri").is_none());
+        let o = run_in(&incident(), &["--explain", "SSOT001", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert!(v["url"].is_null());
+    }
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    assert!(
+        !readme.contains("github.com/ssot-lint"),
+        "README links to no address"
+    );
+    assert!(readme.contains("uses: OWNER/ssot-lint@REF   # placeholder"));
+    assert!(readme.contains("repo: <URL of your copy of this repository>   # placeholder"));
 }

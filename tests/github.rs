@@ -203,3 +203,61 @@ fn github_annotations_stop_at_ten_per_kind_with_a_notice() {
         );
     }
 }
+
+/// Issue 22, defect 2: with the action's `working-directory` in a subfolder of the checkout,
+/// annotations name files relative to the repository root (`GITHUB_WORKSPACE`), as the
+/// SARIF URIs and the summary's links do; GitHub resolves `file=` from there.
+#[test]
+fn annotation_paths_are_relative_to_the_repository_root() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let svc = repo.path().join("services/api");
+    let crate_dir = tricky_crate();
+    for f in [
+        "Cargo.toml",
+        "ssot-lint.toml",
+        "src/lib.rs",
+        "src/database.rs",
+        "src/handlers.rs",
+    ] {
+        let text = std::fs::read_to_string(crate_dir.path().join(f)).expect("read");
+        write(&svc, f, &text);
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_ssot-lint"))
+        .current_dir(&svc)
+        .args(["--format", "github", "--output", "sarif=out.sarif"])
+        .env("GITHUB_WORKSPACE", repo.path())
+        .env("GITHUB_SERVER_URL", "https://github.example")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_SHA", "abc")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let files: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split(",file=").nth(1))
+        .map(|rest| rest.split(',').next().unwrap_or(""))
+        .collect();
+    assert!(!files.is_empty(), "{out}");
+    assert!(
+        files.iter().all(|f| f.starts_with("services/api/src/")),
+        "{files:?}"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(svc.join("out.sarif")).expect("sarif"))
+            .expect("json");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+            ["uri"]
+            .as_str()
+            .map(|u| u.starts_with("services/api/src/")),
+        Some(true)
+    );
+    // Without GITHUB_WORKSPACE, relative to the lint root.
+    let o = run(&svc, &["--format", "github"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(",file=src/"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -1,6 +1,7 @@
-//! Trees a stranger can commit (issue 10): the tool never reads, prints or writes outside
-//! the workspace, never hangs or crashes on what it reads, and says so when it is misused.
-//! Every run here has a deadline; a run that hangs fails its test.
+//! Trees a stranger can commit (issue 10, and issue 23's round two: `issue23_*`): the tool
+//! never reads, prints or writes outside the workspace, never hangs or crashes on what it
+//! reads, and says so when it is misused. Every run here has a deadline; a run that hangs
+//! fails its test.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1078,4 +1079,578 @@ fn item13_no_writes_no_cargo_no_network() {
     } else {
         eprintln!("unshare -rn is not available; network check skipped");
     }
+}
+
+// ---- issue 23: round two -------------------------------------------------------------
+
+/// Runs `f` on a thread of its own and fails the test when it takes longer than `secs`
+/// (a blow-up, not a timing: the bound is orders of magnitude above a linear run).
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not finish within {secs} s"),
+    }
+}
+
+/// Item 6 (printers): 4,000 findings, each with a fix and a related location, spread over
+/// one 9 MB file of 200,000 lines (the issue's case was 40,000 findings in a 1.8 MB file:
+/// `json` took 58 s). Every format maps offsets with the file's line index, built once;
+/// rescanning the file per finding does not finish within the bound in any JSON format.
+#[test]
+fn issue23_item6_printers_map_offsets_with_one_line_index_per_file() {
+    use ssot_lint::diagnostic::{Applicability, Edit, Fix, Related};
+    use ssot_lint::report::Format;
+    use ssot_lint::rules::RuleCode;
+    const LINES: usize = 200_000;
+    const EVERY: usize = 50;
+    let line = "    let _p = sqlx::PgPool::connect_lazy(\"é\");\n";
+    let text = format!("pub fn f() {{\n{}}}\n", line.repeat(LINES));
+    let mut outcome = ssot_lint::Outcome {
+        root: PathBuf::from("/nonexistent"),
+        ..Default::default()
+    };
+    let first = "pub fn f() {\n".len();
+    for i in (0..LINES).step_by(EVERY) {
+        let start = (first + i * line.len() + 13) as u32;
+        let mut f = ssot_lint::Finding::new(
+            RuleCode::Ssot001,
+            "pool-outside-ssot",
+            0,
+            start..start + 26,
+            "`sqlx::PgPool::connect_lazy` builds a sql pool/client".into(),
+        );
+        f.file = "src/h.rs".into();
+        f.line = i as u32 + 2;
+        f.column = 14;
+        f.fix = Some(Fix {
+            title: "use the SSOT's accessor".into(),
+            applicability: Applicability::Unsafe,
+            edits: vec![Edit {
+                range: start..start + 32,
+                content: "crate::db::pool()".into(),
+            }],
+        });
+        f.related.push(Related {
+            file: "src/h.rs".into(),
+            line: 2,
+            column: 14,
+            message: "the first".into(),
+        });
+        outcome.findings.push(f);
+    }
+    outcome.sources.insert("src/h.rs".into(), text);
+    let outcome = std::sync::Arc::new(outcome);
+    use clap::ValueEnum;
+    for format in Format::value_variants() {
+        let o = outcome.clone();
+        let format = *format;
+        let out = within(60, &format!("{format:?}"), move || {
+            ssot_lint::report::render(format, &o, false, 100)
+        });
+        assert!(
+            out.contains("connect_lazy") || format == Format::Markdown,
+            "{format:?}"
+        );
+    }
+}
+
+/// Item 7 (XML): a file name with U+FFFF (and a control character) made the checkstyle and
+/// JUnit output invalid XML. Characters outside XML 1.0 are replaced with U+FFFD; `xmllint`
+/// parses both documents where it is installed (`.ci/run` installs it).
+#[test]
+fn issue23_item7_characters_outside_xml_are_replaced() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "#[path = \"w\u{ffff}\u{1}.rs\"]\nmod w;\n");
+    write(d.path(), "src/w\u{ffff}\u{1}.rs", HANDLER);
+    for format in ["checkstyle", "junit"] {
+        let o = run(d.path(), &["--format", format]);
+        assert_eq!(o.code, Some(1), "{}", o.stderr);
+        assert!(!o.stdout.contains(['\u{ffff}', '\u{1}']), "{}", o.stdout);
+        assert!(
+            o.stdout.contains("src/w\u{fffd}\u{fffd}.rs"),
+            "{}",
+            o.stdout
+        );
+        let have_xmllint = Command::new("xmllint")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if have_xmllint {
+            let f = d.path().join("out.xml");
+            std::fs::write(&f, &o.stdout).expect("write");
+            let x = Command::new("xmllint")
+                .arg("--noout")
+                .arg(&f)
+                .output()
+                .expect("xmllint");
+            assert!(
+                x.status.success(),
+                "{format}: {}",
+                String::from_utf8_lossy(&x.stderr)
+            );
+        } else {
+            assert!(
+                std::env::var_os("SSOT_REQUIRE_CLIENTS").is_none(),
+                "no xmllint"
+            );
+        }
+    }
+}
+
+/// A folder of two packages whose names, file names, `#[path]` text and source were chosen
+/// to inject: a newline followed by workflow commands, `##[`, HTML, a Mermaid directive,
+/// terminal escape codes. `weird/` has an SSOT006 that names its crate; `app/` an SSOT001
+/// (with a fix, for `--diff`) in the file whose name holds a newline, and an SSOT000 that
+/// quotes the `#[path]` text. Returns that file's name.
+fn injecting_crates(dir: &Path) -> &'static str {
+    const NAME: &str = "a%%{init: x}%%\\n::error::crate<img src=x>|##[warning]c";
+    const FILE: &str = "x\n::error::file y#z.rs";
+    write(
+        dir,
+        "weird/Cargo.toml",
+        &MANIFEST.replace("\"app\"", &format!("\"{NAME}\"")),
+    );
+    write(dir, "weird/src/lib.rs", "pub mod db;\npub mod h;\n");
+    write(dir, "weird/src/db.rs", DB);
+    write(dir, "weird/src/h.rs", HANDLER);
+    write(dir, "app/Cargo.toml", MANIFEST);
+    write(
+        dir,
+        "app/ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n[accessor]\nsql = \"crate::db::pool()\"\n",
+    );
+    write(
+        dir,
+        "app/src/lib.rs",
+        "pub mod db;\n#[path = \"x\\n::error::file y#z.rs\"]\npub mod h;\n#[path = \"\\x1b]0;t\\x07##[error]m.rs\"]\nmod m;\n",
+    );
+    write(dir, "app/src/db.rs", DB);
+    write(
+        dir,
+        &format!("app/src/{FILE}"),
+        "// \u{1b}[2J\u{1b}]0;pwned\u{7} ##[error]from a comment\npub async fn handle(url: &str) -> sqlx::Result<()> {\n    ::error::x();\n    let pool = sqlx::PgPool::connect(url).await?;\n    drop(pool);\n    Ok(())\n}\n",
+    );
+    FILE
+}
+
+/// What no output may hold: a line that GitHub's runner reads as a workflow command (its
+/// first non-space characters `::`, or `##[` anywhere) other than the `github` format's own
+/// annotations (the runner reads those as theirs, whatever their data holds); in text
+/// outputs, no control character but line breaks and tabs.
+fn assert_no_injection(what: &str, out: &str, annotations: bool, text: bool) {
+    for line in out.lines() {
+        let t = line.trim_start();
+        let ours = annotations
+            && line == t
+            && (t.starts_with("::error title=SSOT")
+                || t.starts_with("::warning title=SSOT")
+                || t.starts_with("::notice title=ssot-lint::"));
+        assert!(
+            ours || !t.starts_with("::"),
+            "{what}: a workflow command from the tree: {line:?}"
+        );
+        assert!(ours || !line.contains("##["), "{what}: `##[` in {line:?}");
+        if text {
+            assert!(
+                !line.contains(|c: char| c.is_control() && c != '\t' && c != '\r'),
+                "{what}: a control character in {line:?}"
+            );
+        }
+    }
+}
+
+/// Item 7: in every format, on stdout and stderr, and in `--diff`, `--graph`, `--list-files`
+/// and `-v`, what the tree chose is escaped by the format's rules.
+#[test]
+fn issue23_item7_what_the_tree_names_never_becomes_markup_or_a_workflow_command() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let file = injecting_crates(d.path());
+    use clap::ValueEnum;
+    for format in ssot_lint::report::Format::value_variants() {
+        let name = format
+            .to_possible_value()
+            .expect("a value")
+            .get_name()
+            .to_string();
+        let o = run(d.path(), &["--format", &name, "-v"]);
+        assert_eq!(o.code, Some(1), "{name}: {}", o.stderr);
+        let text = matches!(name.as_str(), "human" | "short");
+        assert_no_injection(&name, &o.stdout, name == "github", text);
+        assert_no_injection(&format!("{name} stderr"), &o.stderr, false, true);
+        match name.as_str() {
+            "json" | "sarif" | "gitlab" | "rdjson" => {
+                serde_json::from_str::<serde_json::Value>(&o.stdout).expect("one JSON document");
+            }
+            "json-lines" | "rustc-json" => {
+                for l in o.stdout.lines() {
+                    serde_json::from_str::<serde_json::Value>(l).expect("a JSON line");
+                }
+            }
+            "markdown" => {
+                assert!(!o.stdout.contains("<img"), "{}", o.stdout);
+                // The findings table: location, rule, message.
+                for row in o
+                    .stdout
+                    .lines()
+                    .filter(|l| l.starts_with("| [") && l.contains("#L"))
+                {
+                    assert_eq!(row.matches('|').count(), 4, "{row}");
+                }
+            }
+            _ => {}
+        }
+        if name == "sarif" {
+            let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+            let uris: Vec<String> = v["runs"][0]["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|r| {
+                    r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].to_string()
+                })
+                .collect();
+            assert!(
+                uris.contains(&"\"app/src/x%0A%3A%3Aerror%3A%3Afile%20y%23z.rs\"".to_string()),
+                "{uris:?}"
+            );
+        }
+    }
+    for args in [
+        &["--graph", "mermaid"][..],
+        &["--graph", "dot"],
+        &["--list-files"],
+        &["--diff", "--unsafe-fixes"],
+    ] {
+        let o = run(d.path(), args);
+        assert!(o.code.is_some_and(|c| c < 2), "{args:?}: {}", o.stderr);
+        assert_no_injection(&format!("{args:?}"), &o.stdout, false, true);
+        assert_no_injection(&format!("{args:?} stderr"), &o.stderr, false, true);
+    }
+    // The graph labels: the crate's name as character references, quoted.
+    let o = run(d.path(), &["--graph", "mermaid"]);
+    assert!(
+        o.stdout.contains("[\"a#37;#37;#123;init: x#125;#37;#37;#10;::error::crate#60;img src#61;x#62;#124;#35;#35;#91;warning#93;c::db<br/>"),
+        "{}",
+        o.stdout
+    );
+    // The diff still shows the fix, in the file whose name it escapes.
+    let o = run(d.path(), &["--diff", "--unsafe-fixes"]);
+    assert!(
+        o.stdout.contains("+    let pool = crate::db::pool();"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains(&format!("+++ b/app/src/{}", file.replace('\n', "␊"))),
+        "{}",
+        o.stdout
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Item 4: a pull request's `.gitattributes` (`*.rs -diff`, or a clean filter such as
+/// git-lfs's, which CI runners have installed: here a filter that keeps a file's first line)
+/// and file names git quotes (`"`, a tab) or marks (a space) cannot hide its new findings
+/// from `--new-from-rev`; the finding on the line it did not change stays hidden.
+#[test]
+fn issue23_item4_new_from_rev_sees_what_attributes_and_file_names_would_hide() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "base"]);
+    git(d.path(), &["config", "filter.lfs.clean", "sed -n 1p"]);
+    write(
+        d.path(),
+        ".gitattributes",
+        "*.rs -diff filter=lfs\n*.rs diff=x\n",
+    );
+    write(
+        d.path(),
+        "src/lib.rs",
+        "pub mod db;\npub mod handlers;\n#[path = \"q\\\"t\\tb.rs\"]\nmod q;\n#[path = \"sp ace.rs\"]\nmod s;\n",
+    );
+    write(d.path(), "src/q\"t\tb.rs", HANDLER);
+    write(d.path(), "src/sp ace.rs", HANDLER);
+    write(
+        d.path(),
+        "src/handlers.rs",
+        &format!("{HANDLER}{}", HANDLER.replace("handle", "added")),
+    );
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "the pull request"]);
+    let o = run(d.path(), &["--format", "short", "--new-from-rev", "HEAD~1"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let p = "SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`";
+    assert_lines(
+        &o.stdout,
+        &[
+            &format!("src/handlers.rs:7:16: {p}"),
+            &format!("src/q\"t␉b.rs:2:16: {p}"),
+            &format!("src/sp ace.rs:2:16: {p}"),
+        ],
+    );
+    assert!(
+        o.stderr
+            .contains("1 findings on lines unchanged since HEAD~1 not shown"),
+        "{}",
+        o.stderr
+    );
+}
+
+/// Item 4: with no config, a new module that builds a pool makes an SSOT006 that sits on
+/// the old module's unchanged line (the new module sorts first); it counts as new because one
+/// of its owners, a related location, is on a changed line.
+#[test]
+fn issue23_item4_a_competing_module_added_is_new_wherever_its_finding_sits() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "Cargo.toml", MANIFEST);
+    write(d.path(), "src/lib.rs", "pub mod zz;\n");
+    let pool =
+        "pub fn pool() -> sqlx::PgPool {\n    sqlx::PgPool::connect_lazy(\"x\").unwrap()\n}\n";
+    write(d.path(), "src/zz.rs", pool);
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "base"]);
+    write(d.path(), "src/lib.rs", "pub mod aa;\npub mod zz;\n");
+    write(d.path(), "src/aa.rs", pool);
+    git(d.path(), &["add", "-A"]);
+    let o = run(d.path(), &["--format", "short", "--new-from-rev", "HEAD"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "src/zz.rs:2:5: SSOT006 sql pools/clients are built or held in 2 modules: `app::aa`, `app::zz`",
+        ],
+    );
+    // Once both are in the revision, the finding is old.
+    git(d.path(), &["commit", "-qm", "the pull request"]);
+    let o = run(d.path(), &["--format", "short", "--new-from-rev", "HEAD"]);
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
+}
+
+/// The pre-commit hook's command line as pre-commit builds it from `.pre-commit-hooks.yaml`:
+/// `entry` (after the program), then `args`, then the file names.
+fn hook_argv(files: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let yaml = read(root, ".pre-commit-hooks.yaml");
+    let value = |key: &str| -> String {
+        yaml.lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in the hook"))
+            .trim()
+            .to_string()
+    };
+    let entry = value("entry:");
+    let args = value("args:");
+    let mut argv: Vec<String> = entry
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    argv.extend(
+        args.trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty()),
+    );
+    argv.extend(files.iter().map(|f| f.to_string()));
+    argv
+}
+
+/// A checksum of a file's bytes (FNV-1a), to show that a planted file was not touched.
+fn checksum(p: &Path) -> u64 {
+    std::fs::read(p)
+        .expect("planted file")
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// Item 3: tracked files named `--write-baseline=x.rs` and `--config=y.rs`, with `x.rs` a
+/// symlink to a file outside the repository and `y.rs` one to `/proc/self/environ`. The hook
+/// passed them as options: the run wrote a baseline through the symlink and exited 0. Now
+/// they follow `--` and are refused as operands (exit 2); and without the `--`, the hook's
+/// `--pre-commit` refuses to run at all.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue23_item3_a_file_name_is_never_taken_for_an_option_by_the_hook() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let planted = outside.path().join("planted.txt");
+    std::fs::write(&planted, "planted, not to be written\n").expect("write");
+    let before = checksum(&planted);
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    write(d.path(), "--write-baseline=x.rs", "fn main() {}\n");
+    write(d.path(), "--config=y.rs", "fn main() {}\n");
+    symlink(&planted.display().to_string(), &d.path().join("x.rs"));
+    symlink("/proc/self/environ", &d.path().join("y.rs"));
+    let secret = "SSOT_HOOK_SECRET_5c1d";
+    let files = ["--write-baseline=x.rs", "--config=y.rs", "src/handlers.rs"];
+    let argv = hook_argv(&files);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let o = run_env(d.path(), &argv, &[("CI_TOKEN", secret)], 60);
+    assert_eq!(o.code, Some(2), "{argv:?}: {}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains("the file operand `--write-baseline=x.rs` looks like an option"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(checksum(&planted), before, "written through the symlink");
+    assert!(!format!("{}{}", o.stdout, o.stderr).contains(secret));
+    // A user's `args` without the `--`: nothing runs.
+    let o = run_env(
+        d.path(),
+        &[
+            "--pre-commit",
+            "--format",
+            "short",
+            "--write-baseline=x.rs",
+            "src/handlers.rs",
+        ],
+        &[("CI_TOKEN", secret)],
+        60,
+    );
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("must follow `--`"), "{}", o.stderr);
+    assert_eq!(checksum(&planted), before, "written through the symlink");
+    // The hook's usual run: the changed file's findings.
+    let argv = hook_argv(&["src/handlers.rs"]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let o = run(d.path(), &argv);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(&o.stdout, &[SSOT001]);
+}
+
+/// Item 3: the action splits `args` on whitespace and expands no glob. With `args: *`, a
+/// committed file named `--write-baseline=out.json` became an option (a baseline written,
+/// exit 0); now `*` is a path that does not exist (exit 2) and nothing is written.
+#[test]
+fn issue23_item3_the_action_expands_no_glob_in_its_args() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    write(d.path(), "--write-baseline=out.json", "");
+    let outputs = d.path().join("github-output");
+    let o = Command::new("bash")
+        .arg(root.join("scripts/github-action.sh"))
+        .current_dir(d.path())
+        .env("SSOT_LINT", env!("CARGO_BIN_EXE_ssot-lint"))
+        .env("SSOT_ARGS", "*")
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("RUNNER_TEMP", d.path())
+        .env_remove("GITHUB_WORKSPACE")
+        .output()
+        .expect("bash");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !d.path().join("out.json").exists(),
+        "a baseline was written"
+    );
+    let outs = std::fs::read_to_string(&outputs).expect("outputs");
+    assert!(outs.contains("exit-code=2\n"), "{outs}");
+}
+
+/// Runs the action's script in `dir` with `env`; its status and `$GITHUB_OUTPUT`.
+fn action(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().expect("tempdir");
+    let outputs = out.path().join("github-output");
+    let mut c = Command::new("bash");
+    c.arg(root.join("scripts/github-action.sh"))
+        .current_dir(dir)
+        .env("SSOT_LINT", env!("CARGO_BIN_EXE_ssot-lint"))
+        .env("GITHUB_OUTPUT", &outputs)
+        .env_remove("GITHUB_WORKSPACE")
+        .env_remove("SSOT_SARIF_FILE");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("bash");
+    (
+        o.status.code(),
+        std::fs::read_to_string(&outputs).unwrap_or_default(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The action after an error (exit 2, here a broken config): `sarif-file` was set to the
+/// path whatever was there, so upload-sarif uploaded a SARIF the pull request committed, or
+/// failed on a file never written. Now the path is cleared before the run and `sarif-file`
+/// is set only when the run wrote it; a committed symlink there is removed, not written
+/// through.
+#[cfg(unix)]
+#[test]
+fn issue23_the_action_never_points_at_a_sarif_it_did_not_write() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    let forged = "{\"version\": \"2.1.0\", \"runs\": []}\n";
+    write(d.path(), "ssot-lint.sarif", forged);
+    write(d.path(), "ssot-lint.toml", "[ssot]\nmodules = 3\n");
+    let (code, outs, _) = action(d.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert_eq!(outs, "exit-code=2\n");
+    assert!(
+        !d.path().join("ssot-lint.sarif").exists(),
+        "the forged SARIF is still there"
+    );
+    // A symlink committed at the path, to a file outside: removed, the target untouched.
+    let outside = tempfile::tempdir().expect("tempdir");
+    let planted = outside.path().join("planted.sarif");
+    std::fs::write(&planted, forged).expect("write");
+    let before = checksum(&planted);
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        "[ssot]\nmodules = [\"app::db\"]\n",
+    );
+    symlink(
+        &planted.display().to_string(),
+        &d.path().join("ssot-lint.sarif"),
+    );
+    let (code, outs, err) = action(d.path(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let sarif = d.path().join("ssot-lint.sarif");
+    assert_eq!(
+        outs,
+        format!("sarif-file={}\nexit-code=1\n", sarif.display())
+    );
+    assert_eq!(checksum(&planted), before);
+    let meta = std::fs::symlink_metadata(&sarif).expect("sarif");
+    assert!(meta.file_type().is_file(), "{meta:?}");
+    assert!(read(d.path(), "ssot-lint.sarif").contains("src/handlers.rs"));
+    // Nothing of the action's own is left in the tree.
+    let left: Vec<String> = std::fs::read_dir(d.path())
+        .expect("read_dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ssot-lint-action"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

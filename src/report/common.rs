@@ -1,8 +1,11 @@
 //! What every printer shares: the trait, where a finding starts and ends, its severity,
 //! its fingerprint, and text escaping.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::{Applicability, Finding, Fix};
-use crate::engine::{Outcome, line_col};
+use crate::engine::Outcome;
+use crate::lines::{LineIndex, floor_char_boundary};
 use crate::rules::{self, RuleInfo};
 use crate::summary::Span;
 
@@ -22,7 +25,7 @@ pub struct Context {
     /// GitHub's per-step limit of annotations of one kind (error, warning, notice).
     pub github_step_limit: usize,
     /// The lint root relative to the repository checkout (`$GITHUB_WORKSPACE`), prefixed to
-    /// SARIF URIs so that code scanning finds the files.
+    /// SARIF URIs and annotation paths so that GitHub finds the files.
     pub uri_prefix: Option<String>,
 }
 
@@ -38,23 +41,23 @@ impl Default for Context {
     }
 }
 
-/// The tool's home page (the repository), used for `helpUri` and `informationUri`.
-pub const HOME: &str = {
+/// The project's address: `repository` in Cargo.toml, the one place it is set. It has none
+/// yet, and then no output links anywhere (a link to an address that does not exist helps
+/// nobody): SARIF carries each rule's whole documentation instead.
+pub const REPOSITORY: Option<&str> = {
     let r = env!("CARGO_PKG_REPOSITORY");
-    if r.is_empty() {
-        "https://github.com/ssot-lint/ssot-lint"
-    } else {
-        r
-    }
+    if r.is_empty() { None } else { Some(r) }
 };
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Where a rule is documented.
-pub fn help_uri(code: impl AsRef<str>) -> String {
-    format!(
-        "{HOME}/blob/main/README.md#{}",
-        code.as_ref().to_ascii_lowercase()
-    )
+/// Where the rules are documented (the README's rule table), when the project has an
+/// address.
+pub fn rules_uri() -> Option<String> {
+    rules_uri_of(REPOSITORY)
+}
+
+fn rules_uri_of(repository: Option<&str>) -> Option<String> {
+    repository.map(|r| format!("{}/blob/main/README.md#rules", r.trim_end_matches('/')))
 }
 
 pub use crate::diagnostic::Severity;
@@ -74,28 +77,14 @@ pub fn rule(code: &str) -> Option<&'static RuleInfo> {
 }
 
 /// A position: 1-based line, 1-based column in characters, 1-based column in UTF-8 bytes,
-/// and the byte offset.
+/// the byte offset and the character (code point) offset from the start of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
     pub byte_column: u32,
     pub offset: u32,
-}
-
-pub fn pos(text: &str, offset: u32) -> Pos {
-    let mut off = (offset as usize).min(text.len());
-    while off > 0 && !text.is_char_boundary(off) {
-        off -= 1;
-    }
-    let (line, column) = line_col(text, off);
-    let line_start = text[..off].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    Pos {
-        line,
-        column,
-        byte_column: (off - line_start) as u32 + 1,
-        offset: off as u32,
-    }
+    pub char_offset: u32,
 }
 
 /// Start and end (exclusive) of a span.
@@ -103,12 +92,6 @@ pub fn pos(text: &str, offset: u32) -> Pos {
 pub struct Region {
     pub start: Pos,
     pub end: Pos,
-}
-
-pub fn region(text: &str, span: &Span) -> Region {
-    let start = pos(text, span.start);
-    let end = pos(text, span.end.max(span.start));
-    Region { start, end }
 }
 
 /// The text of a finding's file (every file with findings is in `outcome.sources`).
@@ -120,29 +103,126 @@ pub fn source<'o>(outcome: &'o Outcome, f: &Finding) -> &'o str {
         .unwrap_or("")
 }
 
-/// Where a finding starts and ends; from its own line and column when the text is missing.
-pub fn finding_region(outcome: &Outcome, f: &Finding) -> Region {
-    let text = source(outcome, f);
-    if text.is_empty() {
-        let p = Pos {
-            line: f.line,
-            column: f.column,
-            byte_column: f.column,
-            offset: f.span.start,
-        };
-        return Region { start: p, end: p };
-    }
-    region(text, &f.span)
+/// Positions in the files of an outcome. Each file's line index is built once, so a
+/// printer's work grows with the findings and the text, never with findings × text (40,000
+/// findings in one file would otherwise rescan it 40,000 times).
+pub struct Positions<'o> {
+    outcome: &'o Outcome,
+    indexes: HashMap<&'o str, LineIndex>,
 }
 
-/// The flagged line, whitespace collapsed: what a fingerprint keeps of the code.
-pub fn snippet(outcome: &Outcome, f: &Finding) -> String {
-    let text = source(outcome, f);
-    let line = text
-        .split('\n')
-        .nth(f.line.saturating_sub(1) as usize)
-        .unwrap_or("");
-    line.split_whitespace().collect::<Vec<_>>().join(" ")
+impl<'o> Positions<'o> {
+    pub fn new(outcome: &'o Outcome) -> Self {
+        let indexes = outcome
+            .sources
+            .iter()
+            .map(|(file, text)| (file.as_str(), LineIndex::new(text)))
+            .collect();
+        Positions { outcome, indexes }
+    }
+
+    fn text(&self, file: &str) -> (&'o str, Option<&LineIndex>) {
+        let text = self.outcome.sources.get(file).map_or("", String::as_str);
+        (text, self.indexes.get(file))
+    }
+
+    /// The position of a byte offset of `file`.
+    pub fn pos(&self, file: &str, offset: u32) -> Pos {
+        let (text, index) = self.text(file);
+        let Some(index) = index else {
+            return Pos {
+                line: 1,
+                column: 1,
+                byte_column: 1,
+                offset: 0,
+                char_offset: 0,
+            };
+        };
+        let off = floor_char_boundary(text, offset as usize);
+        let (line, column) = index.line_col(text, off);
+        let line_start = index.line_start(line).unwrap_or(0);
+        Pos {
+            line,
+            column,
+            byte_column: (off - line_start) as u32 + 1,
+            offset: off as u32,
+            char_offset: index.char_offset(text, off),
+        }
+    }
+
+    /// Start and end of a span of `file`.
+    pub fn region(&self, file: &str, span: &Span) -> Region {
+        Region {
+            start: self.pos(file, span.start),
+            end: self.pos(file, span.end.max(span.start)),
+        }
+    }
+
+    /// Where a finding starts and ends; from its own line and column when the text is
+    /// missing.
+    pub fn finding(&self, f: &Finding) -> Region {
+        if source(self.outcome, f).is_empty() {
+            let p = Pos {
+                line: f.line,
+                column: f.column,
+                byte_column: f.column,
+                offset: f.span.start,
+                char_offset: f.span.start,
+            };
+            return Region { start: p, end: p };
+        }
+        self.region(&f.file, &f.span)
+    }
+
+    /// Line `line` (1-based) of `file`, without its line break; empty past the end.
+    pub fn line(&self, file: &str, line: u32) -> &'o str {
+        let (text, index) = self.text(file);
+        let Some(start) = index.and_then(|i| i.line_start(line)) else {
+            return "";
+        };
+        let rest = &text[start..];
+        let l = rest.find('\n').map_or(rest, |e| &rest[..e]);
+        l.strip_suffix('\r').unwrap_or(l)
+    }
+
+    /// The edits of a fix as (region, content), within the finding's file.
+    pub fn fix_edits(&self, f: &Finding, fix: &Fix) -> Vec<(Region, String)> {
+        fix.edits
+            .iter()
+            .map(|e| (self.region(&f.file, &e.range), e.content.clone()))
+            .collect()
+    }
+
+    /// The flagged line, whitespace collapsed: what a fingerprint keeps of the code.
+    pub fn snippet(&self, f: &Finding) -> String {
+        self.line(&f.file, f.line)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Line-insensitive identities of findings: rule, path, normalized snippet and the
+    /// index of the occurrence among findings with the same three (in output order).
+    pub fn identities(&self, findings: &[Finding]) -> Vec<Identity> {
+        let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
+        findings
+            .iter()
+            .map(|f| {
+                let snip = self.snippet(f);
+                let n = seen
+                    .entry((f.code.to_string(), f.file.clone(), snip.clone()))
+                    .or_default();
+                let id = Identity {
+                    code: f.code.to_string(),
+                    path: f.file.clone(),
+                    snippet: snip,
+                    occurrence: *n,
+                };
+                *n += 1;
+                id
+            })
+            .collect()
+    }
 }
 
 /// 64-bit FNV-1a, as 16 hex digits: stable across runs, platforms and Rust versions.
@@ -155,30 +235,6 @@ pub fn fnv_hex(parts: &[&str]) -> String {
         }
     }
     format!("{h:016x}")
-}
-
-/// Line-insensitive identities of findings: rule, path, normalized snippet and the index of
-/// the occurrence among findings with the same three (in output order).
-pub fn identities(outcome: &Outcome, findings: &[Finding]) -> Vec<Identity> {
-    let mut seen: std::collections::HashMap<(String, String, String), u32> =
-        std::collections::HashMap::new();
-    findings
-        .iter()
-        .map(|f| {
-            let snip = snippet(outcome, f);
-            let n = seen
-                .entry((f.code.to_string(), f.file.clone(), snip.clone()))
-                .or_default();
-            let id = Identity {
-                code: f.code.to_string(),
-                path: f.file.clone(),
-                snippet: snip,
-                occurrence: *n,
-            };
-            *n += 1;
-            id
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -210,18 +266,13 @@ pub fn applicability_str(a: Applicability) -> &'static str {
     }
 }
 
-/// The edits of a fix as (region, content), within the finding's file.
-pub fn fix_edits(text: &str, fix: &Fix) -> Vec<(Region, String, Span)> {
-    fix.edits
-        .iter()
-        .map(|e| (region(text, &e.range), e.content.clone(), e.range.clone()))
-        .collect()
-}
-
-/// Escape text for XML attributes and content.
+/// Escape text for XML attributes and content. Characters XML 1.0 does not allow (control
+/// characters other than tab and line breaks, U+FFFE, U+FFFF) become U+FFFD, and `##[` is
+/// written `#&#35;[` so that no line of the document is a GitHub workflow command.
 pub fn xml(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
@@ -231,8 +282,23 @@ pub fn xml(s: &str) -> String {
             '\n' => o.push_str("&#10;"),
             '\r' => o.push_str("&#13;"),
             '\t' => o.push_str("&#9;"),
-            c if (c as u32) < 0x20 => {}
+            '#' if o.ends_with('#') && chars.peek() == Some(&'[') => o.push_str("&#35;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => o.push('\u{fffd}'),
             c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A relative path as a URI reference (RFC 3986): every byte but the unreserved characters
+/// and `/` percent-encoded, so that no `#`, `?`, `%`, space or `:` changes what it names.
+pub fn percent_encode_path(path: &str) -> String {
+    let mut o = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
         }
     }
     o
@@ -252,4 +318,17 @@ pub fn counts(findings: &[Finding]) -> Vec<(&'static str, &'static str, usize, u
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rule_links_come_from_the_repository_address_alone() {
+        assert_eq!(super::rules_uri_of(None), None);
+        assert_eq!(
+            super::rules_uri_of(Some("https://example.org/ssot-lint/")).as_deref(),
+            Some("https://example.org/ssot-lint/blob/main/README.md#rules")
+        );
+        assert_eq!(super::rules_uri(), super::rules_uri_of(super::REPOSITORY));
+    }
 }

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: `::error title=..,file=..,line=..::message`, escaped
 //! exactly as `@actions/core` escapes them, properties in its order.
 
-use super::common::{self, Context, Printer, Severity};
+use super::common::{self, Context, Positions, Printer, Severity};
 use crate::engine::Outcome;
 
 pub struct Github;
@@ -68,6 +68,7 @@ impl Printer for Github {
         let limit = ctx.github_step_limit;
         let (mut errors, mut warnings) = (0usize, 0usize);
         let mut out = String::new();
+        let at = Positions::new(outcome);
         for f in &order {
             let sev = common::severity(f.code);
             let n = match sev {
@@ -78,7 +79,7 @@ impl Printer for Github {
                 continue;
             }
             *n += 1;
-            let r = common::finding_region(outcome, f);
+            let r = at.finding(f);
             let mut message = f.message.clone();
             if let Some(h) = &f.help {
                 message.push_str("\nhelp: ");
@@ -86,7 +87,12 @@ impl Printer for Github {
             }
             let p = Properties {
                 title: Some(format!("{} {}", f.code, f.name)),
-                file: Some(f.file.clone()),
+                // Relative to the repository checkout, as GitHub resolves it, whatever the
+                // working directory (the SARIF URIs and summary links are too).
+                file: Some(match &ctx.uri_prefix {
+                    Some(p) => format!("{p}/{}", f.file),
+                    None => f.file.clone(),
+                }),
                 line: Some(r.start.line),
                 end_line: Some(r.end.line),
                 col: Some(r.start.column),

@@ -2,20 +2,21 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, Context, Printer, Severity};
+use super::common::{self, Context, Positions, Printer, Severity};
 use crate::engine::Outcome;
 
 pub struct Gitlab;
 
 impl Printer for Gitlab {
     fn print(&self, outcome: &Outcome, _: &Context) -> String {
-        let ids = common::identities(outcome, &outcome.findings);
+        let at = Positions::new(outcome);
+        let ids = at.identities(&outcome.findings);
         let issues: Vec<Value> = outcome
             .findings
             .iter()
             .zip(&ids)
             .map(|(f, id)| {
-                let r = common::finding_region(outcome, f);
+                let r = at.finding(f);
                 json!({
                     "type": "issue",
                     "check_name": f.code,

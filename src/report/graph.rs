@@ -43,6 +43,31 @@ fn edges(m: &ModuleOwner) -> Vec<&'static str> {
     v
 }
 
+/// Text for a label: characters other than letters, digits, `_`, `:`, `.`, `/`, `-` and the
+/// space as numeric character references, Mermaid's `#35;` or DOT's `&#35;`. What the tree
+/// chose (crate and module names, a pack's resource) can then neither end the quoted label
+/// nor form a Mermaid directive (`%%{..}%%`), an HTML tag, a DOT escape (`\N`) or a line
+/// (a workflow command when the graph is printed in CI).
+fn label(s: &str, reference: fn(u32) -> String) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '/' | '-' | ' ') {
+            o.push(c);
+        } else {
+            o.push_str(&reference(c as u32));
+        }
+    }
+    o
+}
+
+fn mermaid_label(s: &str) -> String {
+    label(s, |c| format!("#{c};"))
+}
+
+fn dot_label(s: &str) -> String {
+    label(s, |c| format!("&#{c};"))
+}
+
 /// Node ids: `k{kind}` for a resource kind, `k{kind}m{module}` for a module.
 fn module_id(ki: usize, owners: &KindOwners, module: &str) -> Option<String> {
     owners
@@ -58,12 +83,15 @@ pub fn mermaid(kinds: &[KindOwners]) -> String {
         s.push_str("  none[\"no pool or client is constructed or held\"]\n");
     }
     for (ki, k) in kinds.iter().enumerate() {
-        s.push_str(&format!("  k{ki}[(\"{} pool/client\")]\n", k.kind));
+        s.push_str(&format!(
+            "  k{ki}[(\"{} pool/client\")]\n",
+            mermaid_label(&k.kind)
+        ));
         for (mi, m) in k.modules.iter().enumerate() {
             let id = format!("k{ki}m{mi}");
             s.push_str(&format!(
                 "  {id}[\"{}<br/><i>{}</i>\"]:::{}\n",
-                m.module,
+                mermaid_label(&m.module),
                 role_label(m.role),
                 role_class(m.role)
             ));
@@ -94,7 +122,7 @@ pub fn dot(kinds: &[KindOwners]) -> String {
     for (ki, k) in kinds.iter().enumerate() {
         s.push_str(&format!(
             "  k{ki} [label=\"{} pool/client\", shape=cylinder, fillcolor=\"#cfe2ff\"];\n",
-            k.kind
+            dot_label(&k.kind)
         ));
         for (mi, m) in k.modules.iter().enumerate() {
             let id = format!("k{ki}m{mi}");
@@ -106,7 +134,7 @@ pub fn dot(kinds: &[KindOwners]) -> String {
             };
             s.push_str(&format!(
                 "  {id} [label=\"{}\\n({})\", {style}];\n",
-                m.module,
+                dot_label(&m.module),
                 role_label(m.role)
             ));
             for e in edges(m) {

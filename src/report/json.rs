@@ -2,23 +2,23 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, Context, Printer};
+use super::common::{self, Context, Positions, Printer};
 use crate::diagnostic::Finding;
 use crate::engine::Outcome;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One finding in schema version 1.
-pub fn finding(outcome: &Outcome, f: &Finding) -> Value {
-    let r = common::finding_region(outcome, f);
-    let text = common::source(outcome, f);
+pub fn finding(at: &Positions, f: &Finding) -> Value {
+    let r = at.finding(f);
     let fixes: Vec<Value> = f
         .fix
         .iter()
         .map(|fix| {
-            let edits: Vec<Value> = common::fix_edits(text, fix)
+            let edits: Vec<Value> = at
+                .fix_edits(f, fix)
                 .into_iter()
-                .map(|(er, content, _)| {
+                .map(|(er, content)| {
                     json!({
                         "path": f.file,
                         "line": er.start.line,
@@ -71,11 +71,8 @@ pub fn finding(outcome: &Outcome, f: &Finding) -> Value {
 pub struct Json;
 impl Printer for Json {
     fn print(&self, outcome: &Outcome, _: &Context) -> String {
-        let findings: Vec<Value> = outcome
-            .findings
-            .iter()
-            .map(|f| finding(outcome, f))
-            .collect();
+        let at = Positions::new(outcome);
+        let findings: Vec<Value> = outcome.findings.iter().map(|f| finding(&at, f)).collect();
         let by_rule: serde_json::Map<String, Value> = common::counts(&outcome.findings)
             .into_iter()
             .map(|(code, _, n, _)| (code.to_string(), json!(n)))
@@ -99,8 +96,9 @@ pub struct JsonLines;
 impl Printer for JsonLines {
     fn print(&self, outcome: &Outcome, _: &Context) -> String {
         let mut s = String::new();
+        let at = Positions::new(outcome);
         for f in &outcome.findings {
-            s.push_str(&finding(outcome, f).to_string());
+            s.push_str(&finding(&at, f).to_string());
             s.push('\n');
         }
         s

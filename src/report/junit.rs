@@ -1,4 +1,6 @@
-//! JUnit XML: a test suite per file with findings, a failed test case per finding; a clean
+//! JUnit XML, valid against the common `junit-10.xsd` (Jenkins' and pytest's schema): a test
+//! suite per file with findings, carrying the file in its `file` attribute, and a failed test
+//! case per finding, named `path:line:column CODE` (the schema has no line attribute); a clean
 //! run is one passing test case.
 
 use super::common::{Context, Printer, xml};
@@ -25,29 +27,18 @@ impl Printer for Junit {
             }
         }
         for (path, fs) in files {
+            let path = xml(path);
             s.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
-                xml(path),
+                "  <testsuite name=\"{path}\" tests=\"{}\" failures=\"{}\" errors=\"0\" file=\"{path}\">\n",
                 fs.len(),
                 fs.len()
             ));
             for f in fs {
+                let message = xml(&f.message);
+                let at = format!("{path}:{}:{}", f.line, f.column);
                 s.push_str(&format!(
-                    "    <testcase name=\"{}:{}:{} {}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n      <failure message=\"{}\" type=\"{}\">{}:{}:{}: {} {}</failure>\n    </testcase>\n",
-                    xml(path),
-                    f.line,
-                    f.column,
-                    f.code,
-                    xml(path),
-                    xml(path),
-                    f.line,
-                    xml(&f.message),
-                    f.code,
-                    xml(path),
-                    f.line,
-                    f.column,
-                    f.code,
-                    xml(&f.message)
+                    "    <testcase name=\"{at} {code}\" classname=\"{path}\">\n      <failure message=\"{message}\" type=\"{code}\">{at}: {code} {message}</failure>\n    </testcase>\n",
+                    code = f.code,
                 ));
             }
             s.push_str("  </testsuite>\n");

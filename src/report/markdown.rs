@@ -6,9 +6,37 @@ use crate::engine::Outcome;
 
 pub struct Markdown;
 
-/// Text for a table cell: `|` escaped, newlines as `<br>`.
+/// Text for a table cell, escaped so that nothing the tree chose becomes markup: HTML's
+/// special characters, `|` (which would end the cell), and the brackets, emphasis and escape
+/// characters of markdown as character references; control characters as `escape::text`
+/// shows them. A message's `code spans` become `<code>` elements with their text escaped the same
+/// way (a name holding a backtick cannot end one early).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', "<br>")
+    let s = crate::escape::text(s);
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut o = String::with_capacity(s.len());
+    for (i, part) in parts.iter().enumerate() {
+        let code = i % 2 == 1 && i + 1 < parts.len();
+        if code {
+            o.push_str("<code>");
+        } else if i % 2 == 1 {
+            // An unpaired backtick: literal.
+            o.push_str("&#96;");
+        }
+        for c in part.chars() {
+            match c {
+                '&' => o.push_str("&amp;"),
+                '<' => o.push_str("&lt;"),
+                '>' => o.push_str("&gt;"),
+                '|' | '\\' | '[' | ']' | '*' | '~' => o.push_str(&format!("&#{};", c as u32)),
+                c => o.push(c),
+            }
+        }
+        if code {
+            o.push_str("</code>");
+        }
+    }
+    o
 }
 
 impl Printer for Markdown {
@@ -29,23 +57,25 @@ impl Printer for Markdown {
             s.push_str(&format!(
                 " ({fixable} fixable with `cargo ssot-lint --fix --unsafe-fixes`)\n\n| rule | name | findings | fixable |\n|---|---|---:|---:|\n"
             ));
+            let rules = common::rules_uri();
             for (code, name, c, k) in common::counts(&outcome.findings) {
-                s.push_str(&format!(
-                    "| [{code}]({}) | {name} | {c} | {k} |\n",
-                    common::help_uri(code)
-                ));
+                let code = match &rules {
+                    Some(uri) => format!("[{code}]({uri})"),
+                    None => code.to_string(),
+                };
+                s.push_str(&format!("| {code} | {name} | {c} | {k} |\n"));
             }
             s.push_str("\n### Findings\n\n| location | rule | message |\n|---|---|---|\n");
             for f in &outcome.findings {
                 let loc = format!("{}:{}:{}", f.file, f.line, f.column);
+                let path = common::percent_encode_path(&f.file);
                 let link = match &ctx.link_base {
-                    Some(b) => format!("{}/{}#L{}", b.trim_end_matches('/'), f.file, f.line),
-                    None => format!("{}#L{}", f.file, f.line),
+                    Some(b) => format!("{}/{path}#L{}", b.trim_end_matches('/'), f.line),
+                    None => format!("{path}#L{}", f.line),
                 };
                 s.push_str(&format!(
-                    "| [{}]({}) | {} | {} |\n",
+                    "| [{}]({link}) | {} | {} |\n",
                     cell(&loc),
-                    link.replace(' ', "%20"),
                     f.code,
                     cell(&f.message)
                 ));

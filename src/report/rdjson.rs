@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, Context, Printer, Region, Severity};
+use super::common::{self, Context, Positions, Printer, Region, Severity};
 use crate::engine::Outcome;
 
 pub struct Rdjson;
@@ -16,12 +16,12 @@ fn range(r: &Region) -> Value {
 
 impl Printer for Rdjson {
     fn print(&self, outcome: &Outcome, _: &Context) -> String {
+        let at = Positions::new(outcome);
         let diagnostics: Vec<Value> = outcome
             .findings
             .iter()
             .map(|f| {
-                let r = common::finding_region(outcome, f);
-                let text = common::source(outcome, f);
+                let r = at.finding(f);
                 let mut d = json!({
                     "message": f.message,
                     "location": { "path": f.file, "range": range(&r) },
@@ -29,12 +29,16 @@ impl Printer for Rdjson {
                         Severity::Error => "ERROR",
                         Severity::Warning => "WARNING",
                     },
-                    "code": { "value": f.code, "url": common::help_uri(f.code) },
+                    "code": { "value": f.code },
                 });
+                if let Some(url) = common::rules_uri() {
+                    d["code"]["url"] = json!(url);
+                }
                 if let Some(fix) = &f.fix {
-                    let s: Vec<Value> = common::fix_edits(text, fix)
+                    let s: Vec<Value> = at
+                        .fix_edits(f, fix)
                         .iter()
-                        .map(|(er, content, _)| json!({ "range": range(er), "text": content }))
+                        .map(|(er, content)| json!({ "range": range(er), "text": content }))
                         .collect();
                     d["suggestions"] = json!(s);
                 }
@@ -57,10 +61,13 @@ impl Printer for Rdjson {
                 d
             })
             .collect();
-        let doc = json!({
-            "source": { "name": "ssot-lint", "url": common::HOME },
+        let mut doc = json!({
+            "source": { "name": "ssot-lint" },
             "diagnostics": diagnostics,
         });
+        if let Some(home) = common::REPOSITORY {
+            doc["source"]["url"] = json!(home);
+        }
         serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::common::{self, Context, Printer, Region};
+use super::common::{self, Context, Positions, Printer, Region};
 use crate::diagnostic::{Applicability, Finding};
 use crate::engine::Outcome;
 
@@ -58,27 +58,23 @@ fn applicability(a: Applicability) -> &'static str {
 
 /// A rustc span: byte offsets, 1-based lines and character columns, the lines' text.
 fn span(
+    at: &Positions,
     file: &str,
-    text: &str,
     r: &Region,
     primary: bool,
     label: Option<&str>,
     replacement: Option<(&str, Applicability)>,
 ) -> Value {
-    let lines: Vec<Value> = text
-        .split('\n')
-        .enumerate()
-        .skip(r.start.line.saturating_sub(1) as usize)
-        .take((r.end.line.saturating_sub(r.start.line) + 1) as usize)
-        .map(|(i, l)| {
-            let n = i as u32 + 1;
+    let lines: Vec<Value> = (r.start.line..=r.end.line.max(r.start.line))
+        .map(|n| {
+            let l = at.line(file, n);
             let hs = if n == r.start.line { r.start.column } else { 1 };
             let he = if n == r.end.line {
                 r.end.column
             } else {
                 l.chars().count() as u32 + 1
             };
-            json!({ "text": l.trim_end_matches('\r'), "highlight_start": hs, "highlight_end": he })
+            json!({ "text": l, "highlight_start": hs, "highlight_end": he })
         })
         .collect();
     json!({
@@ -98,9 +94,8 @@ fn span(
     })
 }
 
-fn diagnostic(outcome: &Outcome, f: &Finding) -> Value {
-    let text = common::source(outcome, f);
-    let r = common::finding_region(outcome, f);
+fn diagnostic(at: &Positions, f: &Finding) -> Value {
+    let r = at.finding(f);
     let level = common::severity(f.code).as_str();
     let mut children: Vec<Value> = Vec::new();
     for rel in &f.related {
@@ -115,12 +110,13 @@ fn diagnostic(outcome: &Outcome, f: &Finding) -> Value {
         }));
     }
     if let Some(fix) = &f.fix {
-        let spans: Vec<Value> = common::fix_edits(text, fix)
+        let spans: Vec<Value> = at
+            .fix_edits(f, fix)
             .iter()
-            .map(|(er, content, _)| {
+            .map(|(er, content)| {
                 span(
+                    at,
                     &f.file,
-                    text,
                     er,
                     true,
                     None,
@@ -154,7 +150,7 @@ fn diagnostic(outcome: &Outcome, f: &Finding) -> Value {
         "message": f.message,
         "code": { "code": f.code, "explanation": crate::rules::lookup(f.code.as_str()).map(crate::rules::explain) },
         "level": level,
-        "spans": [span(&f.file, text, &r, true, None, None)],
+        "spans": [span(at, &f.file, &r, true, None, None)],
         "children": children,
         "rendered": rendered,
     })
@@ -164,6 +160,7 @@ impl Printer for RustcJson {
     fn print(&self, outcome: &Outcome, _: &Context) -> String {
         let mut pkgs: BTreeMap<String, Option<Pkg>> = BTreeMap::new();
         let mut out = String::new();
+        let at = Positions::new(outcome);
         let unknown = Pkg {
             manifest: outcome.root.join("Cargo.toml"),
             id: format!("path+file://{}#unknown@0.0.0", outcome.root.display()),
@@ -200,7 +197,7 @@ impl Printer for RustcJson {
                     "doctest": true,
                     "test": true,
                 },
-                "message": diagnostic(outcome, f),
+                "message": diagnostic(&at, f),
             });
             out.push_str(&msg.to_string());
             out.push('\n');

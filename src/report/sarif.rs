@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, Context, Printer, Region};
+use super::common::{self, Context, Positions, Printer, Region};
 use crate::diagnostic::Finding;
 use crate::engine::Outcome;
 use crate::rules::{self, RULES};
@@ -19,16 +19,17 @@ fn region(r: &Region) -> Value {
         "startColumn": r.start.column,
         "endLine": r.end.line,
         "endColumn": r.end.column,
-        "charOffset": r.start.offset,
-        "charLength": r.end.offset - r.start.offset,
+        "charOffset": r.start.char_offset,
+        "charLength": r.end.char_offset - r.start.char_offset,
     })
 }
 
-/// `uri` relative to the repository checkout when the lint root is below it.
+/// `uri` relative to the repository checkout when the lint root is below it, percent-encoded
+/// (RFC 3986: `a b#c.rs` is `a%20b%23c.rs`, not `a b` with a fragment).
 fn uri(prefix: Option<&str>, file: &str) -> String {
     match prefix {
-        Some(p) => format!("{p}/{file}"),
-        None => file.to_string(),
+        Some(p) => common::percent_encode_path(&format!("{p}/{file}")),
+        None => common::percent_encode_path(file),
     }
 }
 
@@ -47,7 +48,7 @@ fn rule_descriptor(r: &rules::RuleInfo) -> Value {
         r.summary,
         r.fix.map(|f| format!("Fix: {f}.")).unwrap_or_default()
     );
-    json!({
+    let mut d = json!({
         "id": r.code.as_str(),
         "name": r.name,
         "shortDescription": { "text": r.summary },
@@ -56,21 +57,23 @@ fn rule_descriptor(r: &rules::RuleInfo) -> Value {
             "text": rules::explain(r),
             "markdown": format!("# {} ({})\n\n{}\n\n{}", r.code, r.name, r.summary, r.doc.trim()),
         },
-        "helpUri": common::help_uri(r.code.as_str()),
         "defaultConfiguration": { "level": level(r.code.as_str()) },
         "properties": { "tags": ["ssot-lint"], "precision": "high" },
-    })
+    });
+    if let Some(uri) = common::rules_uri() {
+        d["helpUri"] = json!(uri);
+    }
+    d
 }
 
 fn result(
     prefix: Option<&str>,
-    outcome: &Outcome,
+    at: &Positions,
     f: &Finding,
     fingerprint: &str,
     suppression: Option<&str>,
 ) -> Value {
-    let r = common::finding_region(outcome, f);
-    let text = common::source(outcome, f);
+    let r = at.finding(f);
     let rule_index = RULES.iter().position(|x| x.code == f.code);
     let mut message = f.message.clone();
     if let Some(h) = &f.help {
@@ -104,9 +107,10 @@ fn result(
         v["relatedLocations"] = json!(related);
     }
     if let Some(fix) = &f.fix {
-        let replacements: Vec<Value> = common::fix_edits(text, fix)
+        let replacements: Vec<Value> = at
+            .fix_edits(f, fix)
             .into_iter()
-            .map(|(er, content, _)| {
+            .map(|(er, content)| {
                 json!({
                     "deletedRegion": region(&er),
                     "insertedContent": { "text": content },
@@ -138,21 +142,22 @@ impl Printer for Sarif {
         let prefix = ctx.uri_prefix.as_deref();
         let rules: Vec<Value> = RULES.iter().map(rule_descriptor).collect();
         let mut results: Vec<Value> = Vec::new();
-        let ids = common::identities(outcome, &outcome.findings);
+        let at = Positions::new(outcome);
+        let ids = at.identities(&outcome.findings);
         for (f, id) in outcome.findings.iter().zip(&ids) {
-            results.push(result(prefix, outcome, f, &id.fingerprint(), None));
+            results.push(result(prefix, &at, f, &id.fingerprint(), None));
         }
-        let sids = common::identities(outcome, &outcome.suppressed);
+        let sids = at.identities(&outcome.suppressed);
         for (f, id) in outcome.suppressed.iter().zip(&sids) {
             results.push(result(
                 prefix,
-                outcome,
+                &at,
                 f,
                 &id.fingerprint(),
                 f.suppressed.as_deref(),
             ));
         }
-        let doc = json!({
+        let mut doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
@@ -160,7 +165,6 @@ impl Printer for Sarif {
                     "driver": {
                         "name": "ssot-lint",
                         "semanticVersion": common::VERSION,
-                        "informationUri": common::HOME,
                         "rules": rules,
                     }
                 },
@@ -168,6 +172,9 @@ impl Printer for Sarif {
                 "results": results,
             }],
         });
+        if let Some(home) = common::REPOSITORY {
+            doc["runs"][0]["tool"]["driver"]["informationUri"] = json!(home);
+        }
         serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
     }
 }
