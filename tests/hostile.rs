@@ -1654,3 +1654,36 @@ fn issue23_the_action_never_points_at_a_sarif_it_did_not_write() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+// ---- issue 23, item 6: bounded time and memory -------------------------------------------
+
+/// `text` as `src/x.rs` of the one-finding crate (`pub mod x;` in lib.rs).
+fn app_with(dir: &Path, text: &[u8]) {
+    app(dir, "pub mod x;\n");
+    std::fs::write(dir.join("src/x.rs"), text).expect("write");
+}
+
+/// 40,000 constructions in one file: each site looked up the backends of its SSOT by a
+/// pass over all sites (14-21 s in a release build, quadratic). The backends are computed
+/// once per run now; the run ends well within the hang guard with every finding.
+#[test]
+fn item6_forty_thousand_constructions_in_one_file() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let n = 40_000;
+    let text: String = (0..n)
+        .map(|i| format!("pub fn f{i}(url: &str) {{ let _ = sqlx::PgPool::connect_lazy(url); }}\n"))
+        .collect();
+    app_with(d.path(), text.as_bytes());
+    let o = run_env(d.path(), &["--no-cache", "--format", "short"], &[], 120);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let mut want = vec![SSOT001.to_string()];
+    for i in 0..n {
+        let col = 31 + format!("{i}").len();
+        want.push(format!(
+            "src/x.rs:{}:{col}: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`",
+            i + 1
+        ));
+    }
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    assert_lines(&o.stdout, &want);
+}

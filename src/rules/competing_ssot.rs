@@ -516,7 +516,7 @@ fn competing_patterns(c: &Model, sites: &[Site]) -> Vec<Finding> {
                 && s.resource == kind
                 && !s.in_ssot
                 && !s.allowed
-                && c.other_database(sites, s).is_none()
+                && c.other_database(s).is_none()
                 && !c.ssot_cache(s)
                 && !s.is_fallback()
         }) {

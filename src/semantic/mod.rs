@@ -113,6 +113,10 @@ pub struct Model<'g> {
     pub sites: Rc<Vec<Site>>,
     /// The initializations of the graph, computed once by [`Model::build`].
     pub inits: Rc<InitIndex>,
+    /// Per resource kind, the backends its SSOT's sites build or hold (see
+    /// [`Model::other_database`]), computed once from [`Self::sites`]: `None` when a site
+    /// there names none. A kind whose SSOT has no sites is absent.
+    ssot_backends: HashMap<String, Option<BTreeSet<&'static str>>>,
     /// Constructions (file, offset) that are a migration runner's one-off connection (see
     /// [`Model::migration_connection`]), among those of kinds with no SSOT configured.
     pub migration_connections: BTreeSet<(usize, u32)>,
@@ -193,6 +197,7 @@ impl<'g> Model<'g> {
             holder_adts: HashMap::new(),
             sites: Default::default(),
             inits: Default::default(),
+            ssot_backends: HashMap::new(),
             migration_connections: BTreeSet::new(),
             needs_parse: BTreeSet::new(),
             notes: Vec::new(),
@@ -435,7 +440,7 @@ impl<'g> Model<'g> {
                     && !s.in_ssot
                     && !s.allowed
                     && !self.cfg.ssot_for(&s.resource).is_empty()
-                    && self.other_database(sites, s).is_none()
+                    && self.other_database(s).is_none()
                     && !self.ssot_cache(s)
                     && !s.is_fallback()
             })
@@ -451,29 +456,36 @@ impl<'g> Model<'g> {
             .collect()
     }
 
-    /// The backends the SSOT of `resource` builds or holds, when it has sites there and
-    /// each of them names one (`None`: nothing to compare with).
-    fn ssot_backends(&self, sites: &[Site], resource: &str) -> Option<BTreeSet<&'static str>> {
-        let mut out = BTreeSet::new();
-        for s in sites
-            .iter()
-            .filter(|s| s.owns() && s.resource == resource && s.in_ssot && !s.allowed)
-        {
-            out.insert(s.backend()?);
+    /// The backends the SSOT of each resource kind builds or holds, when it has sites there
+    /// (one pass over the sites; [`Self::other_database`] looks a kind up).
+    fn ssot_backends(sites: &[Site]) -> HashMap<String, Option<BTreeSet<&'static str>>> {
+        let mut out: HashMap<String, Option<BTreeSet<&'static str>>> = HashMap::new();
+        for s in sites.iter().filter(|s| s.owns() && s.in_ssot && !s.allowed) {
+            let e = out
+                .entry(s.resource.clone())
+                .or_insert_with(|| Some(BTreeSet::new()));
+            match s.backend() {
+                Some(b) => {
+                    if let Some(set) = e {
+                        set.insert(b);
+                    }
+                }
+                None => *e = None,
+            }
         }
-        (!out.is_empty()).then_some(out)
+        out
     }
 
     /// A site outside the SSOT of its kind whose type names a database backend the SSOT
     /// neither builds nor holds (a SQLite file read next to an SSOT of Postgres pools): a
     /// different database, which that SSOT does not own. Returns the SSOT's backends.
-    pub fn other_database(&self, sites: &[Site], s: &Site) -> Option<Vec<&'static str>> {
+    pub fn other_database(&self, s: &Site) -> Option<Vec<&'static str>> {
         if s.in_ssot || self.cfg.ssot_for(&s.resource).is_empty() {
             return None;
         }
         let b = s.backend()?;
-        let owned = self.ssot_backends(sites, &s.resource)?;
-        (!owned.contains(b)).then(|| owned.into_iter().collect())
+        let owned = self.ssot_backends.get(&s.resource)?.as_ref()?;
+        (!owned.contains(b)).then(|| owned.iter().copied().collect())
     }
 
     /// A construction bound to a local (`let conn = &mut PgConnection::establish(url)?;`) in a
@@ -574,7 +586,7 @@ impl<'g> Model<'g> {
     /// `-v` notes for the sites of `kind` left out as [`Self::other_database`].
     pub fn note_other_databases(&mut self, sites: &[Site], kind: fn(&Site) -> bool) {
         for s in sites.iter().filter(|s| kind(s) && !s.allowed) {
-            let Some(owned) = self.other_database(sites, s) else {
+            let Some(owned) = self.other_database(s) else {
                 continue;
             };
             let file = &self.g.files[s.file];
@@ -1552,6 +1564,7 @@ impl<'g> Model<'g> {
         }
         m.inits = Rc::new(m.init_index(&sites));
         sites.extend(m.hand_initializers());
+        m.ssot_backends = Self::ssot_backends(&sites);
         m.sites = Rc::new(sites);
         Ok(m)
     }
