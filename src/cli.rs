@@ -146,12 +146,35 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         eprintln!("error: {e}");
         return 2;
     }
-    // Files are parsed on the pool's threads: large stacks for deeply nested code (the
-    // depth is bounded too; see `parse::depth::MAX_SOURCE_NESTING`).
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.map_or(0, usize::from))
+    // Everything runs on the pool's threads, the main thread only waits: large stacks for
+    // deeply nested code (the depth is bounded too; see `parse::depth::MAX_SOURCE_NESTING`),
+    // also where rayon runs a one-item wave on the calling thread. A pool that cannot be
+    // built (an address-space limit) is an error, not a crash later.
+    let threads = args.threads.map_or(0, usize::from);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
         .stack_size(PARSE_STACK)
-        .build_global();
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "error: cannot start the worker threads ({} with a {} MiB stack each): {e}",
+                if threads == 0 {
+                    "one per core".to_string()
+                } else {
+                    threads.to_string()
+                },
+                PARSE_STACK >> 20
+            );
+            return 2;
+        }
+    };
+    pool.install(|| run(&args))
+}
+
+/// [`main`] on a worker thread of the pool.
+fn run(args: &Args) -> i32 {
     crate::vfs::set_max_file_size(args.max_file_size);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -197,13 +220,13 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         packages: args.package.clone(),
         select: args.select.clone(),
         ignore: args.ignore.clone(),
-        ownership: args.output.needs_ownership(format_of(&args)),
+        ownership: args.output.needs_ownership(format_of(args)),
         no_prefilter: args.no_prefilter,
         // `--diff` writes nothing, not even the cache.
         cache: !args.no_cache && !args.diff,
     };
     if args.fix || args.diff {
-        return run_fix(&args, &opts, &mut out);
+        return run_fix(args, &opts, &mut out);
     }
     let bar = crate::progress::start(crate::progress::wanted(args.quiet));
     let linted = crate::output::lint(&crate::vfs::Disk, &opts);
@@ -215,7 +238,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             return 2;
         }
     };
-    if let Err(e) = adopt(&args, &mut outcome) {
+    if let Err(e) = adopt(args, &mut outcome) {
         print_error(&e);
         return 2;
     }
@@ -236,7 +259,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
             }
         };
     }
-    print_outcome(&args, &outcome, &mut out);
+    print_outcome(args, &outcome, &mut out);
     if let Err(e) = crate::output::write_outputs(&args.output, &outcome) {
         print_error(&e);
         return 2;

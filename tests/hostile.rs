@@ -1687,3 +1687,29 @@ fn item6_forty_thousand_constructions_in_one_file() {
     let want: Vec<&str> = want.iter().map(String::as_str).collect();
     assert_lines(&o.stdout, &want);
 }
+
+/// A thread pool that cannot be built (an address-space limit too small for eight 64 MiB
+/// stacks) was ignored, and the run then panicked (exit 101). It is an error now: exit 2
+/// and a message that says what failed.
+#[cfg(target_os = "linux")]
+#[test]
+fn item6_a_thread_pool_that_cannot_be_built_is_exit_2() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    let o = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -v 400000 && exec \"$0\" --threads 8 --format short",
+            env!("CARGO_BIN_EXE_ssot-lint"),
+        ])
+        .current_dir(d.path())
+        .output()
+        .expect("sh");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot start the worker threads (8 with a 64 MiB stack each): "),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "");
+}
