@@ -1713,3 +1713,40 @@ fn item6_a_thread_pool_that_cannot_be_built_is_exit_2() {
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "");
 }
+
+/// `[allow] paths` is compiled into one automaton: 330,000 globs took 3.4 GB and then
+/// failed with "error building NFA" and no position. At most 1,000 globs, 1,000 bytes in
+/// one and 32 KiB in all: past a bound the glob there is the error (file:line:column, exit
+/// 2), and a set that cannot be compiled is an error at the list.
+#[test]
+fn item6_allow_path_globs_are_bounded() {
+    let many: Vec<String> = (0..1001).map(|i| format!("\"src/g{i}/*.rs\"")).collect();
+    let cases = [
+        (
+            many.join(", "),
+            "ssot-lint.toml:4:16900: more than 1000 globs in [allow] paths",
+        ),
+        (
+            format!("\"src/{}.rs\"", "a".repeat(1000)),
+            "ssot-lint.toml:4:10: a glob of 1007 bytes in [allow] paths (at most 1000)",
+        ),
+        (
+            vec![format!("\"src/{}\"", "*a".repeat(498)); 40].join(", "),
+            "ssot-lint.toml:4:32138: [allow] paths: more than 32768 bytes of globs in all",
+        ),
+    ];
+    for (list, want) in cases {
+        let d = tempfile::tempdir().expect("tempdir");
+        app(d.path(), "");
+        write(
+            d.path(),
+            "ssot-lint.toml",
+            &format!("[ssot]\nmodules = [\"app::db\"]\n[allow]\npaths = [{list}]\n"),
+        );
+        let o = run(d.path(), &["--format", "short"]);
+        assert_eq!(o.code, Some(2), "{}", o.stderr);
+        assert_eq!(o.stdout, "");
+        let first = o.stderr.lines().next().unwrap_or_default();
+        assert!(first.ends_with(want), "{}", o.stderr);
+    }
+}
