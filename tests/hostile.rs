@@ -1750,3 +1750,61 @@ fn item6_allow_path_globs_are_bounded() {
         assert!(first.ends_with(want), "{}", o.stderr);
     }
 }
+
+/// An error in a config or manifest line past column 65,535: miette pads the label to its
+/// column and panicked (exit 101). It is given an excerpt of the lines around the error
+/// now, numbered and placed as in the file: the message and the snippet's header say the
+/// real line and column, and the snippet stays short.
+#[test]
+fn item6_errors_past_column_65535_are_shown_as_an_excerpt() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    let more = ", \"app::db\"".repeat(7000);
+    write(
+        d.path(),
+        "ssot-lint.toml",
+        &format!("[ssot]\nmodules = [\"app::db\"{more}, ?]\n"),
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    let root = d.path().display().to_string();
+    let stderr = o.stderr.replace(&root, "<dir>");
+    assert_eq!(
+        stderr,
+        r#"error: × <dir>/ssot-lint.toml:2:77023: string values must be quoted, expected literal string
+   ╭─[<dir>/ssot-lint.toml:2:77023]
+ 1 │ [ssot]
+ 2 │ …db", "app::db", "app::db", "app::db", "app::db", "app::db", ?]
+   ·                                                              ┬
+   ·                                                              ╰── here
+   ╰────
+
+"#
+    );
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    write(
+        d.path(),
+        "Cargo.toml",
+        &MANIFEST.replace(
+            "\"postgres\"]",
+            &format!("\"postgres\"{}, ?]", ", \"postgres\"".repeat(7000)),
+        ),
+    );
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    let root = d.path().display().to_string();
+    let stderr = o.stderr.replace(&root, "<dir>");
+    assert_eq!(
+        stderr,
+        r#"error: × <dir>/Cargo.toml:7:84051: string values must be quoted, expected literal string
+   ╭─[<dir>/Cargo.toml:7:84051]
+ 6 │ [dependencies]
+ 7 │ …"postgres", "postgres", "postgres", "postgres", "postgres", ?] }
+   ·                                                              ┬
+   ·                                                              ╰── here
+   ╰────
+
+"#
+    );
+}
