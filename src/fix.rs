@@ -474,6 +474,7 @@ pub fn syntax_errors(text: &str) -> usize {
     if crate::parse::depth::source_too_deep(text).is_some() {
         return usize::MAX;
     }
+    let _turn = crate::parse::depth::large_parse_turn(text.len());
     ra_ap_syntax::SourceFile::parse(text, ra_ap_syntax::Edition::Edition2021)
         .errors()
         .len()

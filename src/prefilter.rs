@@ -472,57 +472,37 @@ fn quick_scan(text: &str, edition: Edition) -> Option<Vec<Tok>> {
         toks.push(tok(SyntaxKind::from_char(c as char)?, i, i + 1));
         i += 1;
     }
-    if !stack.is_empty() || memchr::memchr(0, &b[..n.min(8000)]).is_some() || !shallow(&toks, text)
-    {
+    if !stack.is_empty() || memchr::memchr(0, b).is_some() || !shallow(&toks, text) {
         return None;
     }
     Some(toks)
 }
 
-/// Whether [`crate::parse::depth::source_too_deep`] certainly says no for a text with these
-/// tokens, from the byte lexer (whose code, outside comments and literals, is the bytes that
-/// function looks at). It counts a chain link per run of operator bytes since the last `,`
-/// `;` `{` `}`, and a level per opening bracket plus the prefix-operator bytes (`! - * &`) in
-/// a row; here every operator byte counts (the `.` of a float too), so the counts are at
-/// least its own. A file over either bound is left to the lexer path and the exact check.
+/// Whether [`crate::parse::depth::source_too_deep`] says no for a text with these tokens, from
+/// the byte lexer (whose code, outside comments and literals, is the bytes that function
+/// reads; NUL bytes are looked for by the caller): the same count, fed token by token. What
+/// it refuses (too deep, too long a chain) is left to the lexer path, which refuses it too,
+/// so both modes give the same one finding.
 fn shallow(toks: &[Tok], text: &str) -> bool {
-    let (mut chain, mut depth, mut run) = (0usize, 0usize, 0usize);
+    use crate::parse::depth::SourceToken;
+    let mut check = crate::parse::depth::DepthCheck::default();
     for t in toks {
-        let k = t.kind;
-        if !k.is_punct() {
-            run = 0;
-            chain += t.text(text).bytes().filter(|&c| c == b'.').count();
-        } else {
-            match t.text(text).as_bytes().first() {
-                Some(b'(' | b'[') => depth += 1,
-                Some(b'{') => {
-                    depth += 1;
-                    chain = 0;
-                }
-                Some(b')' | b']') => depth = depth.saturating_sub(1),
-                Some(b'}') => {
-                    depth = depth.saturating_sub(1);
-                    chain = 0;
-                }
-                Some(b',' | b';') => chain = 0,
-                Some(b'!' | b'-' | b'*' | b'&') => {
-                    run += 1;
-                    chain += 1;
-                }
-                Some(b'.' | b':' | b'+' | b'/' | b'%' | b'^' | b'|' | b'<' | b'>' | b'=') => {
-                    run = 0;
-                    chain += 1;
-                }
-                _ => run = 0,
+        let s = t.text(text);
+        let token = match t.kind {
+            SyntaxKind::INT_NUMBER | SyntaxKind::FLOAT_NUMBER => SourceToken::Number(s),
+            SyntaxKind::STRING | SyntaxKind::BYTE_STRING | SyntaxKind::BYTE | SyntaxKind::CHAR => {
+                SourceToken::Literal
             }
-        }
-        if chain > crate::parse::depth::MAX_SOURCE_CHAIN
-            || depth + run > crate::parse::depth::MAX_SOURCE_NESTING
-        {
+            SyntaxKind::LIFETIME_IDENT => SourceToken::Lifetime,
+            SyntaxKind::UNDERSCORE => SourceToken::Word(s),
+            k if k.is_punct() => SourceToken::Punct(s.bytes().next().unwrap_or_default()),
+            _ => SourceToken::Word(s),
+        };
+        if !check.feed(token) {
             return false;
         }
     }
-    true
+    check.finish()
 }
 
 /// Length of the escape at `b[i]` (a backslash) when it is one the lexer certainly accepts:
@@ -1816,19 +1796,58 @@ mod tests {
         }
         // What `source_too_deep` may refuse is left to it: long chains, deep prefix
         // operators, NUL bytes (in a comment too).
+        // Token by token, the same verdict as `source_too_deep` over the bytes.
+        let (n, m) = (1100, 2100);
         let deep = [
-            format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(2100)),
-            format!("fn f() {{ let x = {}x; }}\n", "!".repeat(1100)),
+            format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(m)),
+            format!("fn f() {{ let x = {}x; }}\n", "!".repeat(n)),
             "// \0\nfn f() {}\n".to_string(),
+            format!("fn f() {{ {}1; }}\n", "|| ".repeat(n)),
+            format!("fn f() {{ {}1; }}\n", "return ".repeat(n)),
+            format!("fn f() {{ {}x{} }}\n", "if ".repeat(n), " {}".repeat(n)),
+            format!(
+                "fn f() {{ {}x{} }}\n",
+                "for x in ".repeat(n),
+                " {}".repeat(n)
+            ),
+            format!("fn f() {{ {}{{}} }}\n", "if a {} else ".repeat(n)),
+            format!("type T<'a> = {}u8;\n", "&'a ".repeat(n)),
+            format!("fn f() {{ g{}; }}\n", "()".repeat(m)),
+            format!("fn f() {{ x{}; }}\n", "?".repeat(m)),
+            format!("fn f() {{ x{}; }}\n", " as T".repeat(m)),
+            format!("fn f() {{ x{}; }}\n", ".a(1, 2.5)".repeat(m)),
+            format!("fn f() {{ x{}; }}\n", ".a(|| {})".repeat(m)),
         ];
         for t in &deep {
             assert!(
                 quick_scan(t, Edition::Edition2021).is_none(),
-                "accepted: {t}"
+                "accepted: {}",
+                &t[..t.len().min(100)]
             );
+            assert!(crate::parse::depth::source_too_deep(t).is_some());
         }
-        let fine = format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(900));
-        assert!(quick_scan(&fine, Edition::Edition2021).is_some());
+        let fine = [
+            format!("fn f() {{ let x = a{}; }}\n", ".b".repeat(900)),
+            "impl<T> X for T where for<'a> T: Y<'a> {}\n".repeat(n),
+            "pub type F = for<'a> fn(&'a u8) -> &'a u8;\n".repeat(n),
+            format!(
+                "fn f() {{ {} }}\n",
+                "if a { b } else if c { d }\n".repeat(n)
+            ),
+            format!(
+                "fn f() {{ {} }}\n",
+                "for x in y { 'a: loop { break 'a; } }\n".repeat(n)
+            ),
+            "fn f() -> X { a.b(\"s\", b'c', 'd', 1.5e3)?.c().await }\n".repeat(n),
+        ];
+        for t in &fine {
+            assert!(
+                quick_scan(t, Edition::Edition2021).is_some(),
+                "declined: {}",
+                &t[..t.len().min(100)]
+            );
+            assert!(crate::parse::depth::source_too_deep(t).is_none());
+        }
     }
 
     /// Over this repository's own sources and fixtures (and, with `SSOT_QUICK_SCAN_DIR=DIR`,

@@ -476,13 +476,13 @@ fn item5_deep_nesting_is_one_syntax_error_and_the_run_goes_on() {
     assert_lines(
         &o.stdout,
         &[
-            "src/blocks.rs:1:1013: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            "src/blocks.rs:1:1013: SSOT000 syntax error: nested more than 1000 deep (brackets, prefix operators and keywords, 1001 here); file not analysed",
             "src/chain.rs:1:8019: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed",
-            "src/fns.rs:1:9005: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            "src/fns.rs:1:9005: SSOT000 syntax error: nested more than 1000 deep (brackets, prefix operators and keywords, 1001 here); file not analysed",
             SSOT001,
             "src/lets.rs:1:6436: SSOT000 syntax error: expression nested more than 3000 deep; not analysed past this point",
-            "src/nots.rs:1:1021: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
-            "src/parens.rs:1:1020: SSOT000 syntax error: nested more than 1000 deep (brackets or prefix operators, 1001 here); file not analysed",
+            "src/nots.rs:1:1021: SSOT000 syntax error: nested more than 1000 deep (brackets, prefix operators and keywords, 1001 here); file not analysed",
+            "src/parens.rs:1:1020: SSOT000 syntax error: nested more than 1000 deep (brackets, prefix operators and keywords, 1001 here); file not analysed",
             "src/path.rs:1:6006: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed",
             "src/sum.rs:1:8023: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed",
         ],
@@ -1657,10 +1657,176 @@ fn issue23_the_action_never_points_at_a_sarif_it_did_not_write() {
 
 // ---- issue 23, item 6: bounded time and memory -------------------------------------------
 
+/// A line with one construction (SSOT001 at 1:31), so that the prefilter parses its file.
+const LAZY: &str = "pub fn h(url: &str) { let _ = sqlx::PgPool::connect_lazy(url); }\n";
+
+/// [`run`], and the child's peak resident set in KB as its own `/proc/PID/status` gives it
+/// (`VmHWM`, the high-water mark of the memory it has since its `exec`), read every 5 ms
+/// until it exits; the mark only grows, and these runs peak while they parse, long before
+/// they exit. (`wait4`'s `ru_maxrss`, as [`run_peak_rss`] reads it, also holds this test
+/// process's own peak, which the child shares until its `exec`: 270 MB when the suite runs
+/// its tests in parallel, whatever the child did.)
+#[cfg(target_os = "linux")]
+fn run_hwm(dir: &Path, args: &[&str]) -> (Run, u64) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let so = out.path().join("stdout");
+    let se = out.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ssot-lint"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&so).expect("stdout file"))
+        .stderr(std::fs::File::create(&se).expect("stderr file"))
+        .spawn()
+        .expect("spawn ssot-lint");
+    let status_file = format!("/proc/{}/status", child.id());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut peak = 0u64;
+    let status = loop {
+        let hwm = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|t| {
+                let line = t.lines().find(|l| l.starts_with("VmHWM:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .unwrap_or(0);
+        peak = peak.max(hwm);
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ssot-lint {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let run = Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&std::fs::read(&so).expect("stdout")).into_owned(),
+        stderr: String::from_utf8_lossy(&std::fs::read(&se).expect("stderr")).into_owned(),
+    };
+    (run, peak)
+}
+
 /// `text` as `src/x.rs` of the one-finding crate (`pub mod x;` in lib.rs).
 fn app_with(dir: &Path, text: &[u8]) {
     app(dir, "pub mod x;\n");
     std::fs::write(dir.join("src/x.rs"), text).expect("write");
+}
+
+/// 8 KB of code, then 10 MB of NUL tokens: git's test (the first 8000 bytes) missed them,
+/// and the parser kept a node and an error per token (1.1 GB in a release build). NUL
+/// anywhere makes the file binary: one finding, and the run's peak stays near the text's
+/// size (about 50 MB; the limit, 150 MB, is far from both).
+#[cfg(target_os = "linux")]
+#[test]
+fn item6_nul_bytes_after_the_first_8_kb_make_a_binary_file() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut text = "// padding\n".repeat(800).into_bytes();
+    text.extend(b"\0 ".repeat(5_000_000));
+    app_with(d.path(), &text);
+    let (o, kb) = run_hwm(d.path(), &["--no-cache", "--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/x.rs:801:1: SSOT000 syntax error: binary file (NUL bytes); not analysed",
+        ],
+    );
+    assert!(kb < 150 * 1024, "peak {kb} KB for a 10 MB binary file");
+}
+
+/// The same with other control characters (U+0001): no Rust lexer takes them outside a
+/// literal or comment; more than 1,000 there and the file is not Rust text (one is a syntax
+/// error like any other). In a string or a comment they are text and the file is analysed.
+#[cfg(target_os = "linux")]
+#[test]
+fn item6_control_characters_in_code_are_not_rust_text() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut text = b"pub fn f() {}\n".to_vec();
+    text.extend(b"\x01 ".repeat(5_000_000));
+    app_with(d.path(), &text);
+    let (o, kb) = run_hwm(d.path(), &["--no-cache", "--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/x.rs:2:1: SSOT000 syntax error: more than 1000 control characters outside literals and comments (U+0001 here first): not Rust text; file not analysed",
+        ],
+    );
+    assert!(
+        kb < 150 * 1024,
+        "peak {kb} KB for 10 MB of control characters"
+    );
+    let d = tempfile::tempdir().expect("tempdir");
+    app_with(
+        d.path(),
+        b"// \x01 \x1b\npub fn f(url: &str) { let _ = (\"\x01\x1b[0m\", sqlx::PgPool::connect_lazy(url)); }\n",
+    );
+    let o = run(d.path(), &["--no-cache", "--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/x.rs:2:41: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`",
+        ],
+    );
+}
+
+/// Junk made of real tokens (`@ @ @ …`) passes every byte check and costs the parser about
+/// 110 bytes per byte of text (a node and an error per token). Files over 1 MiB are parsed
+/// one at a time, so two such files on two threads peak at about what one does, not twice
+/// that: each 1.2 MB file adds about 180 MB alone; the second adds about 20 MB now and
+/// about 180 MB when both were parsed at once. The limit is half of what one adds.
+#[cfg(target_os = "linux")]
+#[test]
+fn item6_two_large_junk_files_are_not_parsed_at_once() {
+    let tree = |files: usize| {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut lib = String::new();
+        for i in 0..files {
+            let junk = "@ ".repeat(600_000);
+            write(d.path(), &format!("src/j{i}.rs"), &format!("{LAZY}{junk}"));
+            lib.push_str(&format!("pub mod j{i};\n"));
+        }
+        app(d.path(), &lib);
+        d
+    };
+    let args = ["--no-cache", "--threads", "2", "--format", "short"];
+    let (o, none_kb) = run_hwm(tree(0).path(), &args);
+    assert_lines(&o.stdout, &[SSOT001]);
+    let junk = "2:1: SSOT000 syntax error: expected an item (and 599999 more)";
+    let lazy = "1:31: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`";
+    let (o, one_kb) = run_hwm(tree(1).path(), &args);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            &format!("src/j0.rs:{lazy}"),
+            &format!("src/j0.rs:{junk}"),
+        ],
+    );
+    let (o, two_kb) = run_hwm(tree(2).path(), &args);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            &format!("src/j0.rs:{lazy}"),
+            &format!("src/j0.rs:{junk}"),
+            &format!("src/j1.rs:{lazy}"),
+            &format!("src/j1.rs:{junk}"),
+        ],
+    );
+    let file = one_kb.saturating_sub(none_kb);
+    let second = two_kb.saturating_sub(one_kb);
+    assert!(
+        second < file / 2,
+        "a second large file added {second} KB of peak memory; the first {file} KB ({none_kb}, {one_kb}, {two_kb} KB)"
+    );
 }
 
 /// 40,000 constructions in one file: each site looked up the backends of its SSOT by a
@@ -1806,5 +1972,159 @@ fn item6_errors_past_column_65535_are_shown_as_an_excerpt() {
    ╰────
 
 "#
+    );
+}
+
+/// Nestings without brackets, 75,000 deep: rust-analyzer's parser recurses once per level
+/// and overflowed even the 64 MiB stack (`|| || …` is 225 KB), and postfix chains make a
+/// tree as deep that later walks recurse into. Each is counted before parsing now (the
+/// bound of brackets, 1,000 levels, or that of chains, 2,000 links): one finding per file,
+/// the same with and without the prefilter, and the rest of the crate is linted.
+#[test]
+fn item6_nesting_without_brackets_is_one_finding() {
+    let n = 75_000;
+    let r = |s: &str| s.repeat(n);
+    let files = [
+        (
+            "closures",
+            format!("pub fn f() {{ let _ = {}1; }}\n", r("|| ")),
+        ),
+        (
+            "moves",
+            format!("pub fn f() {{ let _ = {}1; }}\n", r("move |x| ")),
+        ),
+        ("returns", format!("pub fn f() {{ {}1; }}\n", r("return "))),
+        (
+            "breaks",
+            format!("pub fn f() {{ loop {{ {}1; }} }}\n", r("break ")),
+        ),
+        (
+            "ifs",
+            format!("pub fn f() {{ {}x{} }}\n", r("if "), r(" {}")),
+        ),
+        (
+            "matches",
+            format!("pub fn f() {{ {}x{} }}\n", r("match "), r(" {}")),
+        ),
+        (
+            "else_ifs",
+            format!("pub fn f() {{ {}{{}} }}\n", r("if a {} else ")),
+        ),
+        (
+            "ranges",
+            format!("pub fn f() {{ let _ = {}1; }}\n", r(".. ")),
+        ),
+        ("lifetimes", format!("pub type T<'a> = {}u8;\n", r("&'a "))),
+        (
+            "patterns",
+            format!("pub fn f() {{ let {}x = 1; }}\n", r("x @ box ")),
+        ),
+        ("tokens", format!("pub fn f() {{ m!({}); }}\n", r("|| "))),
+        ("calls", format!("pub fn f() {{ g{}; }}\n", r("()"))),
+        ("tries", format!("pub fn f() {{ x{}; }}\n", r("?"))),
+        ("casts", format!("pub fn f() {{ x{}; }}\n", r(" as T"))),
+        ("blocks", format!("pub fn f() {{ x{}; }}\n", r(".a(|| {})"))),
+        ("args", format!("pub fn f() {{ x{}; }}\n", r(".a(1, 2)"))),
+    ];
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut lib = String::new();
+    for (name, text) in &files {
+        lib.push_str(&format!("pub mod {name};\n"));
+        write(d.path(), &format!("src/{name}.rs"), text);
+    }
+    app(d.path(), &lib);
+    let deep = |at: &str| {
+        format!(
+            "{at}: SSOT000 syntax error: nested more than 1000 deep (brackets, prefix operators and keywords, 1001 here); file not analysed"
+        )
+    };
+    let chain = |at: &str| {
+        format!(
+            "{at}: SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed"
+        )
+    };
+    let want = [
+        chain("src/args.rs:1:16015"),
+        chain("src/blocks.rs:1:18009"),
+        deep("src/breaks.rs:1:6009"),
+        chain("src/calls.rs:1:4017"),
+        chain("src/casts.rs:1:10016"),
+        deep("src/closures.rs:1:1520"),
+        deep("src/else_ifs.rs:1:13001"),
+        SSOT001.to_string(),
+        deep("src/ifs.rs:1:3011"),
+        deep("src/lifetimes.rs:1:4018"),
+        deep("src/matches.rs:1:6008"),
+        chain("src/moves.rs:1:9020"),
+        chain("src/patterns.rs:1:16020"),
+        deep("src/ranges.rs:1:1520"),
+        deep("src/returns.rs:1:7007"),
+        deep("src/tokens.rs:1:1514"),
+        chain("src/tries.rs:1:2015"),
+    ];
+    for mode in [
+        &["--format", "short"][..],
+        &["--format", "short", "--no-prefilter"],
+    ] {
+        let o = run_env(d.path(), mode, &[], 120);
+        assert_eq!(o.code, Some(1), "{}", o.stderr);
+        let want: Vec<&str> = want.iter().map(String::as_str).collect();
+        assert_lines(&o.stdout, &want);
+    }
+}
+
+/// Chains the parser builds as trees as deep as they are long. rowan's interner computed
+/// each node's hash again from its whole subtree whenever its table grew, so building such
+/// a tree took quadratic time: 240 KB of `g()()…`, `x??…` or `return return …` took over
+/// a minute, and 240 KB of 2,000-link chains 3.5 s (release builds). With the hash kept
+/// beside each node (`vendor/rowan`) and those chains over the bounds refused before
+/// parsing, each file here takes well under the hang guard: the first three are one
+/// finding each, the chains under the bound are linted.
+#[test]
+fn item6_chains_parse_in_linear_time() {
+    let fields: String = (0..60)
+        .map(|i| format!("pub fn f{i}() {{ x{i}{}; }}\n", ".a".repeat(1990)))
+        .collect();
+    let tries: String = (0..120)
+        .map(|i| format!("pub fn f{i}() {{ x{i}{}; }}\n", "?".repeat(1990)))
+        .collect();
+    let files = [
+        (
+            "calls",
+            format!("pub fn f() {{ g{}; }}\n", "()".repeat(120_000)),
+        ),
+        (
+            "tries",
+            format!("pub fn f() {{ x{}; }}\n", "?".repeat(240_000)),
+        ),
+        (
+            "returns",
+            format!("pub fn f() {{ {}1; }}\n", "return ".repeat(34_000)),
+        ),
+        ("long_fields", format!("{LAZY}{fields}")),
+        ("long_tries", format!("{LAZY}{tries}")),
+    ];
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut lib = String::new();
+    for (name, text) in &files {
+        lib.push_str(&format!("pub mod {name};\n"));
+        write(d.path(), &format!("src/{name}.rs"), text);
+    }
+    app(d.path(), &lib);
+    let o = run(d.path(), &["--no-cache", "--format", "short"]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let lazy = "1:31: SSOT001 `sqlx::PgPool::connect_lazy` builds a sql pool/client outside the SSOT module `app::db`";
+    let chain =
+        "SSOT000 syntax error: a chain of more than 2000 `.`, `::` or operators; file not analysed";
+    assert_lines(
+        &o.stdout,
+        &[
+            &format!("src/calls.rs:1:4017: {chain}"),
+            SSOT001,
+            &format!("src/long_fields.rs:{lazy}"),
+            &format!("src/long_tries.rs:{lazy}"),
+            "src/returns.rs:1:7007: SSOT000 syntax error: nested more than 1000 deep (brackets, prefix operators and keywords, 1001 here); file not analysed",
+            &format!("src/tries.rs:1:2015: {chain}"),
+        ],
     );
 }

@@ -84,6 +84,7 @@ fn summarize_as(text: &str, edition: Edition, mods: Option<Vec<u32>>) -> FileSum
         out.line_count = out.line_starts.len();
         return out;
     }
+    let _turn = crate::parse::depth::large_parse_turn(text.len());
     let parse = SourceFile::parse(text, edition);
     let mut w = Walker {
         module_ranges: Vec::new(),
