@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 out="$here/corpus"
-mkdir -p "$out/lint_file" "$out/lint_crate" "$out/fix" "$out/config"
+mkdir -p "$out/lint_file" "$out/lint_crate" "$out/fix" "$out/config" "$out/config_globs"
 
 n=0
 # One Rust file per seed.
@@ -38,6 +38,13 @@ while IFS= read -r -d '' f; do
   cp "$f" "$out/config/seed-$n.toml"
 done < <(find "$repo/fixtures" "$repo/lints" -name '*.toml' ! -name Cargo.toml -print0 | sort -z)
 
-for t in lint_file lint_crate fix config; do
+# Globs, one per line (see fuzz_targets/config_globs.rs): those the fixtures' configs allow,
+# and a few shapes of each kind.
+grep -rhoE '"[^"]*"' --include=ssot-lint.toml "$repo/fixtures" | tr -d '"' | grep -E '[*?/]' | sort -u > "$out/config_globs/fixtures.txt" || true
+printf 'src/generated/**\n**/tests/*.rs\n{src,benches}/**/*.rs\n[!a-z]*.rs\nsrc/?.rs\n' > "$out/config_globs/shapes.txt"
+printf 'raw\n"src/**", "[", 1\n' > "$out/config_globs/raw.txt"
+printf 'raw far\n"src/{a,b", "**"\n' > "$out/config_globs/far.txt"
+
+for t in lint_file lint_crate fix config config_globs; do
   echo "$t: $(find "$out/$t" -type f | wc -l) seeds"
 done
