@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cargo bench -p backend --bench ws_load -- --sessions 1,10,100 --runs 100
+//! cargo bench -p backend --bench ws_load -- --compare /tmp/old/backend target/release/backend
 //! ```
 //!
 //! Options:
@@ -15,8 +16,23 @@
 //!   --max-seconds S      stop starting new runs after S seconds (default 60)
 //!   --url URL            use a running server (http://127.0.0.1:PORT) instead of starting one
 //!   --database-url URL   DATABASE_URL for the started server (default: SQLite in a temp dir)
+//!   --compare A B        A/B comparison: A is the reference, B the candidate; each is a
+//!                        server URL (http://…) or the path of a server binary, started once
+//!                        on 127.0.0.1:0 with a fresh SQLite data dir and kept for all rounds
+//!   --rounds N           with --compare: rounds (default 5), each measuring A and B once, in
+//!                        alternating order (A B, B A, A B, …); defaults become --sessions 100
+//!                        --runs 1000 (100,000 exchanges a measurement)
+//!
+//! `--compare` prints every measurement as it ends, then for A and B the median, minimum,
+//! maximum and spread ((max − min) / median) of runs/s, the ratio B/A of the medians, and
+//! the B/A ratio of each round (the two measurements of a round ran back to back, so a
+//! machine busier in one round than another moves both). For binaries it started it also
+//! prints each server's CPU time per 1000 runs (median, and the ratio B/A), the largest
+//! size its data directory reached during the rounds, and its size after the last round
+//! and again after 5 s idle.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +59,38 @@ struct Options {
     max_seconds: u64,
     url: Option<String>,
     database_url: Option<String>,
+    /// `--compare A B`: the reference and the candidate.
+    compare: Option<[Server; 2]>,
+    rounds: usize,
+}
+
+/// A server to measure: one already running, or a binary to start.
+#[derive(Clone)]
+enum Server {
+    Url(String),
+    Binary(PathBuf),
+}
+
+impl Server {
+    fn parse(text: &str) -> Result<Server, String> {
+        if text.starts_with("http://") {
+            return Ok(Server::Url(text.trim_end_matches('/').to_owned()));
+        }
+        let path = PathBuf::from(text);
+        if !path.is_file() {
+            return Err(format!(
+                "--compare: {text} is neither a server URL (http://…) nor a server binary"
+            ));
+        }
+        Ok(Server::Binary(path))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Server::Url(url) => url.clone(),
+            Server::Binary(path) => path.display().to_string(),
+        }
+    }
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -52,7 +100,10 @@ fn parse_options() -> Result<Options, String> {
         max_seconds: 60,
         url: None,
         database_url: None,
+        compare: None,
+        rounds: 5,
     };
+    let (mut sessions_given, mut runs_given) = (false, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -66,8 +117,20 @@ fn parse_options() -> Result<Options, String> {
                             .map_err(|e| format!("--sessions: {e}"))
                     })
                     .collect::<Result<_, _>>()?;
+                sessions_given = true;
             }
-            "--runs" => options.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
+            "--runs" => {
+                options.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?;
+                runs_given = true;
+            }
+            "--compare" => {
+                let a = Server::parse(&value()?)?;
+                let b = Server::parse(&value()?)?;
+                options.compare = Some([a, b]);
+            }
+            "--rounds" => {
+                options.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?
+            }
             "--max-seconds" => {
                 options.max_seconds = value()?
                     .parse()
@@ -81,16 +144,37 @@ fn parse_options() -> Result<Options, String> {
             _ => {}
         }
     }
+    if options.compare.is_some() {
+        if !sessions_given {
+            options.sessions = vec![100];
+        }
+        if !runs_given {
+            options.runs = 1000;
+        }
+        if options.sessions.len() != 1 {
+            return Err("--compare takes one --sessions value".into());
+        }
+        if options.url.is_some() || options.database_url.is_some() {
+            return Err(
+                "--compare names its servers itself; --url and --database-url do not apply \
+                 (start servers on other databases yourself and pass their URLs)"
+                    .into(),
+            );
+        }
+        if options.rounds == 0 {
+            return Err("--rounds must be positive".into());
+        }
+    }
     if options.sessions.contains(&0) || options.runs == 0 {
         return Err("--sessions and --runs must be positive".into());
     }
     Ok(options)
 }
 
-/// A server started for one measurement.
+/// A server started by the benchmark.
 struct Spawned {
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     url: String,
 }
 
@@ -101,9 +185,9 @@ impl Drop for Spawned {
     }
 }
 
-fn spawn_server(database_url: Option<&str>) -> Spawned {
+fn spawn_server(binary: &Path, database_url: Option<&str>) -> Spawned {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+    let mut command = Command::new(binary);
     command
         .env("PORT", "0")
         .env("BIND", "127.0.0.1")
@@ -134,7 +218,7 @@ fn spawn_server(database_url: Option<&str>) -> Spawned {
     std::thread::spawn(move || for _ in lines {});
     Spawned {
         child,
-        _dir: dir,
+        dir,
         url: format!("http://{address}"),
     }
 }
@@ -285,6 +369,8 @@ struct Report {
     max: Duration,
     errors: usize,
     lost: usize,
+    /// CPU time the server used during the timed runs, when it is a process of ours.
+    server_cpu: Option<Duration>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -295,7 +381,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn measure(base_url: &str, sessions: usize, options: &Options) -> Report {
+/// `server`: the process id of a server this benchmark started, whose CPU time is measured.
+async fn measure(
+    base_url: &str,
+    sessions: usize,
+    options: &Options,
+    server: Option<u32>,
+) -> Report {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -344,6 +436,7 @@ async fn measure(base_url: &str, sessions: usize, options: &Options) -> Report {
         )));
     }
     // Every session is connected; go.
+    let cpu_before = server.and_then(cpu_time);
     let start = Instant::now();
     let _ = deadline.set(start + Duration::from_secs(options.max_seconds));
     barrier.wait().await;
@@ -352,6 +445,10 @@ async fn measure(base_url: &str, sessions: usize, options: &Options) -> Report {
         results.push(task.await.expect("session task"));
     }
     let seconds = start.elapsed().as_secs_f64();
+    let server_cpu = match (cpu_before, server.and_then(cpu_time)) {
+        (Some(before), Some(after)) => after.checked_sub(before),
+        _ => None,
+    };
 
     // Read every thread back: each acknowledged exchange must be stored, in order.
     let mut lost = 0;
@@ -399,12 +496,65 @@ async fn measure(base_url: &str, sessions: usize, options: &Options) -> Report {
         max: latencies.last().copied().unwrap_or_default(),
         errors,
         lost,
+        server_cpu,
     }
+}
+
+/// CPU time (user + system) a process has used so far, from `/proc/PID/stat` (Linux; the
+/// kernel counts it in USER_HZ = 100 ticks per second). None elsewhere.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; fields 14 and 15 follow it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 10))
 }
 
 fn ms(duration: Duration) -> String {
     format!("{:.2}", duration.as_secs_f64() * 1000.0)
 }
+
+impl Report {
+    fn runs_per_second(&self) -> f64 {
+        self.completed as f64 / self.seconds
+    }
+
+    fn failed(&self) -> bool {
+        self.errors > 0 || self.lost > 0
+    }
+
+    /// Server CPU milliseconds per 1000 completed runs.
+    fn cpu_per_1000(&self) -> Option<f64> {
+        let cpu = self.server_cpu?;
+        (self.completed > 0).then(|| cpu.as_secs_f64() * 1e6 / self.completed as f64)
+    }
+
+    /// The columns after the first one of [`TABLE_HEADER`].
+    fn row(&self) -> String {
+        let cpu = match self.cpu_per_1000() {
+            Some(cpu) => format!("{cpu:>10.1}"),
+            None => format!("{:>10}", "-"),
+        };
+        format!(
+            "{:>8} {:>8.2} {:>9.0} {:>8} {:>8} {:>8} {:>6} {:>5} {cpu}",
+            self.completed,
+            self.seconds,
+            self.runs_per_second(),
+            ms(self.p50),
+            ms(self.p99),
+            ms(self.max),
+            self.errors,
+            self.lost
+        )
+    }
+}
+
+/// The measurement columns, after a first column of width 8. `cpu ms/1k`: the server's CPU
+/// time (user + system) per 1000 runs, when the benchmark started the server.
+const TABLE_HEADER: &str =
+    "    runs  seconds    runs/s   p50 ms   p99 ms   max ms errors  lost  cpu ms/1k";
 
 fn main() {
     let options = match parse_options() {
@@ -418,6 +568,18 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let failed = match &options.compare {
+        Some(servers) => compare(&runtime, servers, &options),
+        None => sweep(&runtime, &options),
+    };
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// One measurement per `--sessions` value, each on a fresh server (or on `--url`); true if
+/// one had errors or lost messages.
+fn sweep(runtime: &tokio::runtime::Runtime, options: &Options) -> bool {
     let backend = match (&options.url, &options.database_url) {
         (Some(_), _) => "external server",
         (None, Some(_)) => "DATABASE_URL",
@@ -427,40 +589,218 @@ fn main() {
         "ws_load: {} runs per session, at most {} s, backend: {backend}",
         options.runs, options.max_seconds
     );
-    println!(
-        "{:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>5}",
-        "sessions", "runs", "seconds", "runs/s", "p50 ms", "p99 ms", "max ms", "errors", "lost"
-    );
+    println!("{:>8} {TABLE_HEADER}", "sessions");
     let mut failed = false;
     for &sessions in &options.sessions {
         let spawned = match &options.url {
             Some(_) => None,
-            None => Some(spawn_server(options.database_url.as_deref())),
+            None => Some(spawn_server(
+                Path::new(env!("CARGO_BIN_EXE_backend")),
+                options.database_url.as_deref(),
+            )),
         };
         let url = match (&options.url, &spawned) {
             (Some(url), _) => url.clone(),
             (None, Some(spawned)) => spawned.url.clone(),
             (None, None) => unreachable!(),
         };
-        let report = runtime.block_on(measure(&url, sessions, &options));
+        let pid = spawned.as_ref().map(|spawned| spawned.child.id());
+        let report = runtime.block_on(measure(&url, sessions, options, pid));
         drop(spawned);
+        println!("{:>8} {}", report.sessions, report.row());
+        failed |= report.failed();
+    }
+    failed
+}
+
+/// `--compare A B`: `--rounds` rounds, each measuring A and B once, the order alternating
+/// (A B, B A, …) so that neither always runs first; then the medians, their ratio and the
+/// spread. True if a measurement had errors or lost messages.
+fn compare(runtime: &tokio::runtime::Runtime, servers: &[Server; 2], options: &Options) -> bool {
+    const NAMES: [&str; 2] = ["A", "B"];
+    let sessions = options.sessions[0];
+    println!(
+        "ws_load --compare: {} rounds, {sessions} sessions x {} runs ({} exchanges) per measurement, at most {} s",
+        options.rounds,
+        options.runs,
+        sessions * options.runs,
+        options.max_seconds
+    );
+    // Both servers run for the whole comparison, as two deployments side by side would.
+    let mut spawned: Vec<Option<Spawned>> = Vec::new();
+    let mut urls = Vec::new();
+    for (name, server) in NAMES.iter().zip(servers) {
+        match server {
+            Server::Url(url) => {
+                spawned.push(None);
+                urls.push(url.clone());
+            }
+            Server::Binary(binary) => {
+                let server = spawn_server(binary, None);
+                urls.push(server.url.clone());
+                spawned.push(Some(server));
+            }
+        }
+        println!("{name} = {} ({})", server.describe(), urls[urls.len() - 1]);
+    }
+    println!("{:>8} {TABLE_HEADER}", "round");
+    let _ = std::io::stdout().flush();
+
+    let data_dirs: Vec<(&str, PathBuf)> = NAMES
+        .iter()
+        .zip(&spawned)
+        .filter_map(|(name, server)| Some((*name, server.as_ref()?.dir.path().join("data"))))
+        .collect();
+    let peaks = PeakSizes::watch(data_dirs.iter().map(|(_, dir)| dir.clone()).collect());
+    let pids: Vec<Option<u32>> = spawned
+        .iter()
+        .map(|server| server.as_ref().map(|server| server.child.id()))
+        .collect();
+    let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut failed = false;
+    for round in 1..=options.rounds {
+        let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let report = runtime.block_on(measure(&urls[side], sessions, options, pids[side]));
+            println!("{:>6} {} {}", round, NAMES[side], report.row());
+            let _ = std::io::stdout().flush();
+            rates[side].push(report.runs_per_second());
+            cpu[side].extend(report.cpu_per_1000());
+            failed |= report.failed();
+        }
+    }
+
+    println!();
+    println!("runs/s    median       min       max   spread (max-min)/median");
+    let mut medians = [0.0; 2];
+    for side in 0..2 {
+        medians[side] = median(&rates[side]);
+        let (min, max) = min_max(&rates[side]);
         println!(
-            "{:>8} {:>8} {:>8.2} {:>9.0} {:>8} {:>8} {:>8} {:>6} {:>5}",
-            report.sessions,
-            report.completed,
-            report.seconds,
-            report.completed as f64 / report.seconds,
-            ms(report.p50),
-            ms(report.p99),
-            ms(report.max),
-            report.errors,
-            report.lost
+            "{:<6} {:>9.0} {:>9.0} {:>9.0}   {:.1} %",
+            NAMES[side],
+            medians[side],
+            min,
+            max,
+            100.0 * (max - min) / medians[side]
         );
-        failed |= report.errors > 0 || report.lost > 0;
     }
-    if failed {
-        std::process::exit(1);
+    let per_round: Vec<f64> = rates[1].iter().zip(&rates[0]).map(|(b, a)| b / a).collect();
+    let (low, high) = min_max(&per_round);
+    println!(
+        "B/A: ratio of medians {:.3}; per round {} (median {:.3}, min {:.3}, max {:.3})",
+        medians[1] / medians[0],
+        per_round
+            .iter()
+            .map(|r| format!("{r:.3}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        median(&per_round),
+        low,
+        high
+    );
+    if cpu.iter().all(|cpu| cpu.len() == options.rounds) {
+        let (a, b) = (median(&cpu[0]), median(&cpu[1]));
+        println!(
+            "server CPU ms per 1000 runs, median: A {a:.1}, B {b:.1}; B/A {:.3}",
+            b / a
+        );
     }
+
+    let peaks = peaks.stop();
+    if !data_dirs.is_empty() {
+        for ((name, _), peak) in data_dirs.iter().zip(peaks) {
+            println!(
+                "{name} data dir, largest seen during the rounds (sampled every 50 ms): {:.1} MB",
+                peak as f64 / 1e6
+            );
+        }
+        for (when, wait) in [("after the last round", 0), ("after 5 s idle", 5)] {
+            std::thread::sleep(Duration::from_secs(wait));
+            for (name, dir) in &data_dirs {
+                println!("{name} data dir {when}: {}", describe_dir(dir));
+            }
+        }
+    }
+    failed
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(min, max), &v| {
+            (min.min(v), max.max(v))
+        })
+}
+
+/// The largest total size each of some directories reached, sampled by a thread.
+struct PeakSizes {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<Vec<u64>>,
+}
+
+impl PeakSizes {
+    fn watch(dirs: Vec<PathBuf>) -> PeakSizes {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let sampler = std::thread::spawn(move || {
+            let mut peaks = vec![0; dirs.len()];
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                for (peak, dir) in peaks.iter_mut().zip(&dirs) {
+                    let size: u64 = dir_files(dir).iter().map(|(_, len)| len).sum();
+                    *peak = size.max(*peak);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peaks
+        });
+        PeakSizes { stop, sampler }
+    }
+
+    /// The peaks, in the order of the directories.
+    fn stop(self) -> Vec<u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.sampler.join().unwrap_or_default()
+    }
+}
+
+/// The files directly in `dir` (not hidden ones such as `.gitignore`) and their sizes.
+fn dir_files(dir: &Path) -> Vec<(String, u64)> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            (meta.is_file() && !name.starts_with('.')).then_some((name, meta.len()))
+        })
+        .collect()
+}
+
+/// The total size of the files in `dir` (MB), then each file's.
+fn describe_dir(dir: &Path) -> String {
+    let mut files = dir_files(dir);
+    files.sort();
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    let total: u64 = files.iter().map(|(_, len)| len).sum();
+    let each: Vec<String> = files
+        .iter()
+        .filter(|(_, len)| *len > 0)
+        .map(|(name, len)| format!("{name} {:.1}", mb(*len)))
+        .collect();
+    format!("{:.1} MB ({})", mb(total), each.join(", "))
 }
 
 /// Every message of a thread, following the pages (`limit=1000`, `next_cursor`); what was
