@@ -169,25 +169,27 @@ impl ExchangeQueue {
 
 /// Stores one exchange (the user's message and the assistant's answer) atomically;
 /// returns the ids of the two messages.
+///
+/// Never acknowledges what a restart would not find: after the statement that stored the
+/// exchange, the database file is checked ([`Database::not_durable`]); if it was removed or
+/// replaced meanwhile, the exchange is reported as not stored. On SQLite that check runs
+/// once per group of exchanges written together, after their commit and before any of
+/// them is answered.
 pub async fn append_exchange(
     db: &Database,
     exchange: Exchange,
 ) -> Result<ExchangeIds, DatabaseError> {
-    let ids = write_exchange(db, exchange).await?;
-    // Never acknowledge what a restart would not find.
-    match db.not_durable() {
-        Some(error) => Err(error),
-        None => Ok(ids),
-    }
-}
-
-async fn write_exchange(db: &Database, exchange: Exchange) -> Result<ExchangeIds, DatabaseError> {
     let Some(queue) = db.exchange_queue() else {
         // PostgreSQL: concurrent writers are its business.
         let mut writer = db.writer().await;
-        return insert_exchanges(&mut writer, &[&exchange])
+        let ids = insert_exchanges(&mut writer, &[&exchange])
             .await
-            .map(|ids| ids[0]);
+            .map(|ids| ids[0])?;
+        drop(writer);
+        return match db.not_durable() {
+            Some(error) => Err(error),
+            None => Ok(ids),
+        };
     };
     let (done, mut result) = oneshot::channel();
     queue.push(PendingExchange { exchange, done });
@@ -204,35 +206,61 @@ async fn write_exchange(db: &Database, exchange: Exchange) -> Result<ExchangeIds
             mut writer = db.writer() => {
                 let group = queue.take();
                 if !group.is_empty() {
-                    write_group(&mut writer, group).await;
+                    let written = write_group(&mut writer, group).await;
+                    drop(writer);
+                    acknowledge(db, written);
                 }
             }
         }
     }
 }
 
-async fn write_group(writer: &mut Writer<'_>, group: Vec<PendingExchange>) {
+/// A written exchange's waiter and the outcome of its write.
+type Written = (
+    oneshot::Sender<Result<ExchangeIds, DatabaseError>>,
+    Result<ExchangeIds, DatabaseError>,
+);
+
+async fn write_group(writer: &mut Writer<'_>, group: Vec<PendingExchange>) -> Vec<Written> {
     let exchanges: Vec<&Exchange> = group.iter().map(|p| &p.exchange).collect();
-    match insert_exchanges(writer, &exchanges).await {
-        Ok(ids) => {
-            for (pending, ids) in group.into_iter().zip(ids) {
-                let _ = pending.done.send(Ok(ids));
+    let results: Vec<Result<ExchangeIds, DatabaseError>> =
+        match insert_exchanges(writer, &exchanges).await {
+            Ok(ids) => ids.into_iter().map(Ok).collect(),
+            Err(error) if group.len() == 1 => vec![Err(error)],
+            Err(_) => {
+                // One bad exchange must not fail the others: write them one by one.
+                let mut results = Vec::with_capacity(group.len());
+                for exchange in &exchanges {
+                    results.push(
+                        insert_exchanges(writer, &[exchange])
+                            .await
+                            .map(|ids| ids[0]),
+                    );
+                }
+                results
             }
-        }
-        Err(error) if group.len() == 1 => {
-            if let Some(pending) = group.into_iter().next() {
-                let _ = pending.done.send(Err(error));
-            }
-        }
-        Err(_) => {
-            // One bad exchange must not fail the others: write them one by one.
-            for pending in group {
-                let result = insert_exchanges(writer, &[&pending.exchange])
-                    .await
-                    .map(|ids| ids[0]);
-                let _ = pending.done.send(result);
-            }
-        }
+        };
+    group
+        .into_iter()
+        .map(|pending| pending.done)
+        .zip(results)
+        .collect()
+}
+
+/// Answers the waiters of a written group, after checking once that the database file is
+/// still the one written to.
+fn acknowledge(db: &Database, written: Vec<Written>) {
+    let lost = if written.iter().any(|(_, result)| result.is_ok()) {
+        db.not_durable().map(|error| error.to_string())
+    } else {
+        None
+    };
+    for (done, result) in written {
+        let result = match (&lost, result) {
+            (Some(reason), Ok(_)) => Err(DatabaseError::Degraded(reason.clone())),
+            (_, result) => result,
+        };
+        let _ = done.send(result);
     }
 }
 

@@ -369,7 +369,9 @@ async fn wal_is_truncated_when_idle() {
         task.await.unwrap();
     }
     peak = peak.max(wal_bytes(&target));
-    assert!(peak > 4 << 20, "the burst grew the WAL: {peak} bytes");
+    // How large it grew depends on the pace: a write that begins once the checkpointer has
+    // copied every frame starts the WAL over (its file keeps its size until truncated).
+    assert!(peak > 0, "the burst left a WAL file: {peak} bytes");
     let mut now = wal_bytes(&target);
     for _ in 0..100 {
         if now == 0 {
@@ -419,5 +421,117 @@ async fn corrupted_sqlite_header_is_degraded() {
             .unwrap()
             .contains("not a SQLite database"),
         "{body}"
+    );
+}
+
+/// While writes keep coming, the WAL starts over from its beginning each time it reaches
+/// `SQLITE_WAL_LIMIT_MB`: its file stays near that size instead of growing with the burst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wal_stays_bounded_under_sustained_writes() {
+    let target = Target::sqlite();
+    let server = target.start_env(&[("SQLITE_WAL_LIMIT_MB", "1")]);
+    let client = http();
+    // 8 connections × 60 runs × a 32,000-character message: ~15 MB through the WAL.
+    let message = "s".repeat(32_000);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (_, token) = create_user(&client, &server, &format!("sustained{i}")).await;
+        let (addr, message) = (server.addr, message.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut socket = ws_connect_addr(addr, &token).await;
+            for _ in 0..60 {
+                run_agent(&mut socket, &format!("sustained-{i}"), &message).await;
+            }
+        }));
+    }
+    let mut peak = 0;
+    while tasks.iter().any(|t| !t.is_finished()) {
+        peak = peak.max(wal_bytes(&target));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    peak = peak.max(wal_bytes(&target));
+    let database = std::fs::metadata(target.data_dir().join("backend.sqlite3"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    eprintln!("[backend suite] sustained writes: WAL peak {peak} bytes, database {database} bytes");
+    assert!(
+        database > 12 << 20,
+        "the burst was written: {database} bytes"
+    );
+    // The limit, plus what commits add while a background checkpoint in progress makes the
+    // committing connection's own one wait for the next commit. (Without the limit, the
+    // WAL of this burst peaks at 4–8 MB: it starts over only when a background checkpoint
+    // happens to catch up.)
+    assert!(peak <= 4 << 20, "the WAL grew to {peak} bytes");
+}
+
+/// The events of one run up to its outcome: `agent_completed` or `error`.
+async fn run_outcome(socket: &mut Socket, thread_id: &str, message: &str) -> Value {
+    send_json(
+        socket,
+        &json!({ "type": "run_agent", "thread_id": thread_id, "message": message }),
+    )
+    .await;
+    loop {
+        let event = next_event(socket).await;
+        if event["type"] == "agent_completed" || event["type"] == "error" {
+            return event;
+        }
+    }
+}
+
+/// The database file deleted while many runs are being written together (group commit):
+/// no run sent after the deletion is acknowledged, whichever group it was written in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_sqlite_file_under_load_acknowledges_nothing_after() {
+    let target = Target::sqlite();
+    let server = target.start();
+    let client = http();
+    let deleted: Arc<std::sync::OnceLock<Instant>> = Arc::default();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (_, token) = create_user(&client, &server, &format!("busy{i}")).await;
+        let (addr, deleted) = (server.addr, Arc::clone(&deleted));
+        tasks.push(tokio::spawn(async move {
+            let mut socket = ws_connect_addr(addr, &token).await;
+            let thread = format!("busy-{i}");
+            let (mut before, mut after) = (0, 0);
+            while after < 20 {
+                let sent = Instant::now();
+                let outcome =
+                    run_outcome(&mut socket, &thread, &format!("run {before} {after}")).await;
+                match deleted.get() {
+                    Some(deleted) if sent > *deleted => {
+                        assert_eq!(
+                            outcome["type"], "error",
+                            "acknowledged after the deletion: {outcome}"
+                        );
+                        after += 1;
+                    }
+                    _ => before += 1,
+                }
+            }
+            before
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for name in [
+        "backend.sqlite3",
+        "backend.sqlite3-wal",
+        "backend.sqlite3-shm",
+    ] {
+        let _ = std::fs::remove_file(target.data_dir().join(name));
+    }
+    let _ = deleted.set(Instant::now());
+    let mut before = 0;
+    for task in tasks {
+        before += task.await.unwrap();
+    }
+    assert!(
+        before > 12,
+        "runs were being written when the file went: {before}"
     );
 }

@@ -68,19 +68,15 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long SQLite waits on a lock held by another process before `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
-/// How often the background checkpointer copies the WAL into the database file.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
-/// WAL size (in frames, i.e. pages: 16 MiB) from which the checkpointer lets the WAL start
-/// over when the write connection is idle...
-const WAL_RESTART_FRAMES: i64 = 4_096;
-/// ...and the size (512 MiB) at which it makes writers wait for that.
-const WAL_LIMIT_FRAMES: i64 = 131_072;
-/// Background checkpoints to run, at most, before the final one on the write connection...
-const CATCH_UP_ROUNDS: usize = 8;
-/// ...until one of them finds no more than this many new frames.
-const CATCH_UP_FRAMES: i64 = 256;
-/// SQLite's own automatic checkpoint, left as a safety net far above the normal WAL size.
-const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 262_144;
+/// How often the background checkpointer copies new WAL frames into the database file.
+/// A check that finds nothing new costs one query and no I/O.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// Time without a new WAL frame after which the WAL file is emptied (truncated).
+const IDLE_TRUNCATE_AFTER: Duration = Duration::from_secs(1);
+/// `SQLITE_WAL_LIMIT_MB`: WAL size at which the committing connection checkpoints what the
+/// background checkpointer has not copied yet, so that the next write starts the WAL over
+/// from its beginning (SQLite's `wal_autocheckpoint`, in pages of 4 KiB).
+const WAL_LIMIT_MB: usize = 64;
 
 /// Why the database cannot be reached or used.
 #[derive(Debug, thiserror::Error)]
@@ -222,7 +218,7 @@ impl OpenedFile {
 
     /// Why writing to this file would not be durable, if it would not: the file was removed
     /// or replaced since it was opened (the pool's connections still write to the old one).
-    /// A `stat`: cheap enough to run before every acknowledgement.
+    /// A `stat` of the path (it must find the file the path names now, not the one opened).
     fn changed(&self) -> Option<String> {
         let opened = self.identity?;
         match file_identity(&self.path) {
@@ -360,7 +356,8 @@ impl Database {
     }
 
     /// SQLite: why a write would not be durable (the database file was removed or replaced
-    /// since it was opened), if it would not. Checked before an exchange is acknowledged.
+    /// since it was opened), if it would not. Checked after a write and before it is
+    /// acknowledged: a `stat`, once per group of exchanges written together.
     pub fn not_durable(&self) -> Option<DatabaseError> {
         self.file
             .as_ref()
@@ -532,6 +529,10 @@ impl Database {
             let _ = probe.close().await;
         }
 
+        let wal_limit_pages = match backend {
+            Backend::Sqlite => wal_limit_pages()?,
+            Backend::Postgres => 0,
+        };
         let max_connections = match backend {
             Backend::Sqlite => SQLITE_MAX_CONNECTIONS,
             Backend::Postgres => POSTGRES_MAX_CONNECTIONS,
@@ -547,15 +548,16 @@ impl Database {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // Per-connection settings. NORMAL is durable across process crashes
-                        // in WAL mode and avoids an fsync per commit. Checkpoints are the
-                        // background checkpointer's job (see `checkpoint_loop`), not the
-                        // committing writer's.
+                        // in WAL mode and avoids an fsync per commit. Copying the WAL into
+                        // the database file is the background checkpointer's job (see
+                        // `checkpoint_loop`); the committing writer only finishes it when
+                        // the WAL reaches SQLITE_WAL_LIMIT_MB.
                         conn.execute(
                             format!(
                                 "PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; \
                                  PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                                 PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES};"
+                                 PRAGMA wal_autocheckpoint = {wal_limit_pages};"
                             )
                             .as_str(),
                         )
@@ -631,6 +633,15 @@ impl Database {
     }
 }
 
+/// `SQLITE_WAL_LIMIT_MB` in pages of 4 KiB (SQLite's default page size).
+fn wal_limit_pages() -> Result<u32, DatabaseError> {
+    let mb = crate::config::count("SQLITE_WAL_LIMIT_MB", WAL_LIMIT_MB)
+        .map_err(DatabaseError::Setting)?;
+    mb.checked_mul(256)
+        .and_then(|pages| u32::try_from(pages).ok())
+        .ok_or_else(|| DatabaseError::Setting(format!("SQLITE_WAL_LIMIT_MB={mb} is too large")))
+}
+
 /// The error of the attempt that failed after `seen` attempts had, if one did.
 fn shared_failure(seen: u64) -> Option<Arc<DatabaseError>> {
     match &*lock(&LAST_FAILURE) {
@@ -646,94 +657,63 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// SQLite: keeps checkpoints off the write path.
+/// SQLite: keeps checkpoints off the write path, and the WAL small.
 ///
-/// By default the connection that commits also checkpoints once the WAL holds 1000
-/// pages: it copies them into the database file and fsyncs while every writer waits;
-/// under load those commits took 10–30 ms and set the p99 of agent runs. Here a `PASSIVE`
-/// checkpoint runs every second on a reading connection, concurrently with the writer.
+/// By default the connection that commits checkpoints once the WAL holds 1000 pages: it
+/// copies them into the database file and fsyncs while every writer waits; under load
+/// those commits took 10–30 ms and set the p99 of agent runs. Here a `PASSIVE` checkpoint
+/// runs every [`CHECKPOINT_INTERVAL`] on a reading connection, concurrently with the
+/// writer, and copies the new frames.
 ///
-/// A WAL starts over only when a write begins with every frame checkpointed, which never
-/// happens while writes keep arriving during checkpoints. So once the WAL holds
-/// [`WAL_RESTART_FRAMES`] frames, the checkpointer finishes the job on the write connection
-/// itself, where no write can interleave: at once if that connection is idle, or, under
-/// sustained writing, only once the WAL reaches [`WAL_LIMIT_FRAMES`] — after background
-/// rounds have copied all but the last few frames, so writers wait only for those and the
-/// fsyncs. The WAL file is not left at its high-water mark: after a whole interval without
-/// writes, a `TRUNCATE` checkpoint on the idle write connection empties it. (Not
-/// `journal_size_limit`: it cuts the file back in the first commit after each restart,
-/// under load, and truncating hundreds of MiB there held writes for ~0.7 s.)
+/// A WAL starts over from its beginning when a write begins with every frame copied. Under
+/// moderate load that happens by itself between these checkpoints; under sustained writing
+/// it never does, and the committing connection's own checkpoint at [`WAL_LIMIT_MB`]
+/// (SQLite's `wal_autocheckpoint`) finishes the job: it has only the frames of the last
+/// interval left to copy, then the fsyncs, and the next write starts the WAL over. The WAL
+/// file thus stays under ~64 MiB and is rewritten in place. (Letting it grow to 512 MiB
+/// under load, then emptying it when idle, made the kernel allocate blocks and page cache
+/// for hundreds of MiB of new WAL on every burst: ~5% of the server's CPU.)
+///
+/// After [`IDLE_TRUNCATE_AFTER`] without a new frame, a `TRUNCATE` checkpoint on the idle
+/// write connection empties the file. (Not `journal_size_limit`: it cuts the file back in
+/// the first commit after each restart, under load.)
 async fn checkpoint_loop(pool: AnyPool, write_connection: Arc<Mutex<PoolConnection<Any>>>) {
     let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Frames in the WAL at the previous tick.
+    // Frames in the WAL at the previous check, and when that number last changed.
     let mut previous = 0;
+    let mut changed = std::time::Instant::now();
     loop {
         interval.tick().await;
         if pool.is_closed() {
             return;
         }
-        let mut wal = match checkpoint(&pool).await {
+        let wal = match checkpoint(&pool).await {
             Ok(wal) => wal,
             Err(error) => {
                 eprintln!("database: background checkpoint failed: {error}");
                 continue;
             }
         };
-        let idle = wal.frames > 0 && wal.frames == previous;
-        previous = wal.frames;
-        if idle {
-            // Nothing written for a whole interval: empty the WAL file (TRUNCATE), so it
-            // does not keep its high-water mark, if the writer is still idle.
-            if let Ok(mut connection) = write_connection.try_lock() {
-                let result = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&mut **connection)
-                    .await;
-                drop(connection);
-                match result {
-                    Ok(_) => previous = 0,
-                    Err(error) => eprintln!("database: truncating checkpoint failed: {error}"),
-                }
-            }
+        if wal.frames != previous {
+            previous = wal.frames;
+            changed = std::time::Instant::now();
             continue;
         }
-        if wal.frames < WAL_RESTART_FRAMES {
+        if wal.frames == 0 || changed.elapsed() < IDLE_TRUNCATE_AFTER {
             continue;
         }
-        let mut connection = match write_connection.try_lock() {
-            Ok(idle) => idle,
-            Err(_) if wal.frames < WAL_LIMIT_FRAMES => continue,
-            Err(_) => {
-                // Each round copies what was written during the previous one; the rounds
-                // shrink as long as checkpointing is faster than writing.
-                for _ in 0..CATCH_UP_ROUNDS {
-                    match checkpoint(&pool).await {
-                        Ok(next) => {
-                            let written_meanwhile = next.frames - wal.frames;
-                            wal = next;
-                            if written_meanwhile <= CATCH_UP_FRAMES {
-                                break;
-                            }
-                        }
-                        Err(_) => break,
-                    }
-                }
-                write_connection.lock().await
+        // Nothing written for a while: empty the WAL file (TRUNCATE), so it does not keep
+        // its high-water mark, if the writer is still idle.
+        if let Ok(mut connection) = write_connection.try_lock() {
+            let result = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut **connection)
+                .await;
+            drop(connection);
+            match result {
+                Ok(_) => previous = 0,
+                Err(error) => eprintln!("database: truncating checkpoint failed: {error}"),
             }
-        };
-        let started = std::time::Instant::now();
-        let result = checkpoint(&mut **connection).await;
-        drop(connection);
-        if let Err(error) = result {
-            eprintln!("database: checkpoint on the write connection failed: {error}");
-        }
-        let held = started.elapsed();
-        if held > Duration::from_millis(100) {
-            eprintln!(
-                "database: a WAL checkpoint held writes for {} ms (WAL: {} frames)",
-                held.as_millis(),
-                wal.frames
-            );
         }
     }
 }
