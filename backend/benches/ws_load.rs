@@ -27,9 +27,9 @@
 //! maximum and spread ((max − min) / median) of runs/s, the ratio B/A of the medians, and
 //! the B/A ratio of each round (the two measurements of a round ran back to back, so a
 //! machine busier in one round than another moves both). For binaries it started it also
-//! prints each server's CPU time per 1000 runs (median, and the ratio B/A), the largest
-//! size its data directory reached during the rounds, and its size after the last round
-//! and again after 5 s idle.
+//! prints each server's CPU time per 1000 runs (medians, their ratio B/A and the median of
+//! the per-round ratios), the largest size its data directory reached during the rounds,
+//! and its size after the last round and again after 5 s idle.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -702,9 +702,11 @@ fn compare(runtime: &tokio::runtime::Runtime, servers: &[Server; 2], options: &O
     );
     if cpu.iter().all(|cpu| cpu.len() == options.rounds) {
         let (a, b) = (median(&cpu[0]), median(&cpu[1]));
+        let per_round: Vec<f64> = cpu[1].iter().zip(&cpu[0]).map(|(b, a)| b / a).collect();
         println!(
-            "server CPU ms per 1000 runs, median: A {a:.1}, B {b:.1}; B/A {:.3}",
-            b / a
+            "server CPU ms per 1000 runs, median: A {a:.1}, B {b:.1}; B/A {:.3}, per round median {:.3}",
+            b / a,
+            median(&per_round)
         );
     }
 

@@ -69,8 +69,11 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long SQLite waits on a lock held by another process before `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// How often the background checkpointer copies new WAL frames into the database file.
-/// A check that finds nothing new costs one query and no I/O.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// A check that finds nothing new costs one query and no I/O. More often keeps the part
+/// left to the committing connection smaller, at the cost of copying and fsyncing the pages
+/// written most (index leaves) more often: 100 ms cost ~4% more server CPU under sustained
+/// writing than 250 ms.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 /// Time without a new WAL frame after which the WAL file is emptied (truncated).
 const IDLE_TRUNCATE_AFTER: Duration = Duration::from_secs(1);
 /// `SQLITE_WAL_LIMIT_MB`: WAL size at which the committing connection checkpoints what the
