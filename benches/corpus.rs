@@ -406,7 +406,11 @@ fn cache_runs(dir: &Path, files: &[PathBuf], argv: Vec<String>, threads: usize, 
     else {
         return;
     };
+    // The cache in a directory of the benchmark's own, emptied for each repetition.
+    let cache = std::env::temp_dir().join(format!("ssot-bench-cache-dir-{}", std::process::id()));
     let mut cmd = argv;
+    cmd.push("--cache-dir".into());
+    cmd.push(cache.display().to_string());
     cmd.push(tmp.display().to_string());
     let names = [
         "cold (empty cache)",
@@ -418,8 +422,7 @@ fn cache_runs(dir: &Path, files: &[PathBuf], argv: Vec<String>, threads: usize, 
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); 3];
     let mut rss: Vec<f64> = vec![f64::NAN; 3];
     for r in 0..=runs {
-        let _ = std::fs::remove_dir_all(tmp.join(".ssot-lint-cache"));
-        let _ = std::fs::remove_dir_all(tmp.join("target/ssot-lint"));
+        let _ = std::fs::remove_dir_all(&cache);
         let mut s = Vec::new();
         for i in 0..3 {
             if i == 2 {
@@ -444,6 +447,7 @@ fn cache_runs(dir: &Path, files: &[PathBuf], argv: Vec<String>, threads: usize, 
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
+    let _ = std::fs::remove_dir_all(&cache);
     println!(
         "\nthe cache ({}, on a copy):\n| run | wall s | CPU s | / cold (paired) | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: |",
         cmd[1..cmd.len() - 1].join(" ")

@@ -5,7 +5,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 out="$here/corpus"
-mkdir -p "$out/lint_file" "$out/lint_crate" "$out/fix" "$out/config" "$out/config_globs"
+mkdir -p "$out/lint_file" "$out/lint_crate" "$out/fix" "$out/config" "$out/config_globs" \
+  "$out/cache_files" "$out/baseline"
 
 n=0
 # One Rust file per seed.
@@ -45,6 +46,34 @@ printf 'src/generated/**\n**/tests/*.rs\n{src,benches}/**/*.rs\n[!a-z]*.rs\nsrc/
 printf 'raw\n"src/**", "[", 1\n' > "$out/config_globs/raw.txt"
 printf 'raw far\n"src/{a,b", "**"\n' > "$out/config_globs/far.txt"
 
-for t in lint_file lint_crate fix config config_globs; do
+
+# Cache files and baselines the tool itself writes for fixture cases (on a copy of each):
+# each cache file's body (after the magic number and the 32-byte tag) behind its selector
+# byte (0 summaries.bin, 1 results.bin), and each baseline as written.
+bin="$repo/target/release/ssot-lint"
+[ -x "$bin" ] || (cd "$repo" && cargo build --release --locked --quiet --bin ssot-lint)
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+n=0
+while IFS= read -r -d '' expected; do
+  n=$((n + 1))
+  rm -rf "$work/tree" "$work/cache"
+  cp -r "$(dirname "$expected")" "$work/tree"
+  (
+    cd "$work/tree" || exit 0
+    export XDG_CACHE_HOME="$work/xdg" CI=
+    "$bin" --format short --cache-dir "$work/cache" >/dev/null 2>&1 || true
+    "$bin" --format short --no-cache --write-baseline baseline.json >/dev/null 2>&1 || true
+  ) || true
+  [ -f "$work/tree/baseline.json" ] && cp "$work/tree/baseline.json" "$out/baseline/fixture-$n.json"
+  for f in summaries results; do
+    [ -f "$work/cache/$f.bin" ] || continue
+    sel='\000'
+    [ "$f" = results ] && sel='\001'
+    { printf "$sel"; tail -c +41 "$work/cache/$f.bin"; } >"$out/cache_files/$f-$n.bin"
+  done
+done < <(find "$repo/fixtures" -name expected.short -print0 | sort -z | head -z -n 40)
+
+for t in lint_file lint_crate fix config config_globs cache_files baseline; do
   echo "$t: $(find "$out/$t" -type f | wc -l) seeds"
 done

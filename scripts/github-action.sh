@@ -36,6 +36,17 @@ outputs() {
 
 sarif="${SSOT_SARIF_FILE:-ssot-lint.sarif}"
 case "$sarif" in /*) ;; *) sarif="$PWD/$sarif" ;; esac
+# Its directory as it really is (a committed symlink followed): inside the workspace, or no
+# run at all. ssot-lint refuses the same, but the removal below must not reach outside.
+sarif_dir="$(cd -- "$(dirname -- "$sarif")" 2>/dev/null && pwd -P)" || sarif_dir=""
+case "$sarif_dir/" in
+"$(pwd -P)"/*) sarif="$sarif_dir/$(basename -- "$sarif")" ;;
+*)
+  echo "error: sarif-file: $SSOT_SARIF_FILE is not in an existing directory inside the workspace" >&2
+  outputs 2
+  exit 2
+  ;;
+esac
 # Whatever is at the path now (a SARIF the pull request committed, a symlink) is not ours.
 rm -f -- "$sarif"
 

@@ -25,25 +25,25 @@
 //! cannot be fooled by a file changed within the timestamp's granularity, by a tool that
 //! restores mtimes, or by a copied tree.
 //!
-//! Where: `target/ssot-lint/` of the scan root when `target/` is a directory there (not a
-//! symlink), else `.ssot-lint-cache/` in the root (left out of the walk for unreached
-//! files: it is not the package's). The directory gets a `.gitignore` with `*` and a
-//! `CACHEDIR.TAG`. `summaries.bin`: a magic number, an xxh3-64 checksum of the rest, the
-//! entries' bytes, a postcard header (tool identity, generation, index) and the header's
-//! length. Each artifact computed is written to the new file (a temporary file in the cache
+//! Where, and why it can be trusted: see [`place`] (by default outside the tree, in the
+//! user's cache directory; every file authenticated with a per-user secret the tree cannot
+//! know). `summaries.bin`: a magic number, the keyed BLAKE3 tag of the rest, the entries'
+//! bytes, a postcard header (tool identity, generation, index) and the header's length.
+//! Each artifact computed is written to the new file (a temporary file in the cache
 //! directory) as soon as it is made, so a cold run holds none of them in memory; at the end
-//! the entries reused from the old file, the index and the checksum follow and the file is
-//! renamed into place. A file that is not a regular file, too large, truncated, altered, or
-//! written by another build is ignored (and replaced on the next write), never trusted. The
-//! file is written only when the run computed something new, and only inside the root;
-//! entries no run has used in the last [`KEEP_GENERATIONS`] writes are dropped. When the
-//! root cannot be written the run goes on without writing (`-v` says why); `--no-cache`
-//! reads and writes neither file.
+//! the entries reused from the old file, the index and the tag follow and the file is
+//! renamed into place. A file that is not a regular file, too large, truncated, altered,
+//! not tagged under this user's secret, written by another build, or whose index points
+//! outside its entries or at one entry's bytes twice is absent (and replaced on the next
+//! write), never trusted: so what a cache file makes the tool write is bounded by what it
+//! holds plus what the run computed. The file is written only when the run computed
+//! something new; entries no run has used in the last [`KEEP_GENERATIONS`] writes are
+//! dropped. When the directory cannot be written the run goes on without writing (`-v`
+//! says why); `--no-cache` reads and writes neither file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -51,7 +51,10 @@ use ra_ap_syntax::Edition;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::vfs::{EntryKind, FileSystem, PrivateFile};
+use crate::vfs::{FileSystem, PrivateFile};
+
+pub mod place;
+pub use place::{CacheSetting, Place};
 
 /// The tool's identity: a cache written by any other build is not read.
 pub const TOOL: &str = concat!(
@@ -60,7 +63,8 @@ pub const TOOL: &str = concat!(
     env!("SSOT_LINT_SOURCE_HASH")
 );
 
-const MAGIC: &[u8; 8] = b"SSOTLC\x00\x02";
+/// The first bytes of `summaries.bin`; the last is the format's version.
+pub const MAGIC: &[u8; 8] = b"SSOTLC\x00\x03";
 /// The cache file inside the cache directory.
 pub const FILE_NAME: &str = "summaries.bin";
 /// A cache file larger than this is not read.
@@ -147,20 +151,19 @@ struct Stored {
 
 /// Where a used entry's bytes are: in the file read, or already written to the new one.
 #[derive(Debug, Clone, Copy)]
-enum Place {
+enum At {
     Stored,
     Written { offset: u64, len: u64 },
 }
 
 /// What a run used.
-type Used = KeyMap<Place>;
+type Used = KeyMap<At>;
 
 pub struct Cache<'v> {
     /// Where the cache file is read from and written to.
     fs: &'v dyn FileSystem,
     /// `None`: the cache is off (nothing read, nothing written, nothing hashed).
-    dir: Option<PathBuf>,
-    root: PathBuf,
+    place: Option<Place>,
     /// The file as read, and why the file on disk was not used (for `-v`): read when the
     /// first artifact is asked for (a run whose units all come from the result cache never
     /// reads it).
@@ -178,8 +181,7 @@ impl<'v> Cache<'v> {
     pub fn off(fs: &'v dyn FileSystem) -> Self {
         Cache {
             fs,
-            dir: None,
-            root: PathBuf::new(),
+            place: None,
             loaded: OnceLock::new(),
             used: Mutex::new(Used::default()),
             new: Mutex::new(None),
@@ -188,11 +190,10 @@ impl<'v> Cache<'v> {
         }
     }
 
-    /// The cache of a scan root (a real path), read through `fs` when it is first used.
-    pub fn open(fs: &'v dyn FileSystem, root: &Path) -> Self {
+    /// The cache in `place`, read through `fs` when it is first used.
+    pub fn open(fs: &'v dyn FileSystem, place: Place) -> Self {
         Cache {
-            dir: Some(dir_for(fs, root)),
-            root: root.to_path_buf(),
+            place: Some(place),
             ..Cache::off(fs)
         }
     }
@@ -203,10 +204,10 @@ impl<'v> Cache<'v> {
 
     fn loaded(&self) -> &(Stored, Option<String>) {
         self.loaded.get_or_init(|| {
-            let Some(dir) = &self.dir else {
+            let Some(place) = &self.place else {
                 return (Stored::default(), None);
             };
-            match read(self.fs, &dir.join(FILE_NAME)) {
+            match read(self.fs, place) {
                 Ok(s) => (s, None),
                 Err(why) => (Stored::default(), why),
             }
@@ -214,7 +215,7 @@ impl<'v> Cache<'v> {
     }
 
     pub fn is_on(&self) -> bool {
-        self.dir.is_some()
+        self.place.is_some()
     }
 
     /// The cached artifact of `kind` for this text and edition, or `make()`'s (then kept).
@@ -224,7 +225,7 @@ impl<'v> Cache<'v> {
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> T,
     {
-        if self.dir.is_none() {
+        if self.place.is_none() {
             return make();
         }
         let key = Key::new(kind, text, edition);
@@ -236,7 +237,7 @@ impl<'v> Cache<'v> {
         {
             self.hits.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut u) = self.used.lock() {
-                u.entry(key).or_insert(Place::Stored);
+                u.entry(key).or_insert(At::Stored);
             }
             return v;
         }
@@ -252,11 +253,11 @@ impl<'v> Cache<'v> {
     }
 
     /// Write an entry's bytes to the new file (started on the first call).
-    fn append(&self, bytes: &[u8]) -> Option<Place> {
-        let dir = self.dir.as_ref()?;
+    fn append(&self, bytes: &[u8]) -> Option<At> {
+        let place = self.place.as_ref()?;
         let mut new = self.new.lock().ok()?;
         let w = new
-            .get_or_insert_with(|| Writer::create(self.fs, &self.root, dir, FILE_NAME, MAGIC))
+            .get_or_insert_with(|| Writer::create(self.fs, place, FILE_NAME, MAGIC))
             .as_mut()
             .ok()?;
         let offset = w.len;
@@ -264,7 +265,7 @@ impl<'v> Cache<'v> {
             *new = Some(Err(e.to_string()));
             return None;
         }
-        Some(Place::Written {
+        Some(At::Written {
             offset,
             len: bytes.len() as u64,
         })
@@ -272,9 +273,10 @@ impl<'v> Cache<'v> {
 
     /// Write what this run computed (when it computed anything); notes for `-v`.
     pub fn save(self) -> Vec<String> {
-        let Some(dir) = self.dir else {
+        let Some(place) = self.place else {
             return Vec::new();
         };
+        let dir = &place.dir;
         let hits = self.hits.load(Ordering::Relaxed);
         let misses = self.misses.load(Ordering::Relaxed);
         let mut notes = Vec::new();
@@ -282,7 +284,7 @@ impl<'v> Cache<'v> {
         if let Some(why) = &ignored {
             notes.push(format!("cache: {} ignored: {why}", dir.display()));
         }
-        let shown = dir.strip_prefix(&self.root).unwrap_or(&dir).display();
+        let shown = dir.display();
         let mut line = format!("cache: {hits} per-file results reused, {misses} computed");
         if misses == 0 && ignored.is_none() {
             line.push_str(&format!(" ({shown} unchanged)"));
@@ -295,7 +297,7 @@ impl<'v> Cache<'v> {
             .into_inner()
             .ok()
             .flatten()
-            .unwrap_or_else(|| Writer::create(self.fs, &self.root, &dir, FILE_NAME, MAGIC));
+            .unwrap_or_else(|| Writer::create(self.fs, &place, FILE_NAME, MAGIC));
         match new.and_then(|w| finish(w, &stored, &used)) {
             Ok(()) => line.push_str(&format!(" (written to {shown})")),
             Err(why) => line.push_str(&format!(" (not written: {why})")),
@@ -305,44 +307,41 @@ impl<'v> Cache<'v> {
     }
 }
 
-/// The cache directory's name when there is no `target/`.
-pub const DIR_NAME: &str = crate::vfs::TOOL_DIR;
-
-/// The cache directory of a root (not created).
-pub fn dir_for(fs: &dyn FileSystem, root: &Path) -> PathBuf {
-    let target = root.join("target");
-    if fs.lstat(&target) == Some(EntryKind::Dir) {
-        target.join("ssot-lint")
-    } else {
-        root.join(DIR_NAME)
-    }
-}
-
-/// Read and check a cache file; `Err(None)` when there is none.
-fn read(fs: &dyn FileSystem, path: &Path) -> Result<Stored, Option<String>> {
-    let body = read_checked(fs, path, MAGIC, MAX_FILE_BYTES)?;
+/// Read and check the cache file; `Err(None)` when there is none.
+fn read(fs: &dyn FileSystem, place: &Place) -> Result<Stored, Option<String>> {
+    let body = read_checked(fs, place, FILE_NAME, MAGIC, MAX_FILE_BYTES)?;
     decode(body).map_err(|why| Some(why.to_string()))
 }
 
-/// The body of a cache file (a regular file no larger than `max`) after its magic number
-/// and the xxh3-64 checksum of the body, when both are right; `Err(None)` when there is
-/// no file.
+/// Bytes before a cache file's body: the magic number and the tag.
+const HEAD: usize = 8 + blake3::OUT_LEN;
+
+/// The body of the cache file `name` in `place` (a regular file, not reached through a
+/// symlink, no larger than `max`) after its magic number and its tag, when both are right
+/// (the tag under this user's secret: see [`place`]); `Err(None)` when there is no file.
 pub(crate) fn read_checked(
     fs: &dyn FileSystem,
-    path: &Path,
+    place: &Place,
+    name: &str,
     magic: &[u8; 8],
     max: u64,
 ) -> Result<Vec<u8>, Option<String>> {
-    let mut buf = fs.read_private(path, max)?;
-    if buf.len() < 16 || &buf[..8] != magic {
+    let mut buf = fs.read_private(&place.dir.join(name), max)?;
+    if buf.len() < HEAD || &buf[..8] != magic {
         return Err(Some("not a cache file of this tool".into()));
     }
-    let mut sum = [0u8; 8];
-    sum.copy_from_slice(&buf[8..16]);
-    if u64::from_le_bytes(sum) != xxhash_rust::xxh3::xxh3_64(&buf[16..]) {
-        return Err(Some("checksum mismatch (truncated or altered)".into()));
+    let mut tag = [0u8; blake3::OUT_LEN];
+    tag.copy_from_slice(&buf[8..HEAD]);
+    let mut h = place.tagger(magic, name);
+    h.update(&buf[HEAD..]);
+    // `Hash` compares in constant time.
+    if h.finalize() != blake3::Hash::from_bytes(tag) {
+        return Err(Some(
+            "not authenticated (altered, truncated, or not written by this user's ssot-lint)"
+                .into(),
+        ));
     }
-    buf.drain(..16);
+    buf.drain(..HEAD);
     Ok(buf)
 }
 
@@ -363,15 +362,26 @@ fn decode(buf: Vec<u8>) -> Result<Stored, &'static str> {
     if header.tool != TOOL {
         return Err("written by another build of ssot-lint");
     }
+    // Each entry's bytes inside the blob and no byte in two entries: rewriting the file
+    // copies every entry once, so it can never grow past what it holds.
+    let mut spans: Vec<(u64, u64)> = Vec::with_capacity(header.index.len());
     let mut index = KeyMap::default();
     for (k, s) in header.index {
-        if s.offset
+        let Some(end) = s
+            .offset
             .checked_add(s.len)
-            .is_none_or(|end| end > blob_len as u64)
-        {
+            .filter(|&e| e <= blob_len as u64)
+        else {
             return Err("entry out of bounds");
+        };
+        spans.push((s.offset, end));
+        if index.insert(k, s).is_some() {
+            return Err("an entry listed twice");
         }
-        index.insert(k, s);
+    }
+    spans.sort_unstable();
+    if spans.windows(2).any(|w| w[1].0 < w[0].1) {
+        return Err("entries overlap");
     }
     buf.truncate(blob_len);
     Ok(Stored {
@@ -395,8 +405,8 @@ fn finish(mut w: Writer, stored: &Stored, used: &Used) -> Result<(), String> {
     let mut index: Vec<(Key, Slot)> = Vec::with_capacity(used.len());
     for (k, place) in used {
         let (offset, len) = match *place {
-            Place::Written { offset, len } => (offset, len),
-            Place::Stored => {
+            At::Written { offset, len } => (offset, len),
+            At::Stored => {
                 let Some(b) = stored.index.get(k).and_then(old) else {
                     continue;
                 };
@@ -448,28 +458,29 @@ const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 
 /// A cache file being written: a temporary file in the cache directory, renamed into place
 /// by [`Writer::finish`] (dropped unfinished, it is removed). Its layout: the magic number,
-/// the xxh3-64 checksum of the body, the body; the body is hashed as it is written.
+/// the tag of the body (see [`Place::tagger`]), the body; the body is tagged as it is
+/// written.
 pub(crate) struct Writer {
     out: std::io::BufWriter<Box<dyn PrivateFile>>,
-    hash: xxhash_rust::xxh3::Xxh3Default,
+    tag: blake3::Hasher,
     /// Bytes of the body written so far.
     pub(crate) len: u64,
 }
 
 impl Writer {
-    /// Create the cache directory `dir` if needed (inside `root` only) and start `name`.
+    /// Create the cache directory if needed and start `name` there.
     pub(crate) fn create(
         fs: &dyn FileSystem,
-        root: &Path,
-        dir: &Path,
+        place: &Place,
         name: &str,
         magic: &[u8; 8],
     ) -> Result<Writer, String> {
-        let file = fs.create_private(root, dir, name)?;
+        let dir = &place.dir;
+        let file = fs.create_private(dir, name)?;
         for (name, text) in [(".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)] {
             // Never over anything already there (a symlink included).
             if fs.lstat(&dir.join(name)).is_none()
-                && let Ok(mut f) = fs.create_private(root, dir, name)
+                && let Ok(mut f) = fs.create_private(dir, name)
                 && f.write_all(text.as_bytes()).is_ok()
             {
                 let _ = f.commit();
@@ -478,43 +489,43 @@ impl Writer {
         let io = |e: std::io::Error| e.to_string();
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         out.write_all(magic).map_err(io)?;
-        out.write_all(&[0; 8]).map_err(io)?;
+        out.write_all(&[0; blake3::OUT_LEN]).map_err(io)?;
         Ok(Writer {
             out,
-            hash: xxhash_rust::xxh3::Xxh3Default::new(),
+            tag: place.tagger(magic, name),
             len: 0,
         })
     }
 
     pub(crate) fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.out.write_all(bytes)?;
-        self.hash.update(bytes);
+        self.tag.update(bytes);
         self.len += bytes.len() as u64;
         Ok(())
     }
 
-    /// Write the checksum and rename the file into place.
+    /// Write the tag and rename the file into place.
     pub(crate) fn finish(self) -> Result<(), String> {
         use std::io::{Seek, SeekFrom};
         let io = |e: std::io::Error| e.to_string();
-        let Writer { out, hash, .. } = self;
+        let Writer { out, tag, .. } = self;
         let mut file = out.into_inner().map_err(|e| e.error().to_string())?;
         file.seek(SeekFrom::Start(8)).map_err(io)?;
-        file.write_all(&hash.digest().to_le_bytes()).map_err(io)?;
+        file.write_all(tag.finalize().as_bytes()).map_err(io)?;
         file.commit()
     }
 }
 
-/// Write a whole cache file `name` into `dir` (see [`Writer`]).
-pub(crate) fn write_checked(
+/// Write a whole cache file `name` into `place` (see [`Writer`]): the magic number, the tag
+/// under the place's secret, `body`.
+pub fn write_checked(
     fs: &dyn FileSystem,
-    root: &Path,
-    dir: &Path,
+    place: &Place,
     name: &str,
     magic: &[u8; 8],
     body: &[u8],
 ) -> Result<(), String> {
-    let mut w = Writer::create(fs, root, dir, name, magic)?;
+    let mut w = Writer::create(fs, place, name, magic)?;
     w.write(body).map_err(|e| e.to_string())?;
     w.finish()
 }
@@ -530,20 +541,31 @@ mod tests {
 
     const SRC: &str = "use sqlx::PgPool;\nfn f() { let p = PgPool::connect(\"\"); }\n";
 
+    /// A cache directory in a temporary directory, under a fresh secret.
+    fn place(tmp: &tempfile::TempDir) -> Place {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("random");
+        Place::with_key(tmp.path().join("cache"), key)
+    }
+
+    fn path(p: &Place) -> std::path::PathBuf {
+        p.dir.join(FILE_NAME)
+    }
+
     #[test]
     fn a_saved_entry_is_reused_and_equal() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let root = tmp.path().canonicalize().expect("canon");
-        let c = Cache::open(&Disk, &root);
+        let p = place(&tmp);
+        let c = Cache::open(&Disk, p.clone());
         let a = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
-        assert!(root.join(".ssot-lint-cache").join(FILE_NAME).is_file());
+        assert!(path(&p).is_file());
         assert_eq!(
-            std::fs::read_to_string(root.join(".ssot-lint-cache/.gitignore")).expect("gitignore"),
+            std::fs::read_to_string(p.dir.join(".gitignore")).expect("gitignore"),
             "*\n"
         );
-        assert!(root.join(".ssot-lint-cache/CACHEDIR.TAG").is_file());
-        let c = Cache::open(&Disk, &root);
+        assert!(p.dir.join("CACHEDIR.TAG").is_file());
+        let c = Cache::open(&Disk, p.clone());
         let b = c.get_or(
             Kind::Summary,
             SRC,
@@ -560,50 +582,48 @@ mod tests {
         assert!(made);
     }
 
+    /// The same bytes under another secret are not this user's: absent.
     #[test]
-    fn target_dir_is_used_when_there() {
+    fn a_file_tagged_under_another_secret_is_absent() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let root = tmp.path().canonicalize().expect("canon");
-        std::fs::create_dir(root.join("target")).expect("mkdir");
-        assert_eq!(dir_for(&Disk, &root), root.join("target/ssot-lint"));
-        let c = Cache::open(&Disk, &root);
+        let p = place(&tmp);
+        let c = Cache::open(&Disk, p.clone());
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
-        assert!(root.join("target/ssot-lint").join(FILE_NAME).is_file());
-        assert!(!root.join(".ssot-lint-cache").exists());
+        assert!(!Cache::open(&Disk, p.clone()).stored().index.is_empty());
+        let other = Place::with_key(p.dir.clone(), [7; 32]);
+        let c = Cache::open(&Disk, other);
+        assert!(c.stored().index.is_empty());
+        assert!(
+            c.loaded()
+                .1
+                .as_deref()
+                .is_some_and(|w| w.contains("not authenticated")),
+            "{:?}",
+            c.loaded().1
+        );
     }
 
     #[test]
     fn a_damaged_file_is_ignored() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let root = tmp.path().canonicalize().expect("canon");
-        let c = Cache::open(&Disk, &root);
+        let p = place(&tmp);
+        let c = Cache::open(&Disk, p.clone());
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
-        let path = root.join(".ssot-lint-cache").join(FILE_NAME);
-        let good = std::fs::read(&path).expect("read");
+        let file = path(&p);
+        let good = std::fs::read(&file).expect("read");
         let mut flipped = good.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x40;
-        let mut foreign = good.clone();
-        // Same layout, another tool identity (checksum made valid again).
-        if let Some(i) = foreign
-            .windows(TOOL.len())
-            .position(|w| w == TOOL.as_bytes())
-        {
-            foreign[i] ^= 1;
-        }
-        let sum = xxhash_rust::xxh3::xxh3_64(&foreign[16..]).to_le_bytes();
-        foreign[8..16].copy_from_slice(&sum);
         for bad in [
             good[..good.len() / 2].to_vec(),
             flipped,
-            foreign,
             b"garbage".to_vec(),
             Vec::new(),
         ] {
-            std::fs::write(&path, &bad).expect("write");
-            let c = Cache::open(&Disk, &root);
+            std::fs::write(&file, &bad).expect("write");
+            let c = Cache::open(&Disk, p.clone());
             assert!(c.stored().index.is_empty(), "a damaged cache was read");
             let mut made = false;
             let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || {
@@ -614,42 +634,88 @@ mod tests {
             let notes = c.save();
             assert!(notes.iter().any(|n| n.contains("ignored")), "{notes:?}");
             // Rebuilt: the next run reads it.
-            assert!(!Cache::open(&Disk, &root).stored().index.is_empty());
+            assert!(!Cache::open(&Disk, p.clone()).stored().index.is_empty());
         }
+    }
+
+    /// A body whose index is well tagged but lists one entry's bytes under many keys, or
+    /// points past its entries, is refused: rewriting it would multiply what it holds.
+    #[test]
+    fn overlapping_or_outside_entries_are_refused() {
+        let slot = |offset, len| Slot {
+            generation: 0,
+            offset,
+            len,
+        };
+        let key = |i: u128| Key {
+            hash: i,
+            len: 1,
+            edition: 0,
+            kind: Kind::Summary,
+        };
+        let body = |index: Vec<(Key, Slot)>| {
+            let mut b = vec![0u8; 100];
+            let header = postcard::to_stdvec(&Header {
+                tool: TOOL.to_string(),
+                generation: 1,
+                index,
+            })
+            .expect("header");
+            b.extend_from_slice(&header);
+            b.extend_from_slice(&(header.len() as u64).to_le_bytes());
+            b
+        };
+        assert!(decode(body(vec![(key(1), slot(0, 50)), (key(2), slot(50, 50))])).is_ok());
+        let copies: Vec<(Key, Slot)> = (0..400).map(|i| (key(i), slot(0, 100))).collect();
+        assert_eq!(decode(body(copies)).err(), Some("entries overlap"));
+        assert_eq!(
+            decode(body(vec![(key(1), slot(60, 50))])).err(),
+            Some("entry out of bounds")
+        );
     }
 
     #[test]
     fn unused_entries_expire() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let root = tmp.path().canonicalize().expect("canon");
-        let c = Cache::open(&Disk, &root);
+        let p = place(&tmp);
+        let c = Cache::open(&Disk, p.clone());
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         c.save();
         for i in 0..KEEP_GENERATIONS {
-            let c = Cache::open(&Disk, &root);
+            let c = Cache::open(&Disk, p.clone());
             let other = format!("fn f{i}() {{}}\n");
             let _ = c.get_or(Kind::Summary, &other, Edition::Edition2021, || {
                 summary(&other)
             });
             c.save();
         }
-        let c = Cache::open(&Disk, &root);
+        let c = Cache::open(&Disk, p);
         let key = Key::new(Kind::Summary, SRC, Edition::Edition2021);
         assert!(!c.stored().index.contains_key(&key));
     }
 
+    /// A file or a symlink where the directory would be: left alone, nothing written.
     #[test]
-    fn cache_dir_that_is_a_file_is_left_alone() {
+    fn a_cache_dir_that_is_a_file_or_a_symlink_is_left_alone() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let root = tmp.path().canonicalize().expect("canon");
-        std::fs::write(root.join(".ssot-lint-cache"), "mine").expect("write");
-        let c = Cache::open(&Disk, &root);
+        let p = place(&tmp);
+        std::fs::write(&p.dir, "mine").expect("write");
+        let c = Cache::open(&Disk, p.clone());
         let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
         let notes = c.save();
         assert!(notes.iter().any(|n| n.contains("not written")), "{notes:?}");
-        assert_eq!(
-            std::fs::read_to_string(root.join(".ssot-lint-cache")).expect("read"),
-            "mine"
-        );
+        assert_eq!(std::fs::read_to_string(&p.dir).expect("read"), "mine");
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(&p.dir).expect("rm");
+            let elsewhere = tmp.path().join("elsewhere");
+            std::fs::create_dir(&elsewhere).expect("mkdir");
+            std::os::unix::fs::symlink(&elsewhere, &p.dir).expect("symlink");
+            let c = Cache::open(&Disk, p.clone());
+            let _ = c.get_or(Kind::Summary, SRC, Edition::Edition2021, || summary(SRC));
+            let notes = c.save();
+            assert!(notes.iter().any(|n| n.contains("symlink")), "{notes:?}");
+            assert_eq!(std::fs::read_dir(&elsewhere).expect("ls").count(), 0);
+        }
     }
 }

@@ -89,14 +89,17 @@ pub struct Args {
     /// output, see `--explain SSOT000`).
     #[arg(long)]
     pub no_prefilter: bool,
-    /// Neither read nor write the cache (lint units' results and per-file summaries, in
-    /// `target/ssot-lint/` or `.ssot-lint-cache/` in the workspace root).
+    /// Neither read nor write the cache (lint units' results and per-file summaries).
     #[arg(long)]
     pub no_cache: bool,
     /// Run as a pre-commit hook: the file names it appends must follow `--` (the hook's
     /// `args` end with it), else nothing runs (exit 2).
     #[arg(long)]
     pub pre_commit: bool,
+    /// Keep the cache in DIR (also `SSOT_LINT_CACHE_DIR`) instead of the user's cache
+    /// directory (`~/.cache/ssot-lint/`); with `CI` set, there is a cache only with one.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A file operand that reads like an option (`--write-baseline=x.rs`), or the hook's file
@@ -122,6 +125,36 @@ fn check_operands(args: &Args, separated: bool) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether the environment says this is a CI run (`CI` set, and not to `false` or `0`).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// Where the run keeps its cache: nowhere with `--no-cache` or `--diff` (which writes
+/// nothing); the directory `--cache-dir` or `SSOT_LINT_CACHE_DIR` names; else, except in
+/// CI (a fresh machine: nothing to reuse, and a cache restored there may be anyone's), the
+/// user's cache directory. A relative directory is from the current one.
+pub fn cache_setting(args: &Args) -> crate::cache::CacheSetting {
+    use crate::cache::CacheSetting;
+    if args.no_cache || args.diff {
+        return CacheSetting::Off;
+    }
+    let named = args.cache_dir.clone().or_else(|| {
+        std::env::var_os("SSOT_LINT_CACHE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    match named {
+        Some(d) if d.is_absolute() => CacheSetting::Dir(d),
+        Some(d) => match std::env::current_dir() {
+            Ok(cwd) => CacheSetting::Dir(cwd.join(d)),
+            Err(_) => CacheSetting::Off,
+        },
+        None if in_ci() => CacheSetting::Off,
+        None => CacheSetting::User,
+    }
 }
 
 /// Stack of the worker threads that parse.
@@ -222,8 +255,8 @@ fn run(args: &Args) -> i32 {
         ignore: args.ignore.clone(),
         ownership: args.output.needs_ownership(format_of(args)),
         no_prefilter: args.no_prefilter,
-        // `--diff` writes nothing, not even the cache.
-        cache: !args.no_cache && !args.diff,
+        confine: None,
+        cache: cache_setting(args),
     };
     if args.fix || args.diff {
         return run_fix(args, &opts, &mut out);
@@ -238,6 +271,12 @@ fn run(args: &Args) -> i32 {
             return 2;
         }
     };
+    if opts.cache == crate::cache::CacheSetting::Off && !args.no_cache && in_ci() {
+        outcome.notes.insert(
+            0,
+            "cache: off in CI (CI is set; --cache-dir or SSOT_LINT_CACHE_DIR names one)".into(),
+        );
+    }
     if let Err(e) = adopt(args, &mut outcome) {
         print_error(&e);
         return 2;
@@ -247,7 +286,7 @@ fn run(args: &Args) -> i32 {
         return 0;
     }
     if let Some(file) = &args.output.write_baseline {
-        return match crate::output::write_baseline(file, &outcome) {
+        return match crate::output::write_baseline(&crate::vfs::Disk, file, &outcome) {
             Ok(n) => {
                 let file = escape::text(&file.to_string_lossy());
                 eprintln!("wrote {n} baseline entries to {file}");
@@ -260,7 +299,7 @@ fn run(args: &Args) -> i32 {
         };
     }
     print_outcome(args, &outcome, &mut out);
-    if let Err(e) = crate::output::write_outputs(&args.output, &outcome) {
+    if let Err(e) = crate::output::write_outputs(&crate::vfs::Disk, &args.output, &outcome) {
         print_error(&e);
         return 2;
     }
@@ -292,7 +331,12 @@ fn adopt(args: &Args, outcome: &mut Outcome) -> Result<(), Error> {
         }
     }
     if let Some(file) = &args.output.baseline {
-        let r = crate::output::apply_baseline(file, args.output.prune_baseline, outcome)?;
+        let r = crate::output::apply_baseline(
+            &crate::vfs::Disk,
+            file,
+            args.output.prune_baseline,
+            outcome,
+        )?;
         if !args.quiet {
             eprintln!(
                 "baseline {}: {} findings not shown; {} entries gone (fixed){}",

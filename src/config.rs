@@ -119,24 +119,26 @@ impl Config {
     }
 }
 
-/// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`.
+/// Find and load the config for a workspace root, adding `[[pack]]`s to `packs`. `named` is
+/// a config named on the command line (or shared by a scan's units) and the directory it
+/// must be inside.
 pub fn load(
     fs: &dyn crate::vfs::FileSystem,
     root: &Path,
-    explicit: Option<&Path>,
+    named: Option<(&Path, &Path)>,
     packs: &mut Arc<PackIndex>,
 ) -> Result<Config, Error> {
-    // A file named on the command line may be anywhere; one found in the workspace must be
-    // a regular file inside it. Either is read with the size cap, and a refused file's
-    // text is never read, so an error cannot print it.
-    let read = |p: &Path, within: Option<&Path>| {
-        fs.read_utf8(p, within).map_err(|e| Error::Io {
+    // A file named on the command line must be a regular file inside the workspace it was
+    // named in; one found in the workspace, inside the root. Either is read with the size
+    // cap, and a refused file's text is never read, so an error cannot print it.
+    let read = |p: &Path, within: &Path| {
+        fs.read_utf8(p, Some(within)).map_err(|e| Error::Io {
             path: p.to_path_buf(),
             source: e.into(),
         })
     };
-    if let Some(p) = explicit {
-        let text = read(p, None)?;
+    if let Some((p, within)) = named {
+        let text = read(p, within)?;
         // A manifest named on the command line (the action's trusted copy): its metadata.
         if p.file_name().is_some_and(|n| n == "Cargo.toml") {
             return manifest_config(p, &text, packs);
@@ -145,12 +147,12 @@ pub fn load(
     }
     let file = root.join("ssot-lint.toml");
     if fs.exists_here(&file) {
-        let text = read(&file, Some(root))?;
+        let text = read(&file, root)?;
         return parse_file(&file, &text, packs);
     }
     let manifest = root.join("Cargo.toml");
     if fs.is_file(&manifest) {
-        let text = read(&manifest, Some(root))?;
+        let text = read(&manifest, root)?;
         return manifest_config(&manifest, &text, packs);
     }
     Ok(Config::default())

@@ -30,12 +30,16 @@ pub struct LintOptions {
     /// Parse every file instead of only those that can matter (see `prefilter`): slower,
     /// the same output.
     pub no_prefilter: bool,
-    /// Read and write the cache under the root: whole units' results (see `results`) and
-    /// per-file summaries (see `cache`).
-    pub cache: bool,
+    /// The directory every path the user names (`--config`) must be inside: the
+    /// workspace the command line was run in (see `crate::output::lint`); by default the
+    /// run's root.
+    pub confine: Option<PathBuf>,
+    /// Where to keep the caches: whole units' results (see `results`) and per-file
+    /// summaries (see `cache`); off by default.
+    pub cache: crate::cache::CacheSetting,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Outcome {
     /// Directory that finding paths are relative to.
     pub root: PathBuf,
@@ -95,13 +99,20 @@ pub struct Run<'v> {
     warnings: Vec<String>,
     /// `PATHS` as real paths inside the root.
     pub filters: Vec<PathBuf>,
-    /// The config named on the command line, or the one at the scan root shared by its units.
+    /// The config named on the command line, or the one at the scan root shared by its
+    /// units (a real path).
     pub root_config: Option<PathBuf>,
+    /// What a named config must be inside (see [`LintOptions::confine`]).
+    confine: PathBuf,
     builtin: std::sync::Arc<PackIndex>,
     /// More than one unit: a shared config is checked against all of them.
     pub multi_unit: bool,
     selection: rules::Selection,
+    /// Where the caches are, when the run has them (see [`crate::cache::place`]).
+    pub place: Option<crate::cache::Place>,
     summaries: crate::cache::Cache<'v>,
+    /// Why the cache asked for is not used (for `-v`).
+    cache_note: Option<String>,
 }
 
 impl<'v> Run<'v> {
@@ -156,10 +167,15 @@ impl<'v> Run<'v> {
                 Err(e) => Err(Error::Io { path: p, source: e }),
             })
             .collect::<Result<_, _>>()?;
-        // A config at the scan root applies to every unit below it.
+        // A config at the scan root applies to every unit below it. One named on the
+        // command line is read only inside the workspace, as any file a user names.
+        let confine = opts.confine.clone().unwrap_or_else(|| root.clone());
         let shared = root.join("ssot-lint.toml");
         let root_config = match opts.config.clone() {
-            Some(c) => Some(c),
+            Some(c) => Some(fs.check(&c, Some(&confine)).map_err(|e| Error::Io {
+                path: c.clone(),
+                source: e.into(),
+            })?),
             None if (units.len() > 1 || units[0].root != root) && fs.exists_here(&shared) => {
                 // Found, not named: it must be a regular file inside the root.
                 fs.check(&shared, Some(&root)).map_err(|e| Error::Io {
@@ -170,10 +186,13 @@ impl<'v> Run<'v> {
             }
             None => None,
         };
-        let summaries = if opts.cache {
-            crate::cache::Cache::open(fs, &root)
-        } else {
-            crate::cache::Cache::off(fs)
+        let (place, cache_note) = match crate::cache::Place::resolve(fs, &root, &opts.cache) {
+            Ok(p) => (p, None),
+            Err(why) => (None, Some(format!("cache: not used: {why}"))),
+        };
+        let summaries = match &place {
+            Some(p) => crate::cache::Cache::open(fs, p.clone()),
+            None => crate::cache::Cache::off(fs),
         };
         Ok(Run {
             fs,
@@ -184,9 +203,12 @@ impl<'v> Run<'v> {
             warnings,
             filters,
             root_config,
+            confine,
             builtin: std::sync::Arc::new(PackIndex::builtin()?),
             selection,
+            place,
             summaries,
+            cache_note,
         })
     }
 
@@ -235,12 +257,13 @@ impl<'v> Run<'v> {
             outcome.suppressed.extend(u.suppressed);
             crate::ownership::merge(&mut outcome.ownership, u.ownership);
         }
+        outcome.notes.extend(self.cache_note);
         outcome.notes.extend(notes);
         outcome.notes.extend(self.summaries.save());
         // A config shared by every unit of a scan: each module path must exist in one of them.
         if let (Some(path), true) = (self.root_config.as_deref(), self.multi_unit) {
             let mut packs = self.builtin.clone();
-            let cfg = config::load(self.fs, &self.root, Some(path), &mut packs)?;
+            let cfg = config::load(self.fs, &self.root, Some((path, &self.confine)), &mut packs)?;
             for p in cfg.all_module_paths() {
                 if !outcome.found_config_paths.contains(&p.text) {
                     return Err(cfg.error(
@@ -294,7 +317,11 @@ impl<'v> Run<'v> {
             ..Default::default()
         };
         let mut packs = self.builtin.clone();
-        let cfg = config::load(fs, &unit.root, self.root_config.as_deref(), &mut packs)?;
+        let named = self
+            .root_config
+            .as_deref()
+            .map(|p| (p, self.confine.as_path()));
+        let cfg = config::load(fs, &unit.root, named, &mut packs)?;
         let t0 = std::time::Instant::now();
         let mut forced = std::collections::HashSet::new();
         let build = |forced: &std::collections::HashSet<PathBuf>, prefilter: bool| {

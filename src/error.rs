@@ -13,6 +13,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid manifest {}: {message}", path.display())]
     Manifest {
         path: PathBuf,

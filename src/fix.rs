@@ -62,7 +62,7 @@ pub enum FixError {
     )]
     CannotTell { why: String },
     #[error(
-        "--fix writes only regular files inside the workspace and its repository; these are not:\n{}\nnothing was written",
+        "--fix writes only Rust sources, regular files inside the workspace and its repository and not in .git/; these are not:\n{}\nnothing was written",
         files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
     )]
     Outside { files: Vec<String> },
@@ -274,14 +274,21 @@ pub fn fix(
     if opts.mode == FixMode::Diff || report.files.is_empty() {
         return Ok(report);
     }
-    // Only regular files inside the root (and the repository) are ever written.
+    // Only Rust sources, regular files inside the root (and the repository) and never in
+    // `.git/`, are ever written, whatever the findings say.
     let repo = git_toplevel(&report.root);
     let outside: Vec<String> = report
         .files
         .iter()
         .filter(|f| {
             let inside = |dir: &Path| crate::vfs::gate::check(&f.path, Some(dir)).is_ok();
-            !inside(&report.root) || matches!(&repo, Ok(Some(top)) if !inside(top))
+            let real = crate::vfs::gate::check(&f.path, Some(&report.root));
+            let source = real.as_ref().is_ok_and(|r| {
+                r.extension().is_some_and(|e| e == "rs")
+                    && r.strip_prefix(&report.root)
+                        .is_ok_and(|rel| !crate::vfs::gate::in_git_dir(rel))
+            });
+            !source || matches!(&repo, Ok(Some(top)) if !inside(top))
         })
         .map(|f| f.file.clone())
         .collect();

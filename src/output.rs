@@ -161,6 +161,8 @@ pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
             &LintOptions {
                 start: Some(root.clone()),
                 paths: paths.clone(),
+                // A config named here is read inside the workspace it was named in.
+                confine: Some(home.clone()),
                 ..opts.clone()
             },
         )?;
@@ -294,15 +296,66 @@ pub fn color(tty: bool) -> bool {
     tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// `--output FORMAT=FILE`: write each extra format.
-pub fn write_outputs(args: &OutputArgs, outcome: &Outcome) -> Result<(), Error> {
+/// A path the user named, from the current directory.
+fn named(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    }
+}
+
+/// Write a file the user named through the gate: inside the workspace, never through or
+/// over a symlink, never into `.git/` (see [`crate::vfs::gate::write`]).
+fn write_named(fs: &dyn FileSystem, path: &Path, root: &Path, text: &str) -> Result<(), Error> {
+    fs.write_named(&named(path), root, text.as_bytes())
+        .map_err(|e| Error::Write {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })
+}
+
+/// Read a file the user named through the gate: a regular file inside the workspace, at
+/// most `--max-file-size` bytes, never a FIFO or a device.
+fn read_named(fs: &dyn FileSystem, path: &Path, root: &Path) -> Result<String, Error> {
+    fs.read_utf8(&named(path), Some(root))
+        .map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })
+}
+
+/// A message about a file's contents, at most [`MAX_MESSAGE`] characters with control
+/// characters escaped: a parser's error may quote what it read, and that is printed.
+pub fn bounded(message: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in message.chars().enumerate() {
+        if i == MAX_MESSAGE {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// See [`bounded`].
+pub const MAX_MESSAGE: usize = 200;
+
+/// `--output FORMAT=FILE`: write each extra format (inside the workspace only).
+pub fn write_outputs(
+    fs: &dyn FileSystem,
+    args: &OutputArgs,
+    outcome: &Outcome,
+) -> Result<(), Error> {
     for (format, file) in args.extra_outputs()? {
         let ctx = context(outcome, false, 100);
         let text = format.print(outcome, &ctx);
-        std::fs::write(&file, text).map_err(|e| Error::Io {
-            path: file.clone(),
-            source: e,
-        })?;
+        write_named(fs, &file, &outcome.root, &text)?;
     }
     Ok(())
 }
@@ -326,13 +379,15 @@ pub struct BaselineEntry {
     pub message: String,
 }
 
-fn read_baseline(path: &Path) -> Result<Baseline, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
+fn read_baseline(fs: &dyn FileSystem, path: &Path, root: &Path) -> Result<Baseline, Error> {
+    let text = read_named(fs, path, root)?;
+    let b: Baseline = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a baseline: {}",
+            path.display(),
+            bounded(&e.to_string())
+        ))
     })?;
-    let b: Baseline = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{}: not a baseline: {e}", path.display())))?;
     if b.version != 1 {
         return Err(Error::Usage(format!(
             "{}: baseline version {} (this ssot-lint reads version 1)",
@@ -343,17 +398,19 @@ fn read_baseline(path: &Path) -> Result<Baseline, Error> {
     Ok(b)
 }
 
-fn write_baseline_file(path: &Path, entries: Vec<BaselineEntry>) -> Result<(), Error> {
+fn write_baseline_file(
+    fs: &dyn FileSystem,
+    path: &Path,
+    root: &Path,
+    entries: Vec<BaselineEntry>,
+) -> Result<(), Error> {
     let b = Baseline {
         version: 1,
         tool: "ssot-lint".into(),
         entries,
     };
     let text = serde_json::to_string_pretty(&b).unwrap_or_default() + "\n";
-    std::fs::write(path, text).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
+    write_named(fs, path, root, &text)
 }
 
 /// What the baseline did, for the message on stderr.
@@ -365,7 +422,7 @@ pub struct BaselineReport {
 }
 
 /// `--write-baseline`: the number of entries written.
-pub fn write_baseline(path: &Path, outcome: &Outcome) -> Result<usize, Error> {
+pub fn write_baseline(fs: &dyn FileSystem, path: &Path, outcome: &Outcome) -> Result<usize, Error> {
     let ids = common::Positions::new(outcome).identities(&outcome.findings);
     let entries: Vec<BaselineEntry> = ids
         .into_iter()
@@ -377,17 +434,18 @@ pub fn write_baseline(path: &Path, outcome: &Outcome) -> Result<usize, Error> {
         })
         .collect();
     let n = entries.len();
-    write_baseline_file(path, entries)?;
+    write_baseline_file(fs, path, &outcome.root, entries)?;
     Ok(n)
 }
 
 /// `--baseline`: drop the findings it records; with `prune`, rewrite it without the gone.
 pub fn apply_baseline(
+    fs: &dyn FileSystem,
     path: &Path,
     prune: bool,
     outcome: &mut Outcome,
 ) -> Result<BaselineReport, Error> {
-    let b = read_baseline(path)?;
+    let b = read_baseline(fs, path, &outcome.root)?;
     let mut known: HashMap<&Identity, usize> = HashMap::new();
     for (i, e) in b.entries.iter().enumerate() {
         known.insert(&e.id, i);
@@ -417,7 +475,7 @@ pub fn apply_baseline(
             .filter(|(i, _)| matched.contains(i))
             .map(|(_, e)| e.clone())
             .collect();
-        write_baseline_file(path, entries)?;
+        write_baseline_file(fs, path, &outcome.root, entries)?;
     }
     Ok(report)
 }

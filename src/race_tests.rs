@@ -46,13 +46,8 @@ impl FileSystem for Racing {
     fn read_private(&self, path: &Path, max: u64) -> Result<Vec<u8>, Option<String>> {
         Disk.read_private(path, max)
     }
-    fn create_private(
-        &self,
-        root: &Path,
-        dir: &Path,
-        name: &str,
-    ) -> Result<Box<dyn PrivateFile>, String> {
-        Disk.create_private(root, dir, name)
+    fn create_private(&self, dir: &Path, name: &str) -> Result<Box<dyn PrivateFile>, String> {
+        Disk.create_private(dir, name)
     }
 }
 

@@ -54,10 +54,23 @@ use crate::vfs::{FileSystem, Recorder};
 /// Lint what the options name through `fs`, with the result cache when the options ask
 /// for a cache and `fs` reads the disk; otherwise the engine alone.
 pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
-    if !(opts.cache && fs.stamps()) {
+    if opts.cache == crate::cache::CacheSetting::Off || !fs.stamps() {
         return crate::engine::lint(fs, opts);
     }
     let mut run = Run::start(fs, opts)?;
+    let Some(place) = run.place.clone() else {
+        // The cache asked for cannot be used (the run says why): the engine alone.
+        let units = std::mem::take(&mut run.units);
+        let outcomes: Vec<Result<Option<Outcome>, Error>> = units
+            .into_par_iter()
+            .map(|unit| match run.select(unit) {
+                Some(u) => run.lint_unit(fs, u).map(Some),
+                None => Ok(None),
+            })
+            .collect();
+        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        return run.finish(outcomes, Vec::new());
+    };
     let what_changes_a_result = format!(
         "{:?}",
         (
@@ -71,7 +84,7 @@ pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
             run.multi_unit,
         )
     );
-    let results = Results::open(fs, &run.root, &what_changes_a_result);
+    let results = Results::open(fs, place, &run.root, &what_changes_a_result);
     let units = std::mem::take(&mut run.units);
     let outcomes: Vec<Result<Option<Outcome>, Error>> = units
         .into_par_iter()
@@ -98,7 +111,8 @@ pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
 
 /// A stamp newer than this before the cache is written is racy (nanoseconds).
 pub const RACY_NS: i64 = 2_000_000_000;
-const MAGIC: &[u8; 8] = b"SSOTLR\x00\x01";
+/// The first bytes of `results.bin`; the last is the format's version.
+pub const MAGIC: &[u8; 8] = b"SSOTLR\x00\x02";
 /// The result cache file inside the cache directory.
 pub const FILE_NAME: &str = "results.bin";
 /// A result cache file larger than this is not read.
@@ -144,7 +158,7 @@ struct Fresh {
 
 pub struct Results<'v> {
     fs: &'v dyn FileSystem,
-    dir: PathBuf,
+    place: crate::cache::Place,
     root: PathBuf,
     old: HashMap<PathBuf, Entry>,
     generation: u32,
@@ -172,10 +186,14 @@ fn now_ns() -> i64 {
 impl<'v> Results<'v> {
     /// The result cache of a root (a real path), read when it is there and valid. `options`
     /// describes everything in the command line that changes a unit's result.
-    pub fn open(fs: &'v dyn FileSystem, root: &Path, options: &str) -> Self {
-        let dir = crate::cache::dir_for(fs, root);
+    pub fn open(
+        fs: &'v dyn FileSystem,
+        place: crate::cache::Place,
+        root: &Path,
+        options: &str,
+    ) -> Self {
         let (body, ignored) =
-            match crate::cache::read_checked(fs, &dir.join(FILE_NAME), MAGIC, MAX_FILE_BYTES)
+            match crate::cache::read_checked(fs, &place, FILE_NAME, MAGIC, MAX_FILE_BYTES)
                 .and_then(|b| {
                     postcard::from_bytes::<Body>(&b)
                         .map_err(|_| Some("unreadable (truncated or another format)".to_string()))
@@ -203,7 +221,7 @@ impl<'v> Results<'v> {
         );
         Results {
             fs,
-            dir,
+            place,
             root: root.to_path_buf(),
             old: body
                 .entries
@@ -220,6 +238,12 @@ impl<'v> Results<'v> {
             options,
             started: now_ns(),
         }
+    }
+
+    /// The units the file read holds an entry for, with their keys (for the fuzzer, which
+    /// asks for each).
+    pub fn stored_units(&self) -> Vec<(PathBuf, u128)> {
+        self.old.values().map(|e| (e.unit.clone(), e.key)).collect()
     }
 
     /// The key of a unit as discovery made it this run.
@@ -240,7 +264,9 @@ impl<'v> Results<'v> {
     /// The stored outcome of a unit when nothing it depended on changed.
     pub fn get(&self, unit: &Path, key: u128) -> Option<Outcome> {
         let e = self.old.get(unit)?;
-        if e.key != key {
+        // An outcome that depended on nothing could be reused whatever the tree holds: the
+        // tool never writes one (see `put`), so it is not believed.
+        if e.key != key || e.deps.is_empty() {
             return None;
         }
         let mut refresh = false;
@@ -306,7 +332,7 @@ impl<'v> Results<'v> {
         if let Some(why) = &self.ignored {
             notes.push(format!(
                 "cache: {} ignored: {why}",
-                self.dir.join(FILE_NAME).display()
+                self.place.dir.join(FILE_NAME).display()
             ));
         }
         let reused = self.reused.into_inner().unwrap_or_default();
@@ -345,7 +371,7 @@ impl<'v> Results<'v> {
                     content,
                 });
             }
-            if !ok {
+            if !ok || deps.is_empty() {
                 skipped += 1;
                 continue;
             }
@@ -382,14 +408,8 @@ impl<'v> Results<'v> {
         };
         let written = postcard::to_stdvec(&body)
             .map_err(|e| e.to_string())
-            .and_then(|b| {
-                crate::cache::write_checked(self.fs, &self.root, &self.dir, FILE_NAME, MAGIC, &b)
-            });
-        let shown = self
-            .dir
-            .strip_prefix(&self.root)
-            .unwrap_or(&self.dir)
-            .display();
+            .and_then(|b| crate::cache::write_checked(self.fs, &self.place, FILE_NAME, MAGIC, &b));
+        let shown = self.place.dir.display();
         match written {
             Ok(()) => line.push_str(&format!(" (written to {shown})")),
             Err(why) => line.push_str(&format!(" (not written: {why})")),
@@ -501,7 +521,41 @@ impl StoredOutcome {
         }
     }
 
+    /// Every path the outcome names is a plain path below the root (what a run of the tool
+    /// gives; whatever else, it is not believed).
+    fn plausible(&self, root: &Path) -> bool {
+        let plain = |p: &str| {
+            !p.is_empty()
+                && Path::new(p)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+        };
+        // Spans inside the texts kept for them, positions 1-based.
+        let placed = self.findings.iter().chain(&self.suppressed).all(|f| {
+            f.line >= 1
+                && f.column >= 1
+                && f.span.start <= f.span.end
+                && self.sources.get(&f.file).is_none_or(|t| {
+                    f.span.end as usize <= t.len() && f.line as usize <= t.split('\n').count()
+                })
+        });
+        let findings = self.findings.iter().chain(&self.suppressed);
+        placed
+            && findings
+                .flat_map(|f| std::iter::once(&f.file).chain(f.related.iter().map(|r| &r.file)))
+                .chain(&self.files)
+                .chain(self.sources.keys())
+                .all(|p| plain(p))
+            && self
+                .abs_paths
+                .iter()
+                .all(|(rel, abs)| abs.starts_with(root) && abs.ends_with(rel))
+    }
+
     fn into_outcome(self, root: &Path) -> Option<Outcome> {
+        if !self.plausible(root) {
+            return None;
+        }
         Some(Outcome {
             root: root.to_path_buf(),
             findings: self
@@ -536,6 +590,10 @@ mod tests {
     use super::*;
     use crate::vfs::Disk;
 
+    fn place(root: &Path) -> crate::cache::Place {
+        crate::cache::Place::with_key(root.join("cache"), [3; 32])
+    }
+
     fn outcome() -> Outcome {
         Outcome {
             files: vec!["src/lib.rs".into()],
@@ -557,8 +615,8 @@ mod tests {
         let st = stamp(&file);
         let linted = xxhash_rust::xxh3::xxh3_64(b"fn a() {}\n");
         for (hash, reused) in [(linted, true), (linted ^ 1, false)] {
-            let _ = std::fs::remove_dir_all(crate::cache::dir_for(&Disk, &root));
-            let r = Results::open(&Disk, &root, "opts");
+            let _ = std::fs::remove_dir_all(place(&root).dir);
+            let r = Results::open(&Disk, place(&root), &root, "opts");
             r.put(
                 &unit,
                 7,
@@ -566,7 +624,7 @@ mod tests {
                 &outcome(),
             );
             r.save();
-            let r = Results::open(&Disk, &root, "opts");
+            let r = Results::open(&Disk, place(&root), &root, "opts");
             assert!(r.ignored.is_none(), "{:?}", r.ignored);
             let e = r.old.get(&unit).expect("kept");
             assert_eq!(e.deps[0].content, Content::Text(hash));
@@ -575,8 +633,8 @@ mod tests {
             assert!(r.get(&unit, 8).is_none());
         }
         // A racy directory cannot be compared by content: the unit is not kept.
-        let _ = std::fs::remove_dir_all(crate::cache::dir_for(&Disk, &root));
-        let r = Results::open(&Disk, &root, "opts");
+        let _ = std::fs::remove_dir_all(place(&root).dir);
+        let r = Results::open(&Disk, place(&root), &root, "opts");
         r.put(
             &unit,
             7,
@@ -585,9 +643,13 @@ mod tests {
         );
         let notes = r.save();
         assert!(notes.iter().any(|n| n.contains("1 not kept")), "{notes:?}");
-        assert!(Results::open(&Disk, &root, "opts").old.is_empty());
+        assert!(
+            Results::open(&Disk, place(&root), &root, "opts")
+                .old
+                .is_empty()
+        );
         // Another stamp: not reused.
-        let r = Results::open(&Disk, &root, "opts");
+        let r = Results::open(&Disk, place(&root), &root, "opts");
         r.put(
             &unit,
             7,
@@ -596,11 +658,19 @@ mod tests {
         );
         r.save();
         std::fs::write(&file, "fn b() {}\n").expect("write");
-        assert!(Results::open(&Disk, &root, "opts").get(&unit, 7).is_none());
+        assert!(
+            Results::open(&Disk, place(&root), &root, "opts")
+                .get(&unit, 7)
+                .is_none()
+        );
         // Another stamp, the same text: reused (and the new stamp kept).
         std::fs::write(&file, "fn a() {}\n").expect("write");
-        assert!(Results::open(&Disk, &root, "opts").get(&unit, 7).is_some());
-        let r = Results::open(&Disk, &root, "opts");
+        assert!(
+            Results::open(&Disk, place(&root), &root, "opts")
+                .get(&unit, 7)
+                .is_some()
+        );
+        let r = Results::open(&Disk, place(&root), &root, "opts");
         r.put(
             &unit,
             7,
@@ -608,11 +678,11 @@ mod tests {
             &outcome(),
         );
         r.save();
-        let o = Results::open(&Disk, &root, "opts");
+        let o = Results::open(&Disk, place(&root), &root, "opts");
         assert!(o.get(&unit, 7).is_some());
         assert_ne!(
             o.options,
-            Results::open(&Disk, &root, "other").options,
+            Results::open(&Disk, place(&root), &root, "other").options,
             "the options are in the key"
         );
     }

@@ -369,18 +369,36 @@ fn github_action_script_writes_annotations_sarif_and_summary() {
     let summary = tmp.path().join("summary.md");
     let outputs = tmp.path().join("outputs");
     std::fs::write(&summary, "earlier step\n").expect("write");
-    let sarif = tmp.path().join("ssot-lint.sarif");
+    // A checkout with the incident where this repository has it; the SARIF inside it
+    // (ssot-lint writes only inside the workspace it lints).
+    let checkout = tmp.path().join("checkout");
+    let incident = checkout.join("fixtures/incident");
+    for e in walkdir::WalkDir::new(root.join("fixtures/incident"))
+        .into_iter()
+        .flatten()
+    {
+        let rel = e
+            .path()
+            .strip_prefix(root.join("fixtures/incident"))
+            .expect("rel");
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(incident.join(rel)).expect("mkdir");
+        } else {
+            std::fs::copy(e.path(), incident.join(rel)).expect("copy");
+        }
+    }
+    let sarif = incident.join("ssot-lint.sarif");
     let script = |fail: &str| {
         Command::new("bash")
             .arg(root.join("scripts/github-action.sh"))
-            .current_dir(root.join("fixtures/incident"))
+            .current_dir(&incident)
             .env("SSOT_LINT", env!("CARGO_BIN_EXE_ssot-lint"))
             .env("SSOT_SARIF_FILE", &sarif)
             .env("SSOT_ARGS", "--select SSOT001,SSOT004")
             .env("SSOT_FAIL_ON_FINDINGS", fail)
             .env("GITHUB_STEP_SUMMARY", &summary)
             .env("GITHUB_OUTPUT", &outputs)
-            .env("GITHUB_WORKSPACE", root)
+            .env("GITHUB_WORKSPACE", &checkout)
             .output()
             .expect("bash")
     };

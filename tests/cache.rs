@@ -2,8 +2,10 @@
 //! directory, gives byte for byte the same stdout and exit status without the cache, with
 //! an empty cache (cold), with the cache it wrote (warm), and after one of its files changed;
 //! with the prefilter (the default) and without. A damaged, foreign or misplaced cache is
-//! ignored and the output stays the same; nothing is written outside the linted root. A
-//! unit's result is not reused after any change it depended on (the tests at the end).
+//! ignored and the output stays the same; nothing is written in the linted tree (the cache
+//! lives in the user's cache directory: here `XDG_CACHE_HOME` in a temporary directory of
+//! the test). A unit's result is not reused after any change it depended on (the tests at
+//! the end).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,9 +73,25 @@ fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The user cache directory of a test: `xdg` beside the linted tree in its temporary
+/// directory.
+fn xdg_of(case: &Path) -> PathBuf {
+    case.parent().expect("parent").join("xdg")
+}
+
 fn run(case: &Path, extra: &[&str]) -> (String, Option<i32>, String) {
+    run_env(case, extra, &[])
+}
+
+/// [`run`] with more environment (the test's own cache home, not in CI, unless `env` says
+/// otherwise).
+fn run_env(case: &Path, extra: &[&str], env: &[(&str, &str)]) -> (String, Option<i32>, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssot-lint"));
     cmd.current_dir(case)
+        .env("XDG_CACHE_HOME", xdg_of(case))
+        .env_remove("CI")
+        .env_remove("SSOT_LINT_CACHE_DIR")
+        .envs(env.iter().copied())
         .arg("--format")
         .arg("short")
         .args(extra);
@@ -92,22 +110,25 @@ fn run(case: &Path, extra: &[&str]) -> (String, Option<i32>, String) {
     )
 }
 
-/// The cache directories under a tree.
-fn cache_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
+/// The per-root cache directories of a test's cache home.
+fn cache_dirs(case: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(xdg_of(case).join("ssot-lint")) else {
+        return Vec::new();
     };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_symlink() || !p.is_dir() {
-            continue;
-        }
-        if p.ends_with(".ssot-lint-cache") || p.ends_with("target/ssot-lint") {
-            out.push(p);
-        } else {
-            cache_dirs(&p, out);
-        }
-    }
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.len() == 32))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The one cache directory of a tree's root.
+fn cache_dir(case: &Path) -> PathBuf {
+    let dirs = cache_dirs(case);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
 }
 
 #[test]
@@ -184,9 +205,7 @@ fn check_case(case: &Path) -> (Vec<String>, usize) {
             compare("one file changed", &dir);
         }
     }
-    let mut dirs = Vec::new();
-    cache_dirs(&dir, &mut dirs);
-    (failures, dirs.len())
+    (failures, cache_dirs(&dir).len())
 }
 
 fn incident_copy() -> (tempfile::TempDir, PathBuf) {
@@ -204,10 +223,7 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
     let (_tmp, dir) = incident_copy();
     let reference = run(&dir, &["--no-cache"]);
     assert!(!reference.0.is_empty(), "the incident has findings");
-    assert!(
-        !dir.join(".ssot-lint-cache").exists(),
-        "--no-cache wrote a cache"
-    );
+    assert!(cache_dirs(&dir).is_empty(), "--no-cache wrote a cache");
     let first = run(&dir, &["-v"]);
     assert_eq!((&first.0, first.1), (&reference.0, reference.1));
     assert!(
@@ -215,14 +231,11 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
         "{}",
         first.2
     );
-    let file = dir.join(".ssot-lint-cache/summaries.bin");
+    let cache = cache_dir(&dir);
+    let file = cache.join("summaries.bin");
     let good = std::fs::read(&file).expect("cache written");
-    assert_eq!(
-        std::fs::read_to_string(dir.join(".ssot-lint-cache/.gitignore")).expect("gitignore"),
-        "*\n"
-    );
     assert!(
-        std::fs::read_to_string(dir.join(".ssot-lint-cache/CACHEDIR.TAG"))
+        std::fs::read_to_string(cache.join("CACHEDIR.TAG"))
             .expect("tag")
             .starts_with("Signature: 8a477f597d28d172789f06886806bc55")
     );
@@ -232,7 +245,7 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
 
     let damaged = damaged_copies(&good, 97, 3);
     // Without the result cache, so that the summaries are asked for.
-    let results = dir.join(".ssot-lint-cache/results.bin");
+    let results = cache.join("results.bin");
     for (what, bytes) in damaged {
         std::fs::write(&file, &bytes).expect("write");
         let _ = std::fs::remove_file(&results);
@@ -254,63 +267,96 @@ fn a_damaged_or_foreign_cache_is_ignored_and_rebuilt() {
 }
 
 #[test]
-fn a_cache_path_that_is_not_a_directory_or_points_outside_is_not_used() {
+fn a_cache_path_that_is_not_a_directory_or_points_elsewhere_is_not_used() {
     let (tmp, dir) = incident_copy();
     let reference = run(&dir, &["--no-cache"]);
+    let _ = run(&dir, &[]);
+    let cache = cache_dir(&dir);
+    std::fs::remove_dir_all(&cache).expect("rm");
     // A file where the directory would be: left alone, the run goes on.
-    std::fs::write(dir.join(".ssot-lint-cache"), "not a directory").expect("write");
+    std::fs::write(&cache, "not a directory").expect("write");
     let got = run(&dir, &["-v"]);
     assert_eq!((&got.0, got.1), (&reference.0, reference.1));
     assert!(got.2.contains("not written"), "{}", got.2);
     assert_eq!(
-        std::fs::read_to_string(dir.join(".ssot-lint-cache")).expect("read"),
+        std::fs::read_to_string(&cache).expect("read"),
         "not a directory"
     );
-    std::fs::remove_file(dir.join(".ssot-lint-cache")).expect("rm");
-    // A symlink to a directory outside the root: nothing is written there.
+    std::fs::remove_file(&cache).expect("rm");
+    // A symlink to a directory elsewhere: nothing is read or written there.
     #[cfg(unix)]
     {
         let outside = tmp.path().join("outside");
         std::fs::create_dir(&outside).expect("mkdir");
-        std::os::unix::fs::symlink(&outside, dir.join(".ssot-lint-cache")).expect("symlink");
+        std::os::unix::fs::symlink(&outside, &cache).expect("symlink");
         let got = run(&dir, &["-v"]);
         assert_eq!((&got.0, got.1), (&reference.0, reference.1));
+        assert!(got.2.contains("symlink"), "{}", got.2);
         assert_eq!(
             std::fs::read_dir(&outside).expect("read_dir").count(),
             0,
-            "wrote outside the root"
+            "wrote through a symlink"
         );
-        std::fs::remove_file(dir.join(".ssot-lint-cache")).expect("rm");
-        // A `target` symlinked out of the root is not used either.
-        std::os::unix::fs::symlink(&outside, dir.join("target")).expect("symlink");
-        let got = run(&dir, &[]);
-        assert_eq!((&got.0, got.1), (&reference.0, reference.1));
-        assert_eq!(std::fs::read_dir(&outside).expect("read_dir").count(), 0);
-        assert!(dir.join(".ssot-lint-cache/summaries.bin").is_file());
     }
 }
 
+/// No cache in the tree is ever read by default, nor one written there; `--cache-dir`
+/// (or `SSOT_LINT_CACHE_DIR`) puts it where it says, even in the tree (its files are
+/// authenticated); `--no-cache` and `--diff` read and write none; in CI there is one only
+/// where a directory is named.
 #[test]
-fn the_cache_goes_to_target_when_there_and_no_cache_reads_nothing() {
-    let (_tmp, dir) = incident_copy();
+fn the_cache_is_where_it_is_named_and_never_in_the_tree_by_default() {
+    let (tmp, dir) = incident_copy();
     std::fs::create_dir(dir.join("target")).expect("mkdir");
     let reference = run(&dir, &["--no-cache"]);
-    assert!(!dir.join("target/ssot-lint").exists());
     let got = run(&dir, &[]);
     assert_eq!((&got.0, got.1), (&reference.0, reference.1));
-    let file = dir.join("target/ssot-lint/summaries.bin");
-    assert!(file.is_file());
+    assert!(!dir.join("target/ssot-lint").exists());
     assert!(!dir.join(".ssot-lint-cache").exists());
+    let user = cache_dir(&dir);
+    assert!(user.join("results.bin").is_file());
+    // Named: there, and nowhere else.
+    std::fs::remove_dir_all(xdg_of(&dir).join("ssot-lint")).expect("rm");
+    let named = dir.join("target/ssot-lint");
+    let got = run(&dir, &["--cache-dir", "target/ssot-lint"]);
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1));
+    assert!(named.join("summaries.bin").is_file());
+    assert!(named.join("results.bin").is_file());
+    assert!(
+        cache_dirs(&dir).is_empty(),
+        "the user cache was written too"
+    );
+    let env_dir = tmp.path().join("env-cache");
+    let env_dir_s = env_dir.display().to_string();
+    let got = run_env(&dir, &[], &[("SSOT_LINT_CACHE_DIR", &env_dir_s)]);
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1));
+    assert!(env_dir.join("results.bin").is_file());
     // --no-cache does not read it: garbage there changes nothing and is left as it is.
+    let file = named.join("summaries.bin");
     std::fs::write(&file, "garbage").expect("write");
-    let got = run(&dir, &["--no-cache", "-v"]);
+    let got = run(
+        &dir,
+        &["--cache-dir", "target/ssot-lint", "--no-cache", "-v"],
+    );
     assert_eq!((&got.0, got.1), (&reference.0, reference.1));
     assert!(!got.2.contains("note: cache:"), "{}", got.2);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "garbage");
     // --diff writes nothing, the cache included.
-    std::fs::remove_file(&file).expect("rm");
-    let _ = run(&dir, &["--diff"]);
-    assert!(!file.exists(), "--diff wrote the cache");
+    std::fs::remove_dir_all(&named).expect("rm");
+    let _ = run(&dir, &["--cache-dir", "target/ssot-lint", "--diff"]);
+    assert!(!named.exists(), "--diff wrote the cache");
+    // In CI: no cache unless one is named.
+    let got = run_env(&dir, &["-v"], &[("CI", "true")]);
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1));
+    assert!(got.2.contains("cache: off in CI"), "{}", got.2);
+    assert!(cache_dirs(&dir).is_empty(), "a CI run wrote the user cache");
+    let got = run_env(
+        &dir,
+        &["--cache-dir", "target/ssot-lint"],
+        &[("CI", "true")],
+    );
+    assert_eq!((&got.0, got.1), (&reference.0, reference.1));
+    assert!(named.join("results.bin").is_file());
 }
 
 // The result cache: a lint unit's outcome is reused only while nothing it read, looked for
@@ -458,7 +504,7 @@ fn a_damaged_or_foreign_result_cache_is_ignored_and_rebuilt() {
     settle();
     let reference = run(&dir, &["--no-cache"]);
     warm(&dir, &[]);
-    let file = dir.join(".ssot-lint-cache/results.bin");
+    let file = cache_dir(&dir).join("results.bin");
     let good = std::fs::read(&file).expect("results written");
     let damaged = damaged_copies(&good, 31, 2);
     for (what, bytes) in damaged {

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 use common::write;
+#[path = "hostile/forge.rs"]
+mod forge;
 
 struct Run {
     code: Option<i32>,
@@ -1042,17 +1044,24 @@ fn item13_no_writes_no_cargo_no_network() {
         before,
         "a run without --fix wrote something"
     );
-    // With the summary cache: nothing but the cache directory in the root.
-    let o = run_env(&ws, &["--format", "short"], &[("PATH", &path)], 60);
+    // With the cache: nothing written in the tree (the cache is in the user's directory).
+    let xdg = tempfile::tempdir().expect("tempdir");
+    let xdg_s = xdg.path().display().to_string();
+    let o = run_env(
+        &ws,
+        &["--format", "short"],
+        &[("PATH", &path), ("XDG_CACHE_HOME", &xdg_s), ("CI", "")],
+        60,
+    );
     assert_eq!(o.code, Some(1), "{}", o.stderr);
     assert!(!mark.exists(), "cargo or rustc was run");
-    let cache = ws.join(".ssot-lint-cache");
-    let mut after = snapshot(d.path());
-    after.retain(|p, _| !p.starts_with(&cache) && p != &ws);
-    let mut expected = before.clone();
-    expected.retain(|p, _| p != &ws);
-    assert_eq!(after, expected, "a run wrote outside its cache directory");
-    assert!(cache.join("summaries.bin").is_file());
+    assert_eq!(snapshot(d.path()), before, "a cached run wrote in the tree");
+    let written: Vec<_> = std::fs::read_dir(xdg.path().join("ssot-lint"))
+        .expect("the user cache")
+        .flatten()
+        .filter(|e| e.path().join("summaries.bin").is_file())
+        .collect();
+    assert_eq!(written.len(), 1, "one cache directory for the root");
     // No network: the same run in a network namespace of its own (where unshare works).
     let unshare = Command::new("unshare")
         .args(["-rn", "true"])
@@ -2127,4 +2136,373 @@ fn item6_chains_parse_in_linear_time() {
             &format!("src/tries.rs:1:2015: {chain}"),
         ],
     );
+}
+
+// ---- issue 23, items 1 and 2: caches the tree cannot forge, one gate for named paths ----
+
+/// A clean handler: the same crate as [`app`] without the SSOT001.
+const CLEAN_HANDLER: &str =
+    "pub async fn handle(url: &str) -> sqlx::Result<()> {\n    let _ = url;\n    Ok(())\n}\n";
+
+/// A run as a user (`xdg` is their cache home; not in CI unless `env` says so).
+fn run_as(dir: &Path, xdg: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let xdg = xdg.display().to_string();
+    let mut all = vec![("XDG_CACHE_HOME", xdg.as_str()), ("CI", "")];
+    all.extend_from_slice(env);
+    run_env(dir, args, &all, 60)
+}
+
+/// The bytes of every file below `dir` (symlinks as their targets' text), for "nothing
+/// changed here".
+fn files_below(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        let p = e.path();
+        if e.file_type().is_symlink() {
+            let t = std::fs::read_link(p).expect("link");
+            out.insert(p.to_path_buf(), t.as_os_str().as_encoded_bytes().to_vec());
+        } else if e.file_type().is_file() {
+            out.insert(p.to_path_buf(), std::fs::read(p).expect("read"));
+        }
+    }
+    out
+}
+
+/// A pull request commits a cache: the outcome (or the per-file summaries) its author's
+/// ssot-lint made of the clean tree, altered so that it fits the violating tree (its
+/// dependency list emptied; the violating file's text filed under the clean text's
+/// summary) and sealed again with all the author knows (a checksum, or a tag under the
+/// author's own secret). Put in the tree's cache directory, in `target/ssot-lint`, or
+/// behind a `.ssot-lint-cache` symlink to a directory outside: on the victim's machine,
+/// in CI or not, the verdict is the one without a cache (exit 1, the SSOT001).
+#[cfg(unix)]
+#[test]
+fn issue23_item1_a_committed_cache_never_decides_the_verdict() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    let (attacker, victim) = (d.path().join("attacker-home"), d.path().join("victim-home"));
+    app(&ws, "");
+    write(&ws, "src/handlers.rs", CLEAN_HANDLER);
+    // The author lints the clean tree at the path CI checks out to.
+    let o = run_as(&ws, &attacker, &["--format", "short"], &[]);
+    assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
+    let (dir, key) = forge::attackers_cache(&ws, &attacker);
+    let results = forge::CacheFile::read(&dir.join("results.bin"));
+    let summaries = forge::CacheFile::read(&dir.join("summaries.bin"));
+    let _ = std::fs::remove_dir_all(ws.join(".ssot-lint-cache"));
+    // ... and commits the violation with the forged caches.
+    write(&ws, "src/handlers.rs", HANDLER);
+    let mut forged_results = results.clone();
+    forge::empty_deps(&mut forged_results);
+    let mut forged_summaries = summaries.clone();
+    assert!(forge::retarget(&mut forged_summaries, CLEAN_HANDLER, HANDLER) > 0);
+    let reference = run(&ws, &["--format", "short", "--no-cache"]);
+    assert_eq!(reference.code, Some(1));
+    assert_lines(&reference.stdout, &[SSOT001]);
+    let outside = d.path().join("outside");
+    for (what, files) in [
+        ("results.bin", vec![&forged_results]),
+        ("summaries.bin", vec![&forged_summaries]),
+    ] {
+        for place in [".ssot-lint-cache", "target/ssot-lint", "symlink"] {
+            let _ = std::fs::remove_dir_all(ws.join(".ssot-lint-cache"));
+            let _ = std::fs::remove_file(ws.join(".ssot-lint-cache"));
+            let _ = std::fs::remove_dir_all(ws.join("target"));
+            let _ = std::fs::remove_dir_all(&outside);
+            let _ = std::fs::remove_dir_all(&victim);
+            let cache_dir = match place {
+                "symlink" => {
+                    symlink(
+                        outside.to_str().expect("utf-8"),
+                        &ws.join(".ssot-lint-cache"),
+                    );
+                    outside.clone()
+                }
+                p => ws.join(p),
+            };
+            std::fs::create_dir_all(&cache_dir).expect("mkdir");
+            for f in &files {
+                std::fs::write(cache_dir.join(&f.name), f.seal(key)).expect("write");
+            }
+            let named = if place == "target/ssot-lint" {
+                "target/ssot-lint"
+            } else {
+                ".ssot-lint-cache"
+            };
+            for (how, args, env) in [
+                ("in CI", vec!["--format", "short"], vec![("CI", "true")]),
+                ("on a laptop", vec!["--format", "short"], vec![]),
+                (
+                    "with the cache directory named",
+                    vec!["--format", "short", "--cache-dir", named],
+                    vec![],
+                ),
+                (
+                    "in CI with the cache directory named",
+                    vec!["--format", "short", "--cache-dir", named],
+                    vec![("CI", "true")],
+                ),
+            ] {
+                let o = run_as(&ws, &victim, &args, &env);
+                assert_eq!(
+                    (o.code, &o.stdout),
+                    (reference.code, &reference.stdout),
+                    "a forged {what} in {place}, {how}, decided the verdict: {}",
+                    o.stderr
+                );
+            }
+        }
+    }
+}
+
+/// A committed `summaries.bin` of 1 MB whose index lists its bytes 100 times: a run that
+/// rewrites it never writes more than it holds (before: 100 MB, each entry copied), and
+/// a file the tree could write is not believed at all.
+#[test]
+fn issue23_item1_a_cache_file_cannot_make_the_tool_write_more_than_it_holds() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    let home = d.path().join("home");
+    app(&ws, "");
+    let o = run_as(&ws, &home, &["--format", "short"], &[]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let (dir, key) = forge::attackers_cache(&ws, &home);
+    let mut f = forge::CacheFile::read(&dir.join("summaries.bin"));
+    forge::amplify(&mut f, 1 << 20, 100);
+    let sealed = f.seal(key);
+    assert!(sealed.len() < 2 << 20);
+    // Under the user's own secret too (as if the tree could know it): the index is refused.
+    for named in [false, true] {
+        let cache = ws.join(".ssot-lint-cache");
+        let _ = std::fs::remove_dir_all(&cache);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&cache).expect("mkdir");
+        std::fs::write(cache.join("summaries.bin"), &sealed).expect("write");
+        if named {
+            // Where the victim's own run keeps it, sealed with the victim's own secret.
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(dir.join("summaries.bin"), &sealed).expect("write");
+        }
+        let o = run_as(&ws, &home, &["--format", "short", "-v"], &[]);
+        assert_eq!(o.code, Some(1), "{}", o.stderr);
+        assert_lines(&o.stdout, &[SSOT001]);
+        for p in files_below(d.path()).keys() {
+            let len = std::fs::metadata(p).expect("meta").len();
+            assert!(len < 4 << 20, "{} is {len} bytes", p.display());
+        }
+    }
+}
+
+/// `--fix` writes only Rust sources inside the workspace and never in `.git/`; a module
+/// that resolves into `.git/` (its config holds CI's credentials) is never read, so never
+/// printed either; `--write-baseline` and `--output` never write into `.git/` (a hook
+/// there would run at the next commit).
+#[cfg(unix)]
+#[test]
+fn issue23_item2_nothing_is_read_from_or_written_into_git() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    app(
+        &ws,
+        "#[path = \"../.git/config\"]\nmod gitconfig;\n#[path = \"../.git/info/x.rs\"]\nmod x;\n",
+    );
+    let secret = "extraheader = AUTHORIZATION: basic c2VjcmV0X3Rva2Vu";
+    write(&ws, ".git/config", &format!("[http]\n\t{secret}\n"));
+    write(&ws, ".git/info/x.rs", UNUSED);
+    write(&ws, ".git/hooks/pre-commit", "#!/bin/sh\nexit 0\n");
+    let before = files_below(&ws.join(".git"));
+    let o = run(&ws, &["--format", "human", "--no-cache"]);
+    assert!(!o.stdout.contains("c2VjcmV0") && !o.stderr.contains("c2VjcmV0"));
+    assert!(
+        o.stdout.contains("it resolves inside .git; not read"),
+        "{}",
+        o.stdout
+    );
+    let o = run(&ws, &["--format", "short", "--no-cache"]);
+    assert_lines(
+        &o.stdout,
+        &[
+            SSOT001,
+            "src/lib.rs:4:5: SSOT000 module `gitconfig`: .git/config: it resolves inside .git; not read",
+            "src/lib.rs:6:5: SSOT000 module `x`: .git/info/x.rs: it resolves inside .git; not read",
+        ],
+    );
+    for args in [
+        &["--fix", "--allow-dirty", "--no-cache"][..],
+        &["--write-baseline", ".git/hooks/pre-commit", "--no-cache"],
+        &["--output", "sarif=.git/hooks/pre-commit", "--no-cache"],
+        &["--output", "sarif=src/../.git/x.sarif", "--no-cache"],
+    ] {
+        let o = run(&ws, args);
+        assert_eq!(
+            files_below(&ws.join(".git")),
+            before,
+            "{args:?}: {}",
+            o.stderr
+        );
+        if args[0] != "--fix" {
+            assert_eq!(o.code, Some(2), "{args:?}");
+            assert!(
+                o.stderr.contains("inside .git; not written"),
+                "{}",
+                o.stderr
+            );
+        }
+    }
+}
+
+/// Files named on the command line are read only when they are regular files inside the
+/// workspace, and written only there, never through a symlink: a committed symlink named
+/// as `--config` prints neither the environment nor a credentials file; `--output`,
+/// `--write-baseline` and `--prune-baseline` never write through one; `--baseline` never
+/// reads outside (a value there is never echoed), never hangs on a FIFO and never fills
+/// memory from `/dev/zero`.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue23_item2_named_files_stay_inside_the_workspace() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    app(&ws, "");
+    let token = "cio_TOKEN_7f3e9a";
+    write(
+        d.path(),
+        "home/.cargo/credentials.toml",
+        &format!("[registry]\ntoken = \"{token}\"\nbad = \n"),
+    );
+    let outside_baseline =
+        format!("{{\"version\": 1, \"tool\": \"ssot-lint\", \"entries\": [], \"x\": \"{token}\"\n");
+    write(d.path(), "home/baseline.json", &outside_baseline);
+    write(
+        d.path(),
+        "home/valid-baseline.json",
+        "{\"version\": 1, \"tool\": \"ssot-lint\", \"entries\": []}\n",
+    );
+    write(d.path(), "home/target.txt", "mine\n");
+    std::fs::create_dir_all(d.path().join("home/dir")).expect("mkdir");
+    symlink("/proc/self/environ", &ws.join("ci/environ.toml"));
+    symlink("../../home/.cargo/credentials.toml", &ws.join("ci/x.toml"));
+    symlink("../home/target.txt", &ws.join("out.sarif"));
+    symlink("../home/dir", &ws.join("reports"));
+    symlink("../home/valid-baseline.json", &ws.join("base.json"));
+    let made = Command::new("mkfifo")
+        .arg(ws.join("fifo.json"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
+    let before = files_below(d.path());
+    let secret = "ENV_SECRET_a81c";
+    for (args, says) in [
+        (
+            &["--config", "ci/environ.toml"][..],
+            "ci/environ.toml: it resolves outside the workspace; not read",
+        ),
+        (
+            &["--config=ci/x.toml"],
+            "ci/x.toml: it resolves outside the workspace; not read",
+        ),
+        (
+            &["--output", "sarif=out.sarif"],
+            "out.sarif: it is a symlink; not written through",
+        ),
+        (
+            &["--output", "sarif=reports/x.sarif"],
+            "reports/x.sarif: it resolves outside the workspace; not written",
+        ),
+        (
+            &["--write-baseline", "out.sarif"],
+            "out.sarif: it is a symlink; not written through",
+        ),
+        (
+            &["--baseline", "base.json", "--prune-baseline"],
+            "base.json: it resolves outside the workspace; not read",
+        ),
+        (
+            &["--baseline", "../home/baseline.json"],
+            "baseline.json: it resolves outside the workspace; not read",
+        ),
+        (
+            &["--baseline", "/dev/zero"],
+            "/dev/zero: it resolves outside the workspace; not read",
+        ),
+        (
+            &["--baseline", "fifo.json"],
+            "fifo.json: not a regular file; not read",
+        ),
+    ] {
+        let args = [&["--format", "human", "--no-cache"][..], args].concat();
+        let o = run_env(&ws, &args, &[("CI_SECRET", secret)], 30);
+        assert_eq!(o.code, Some(2), "{args:?}: {}{}", o.stdout, o.stderr);
+        assert!(o.stderr.contains(says), "{args:?}: {}", o.stderr);
+        for out in [&o.stdout, &o.stderr] {
+            assert!(
+                !out.contains(secret) && !out.contains(token),
+                "{args:?}: {out}"
+            );
+            assert!(out.len() < 10_000, "{args:?}: {} bytes", out.len());
+        }
+        assert_eq!(files_below(d.path()), before, "{args:?} wrote something");
+    }
+}
+
+/// A baseline inside the workspace that is not one: the error quotes at most a bounded
+/// excerpt of what the parser read, with control characters escaped.
+#[test]
+fn issue23_item2_a_bad_baseline_is_quoted_in_a_bounded_excerpt() {
+    let d = tempfile::tempdir().expect("tempdir");
+    app(d.path(), "");
+    // A string value where a number belongs: serde quotes it in its message.
+    let long = format!("\\u001b]0;title\\u0007{}", "A".repeat(100_000));
+    write(
+        d.path(),
+        "baseline.json",
+        &format!("{{\"version\": \"{long}\"}}\n"),
+    );
+    let o = run(d.path(), &["--baseline", "baseline.json", "--no-cache"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("baseline.json: not a baseline: "),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.len() < 1_000,
+        "{} bytes: {}",
+        o.stderr.len(),
+        o.stderr
+    );
+    assert!(!o.stderr.contains('\u{1b}'), "{}", o.stderr);
+}
+
+/// The action's SARIF path through a committed symlink: nothing is written outside.
+#[cfg(unix)]
+#[test]
+fn issue23_item2_the_action_writes_no_sarif_through_a_symlink() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let ws = d.path().join("ws");
+    app(&ws, "");
+    write(d.path(), "home/target.sarif", "mine\n");
+    std::fs::create_dir_all(d.path().join("home/dir")).expect("mkdir");
+    symlink("../home/dir", &ws.join("reports"));
+    let before = files_below(&d.path().join("home"));
+    let bin = Path::new(env!("CARGO_BIN_EXE_ssot-lint"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/github-action.sh");
+    for sarif in ["reports/x.sarif", "reports/../../home/target.sarif"] {
+        let o = Command::new("bash")
+            .arg(&script)
+            .current_dir(&ws)
+            .env("SSOT_LINT", bin)
+            .env("SSOT_SARIF_FILE", sarif)
+            .env("SSOT_ARGS", "--no-cache")
+            .env_remove("GITHUB_OUTPUT")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .expect("bash");
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{sarif}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(files_below(&d.path().join("home")), before, "{sarif}");
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, gate};
+use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, WriteError, gate};
 
 /// The disk, read through [`gate`]; walks use the `ignore` crate (git's ignore rules) or
 /// `walkdir`.
@@ -111,13 +111,20 @@ impl FileSystem for Disk {
         super::private::read(path, max)
     }
 
-    fn create_private(
-        &self,
-        root: &Path,
-        dir: &Path,
-        name: &str,
-    ) -> Result<Box<dyn PrivateFile>, String> {
-        super::private::create(root, dir, name).map(|f| Box::new(f) as Box<dyn PrivateFile>)
+    fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        gate::write(path, within, bytes)
+    }
+
+    fn create_private(&self, dir: &Path, name: &str) -> Result<Box<dyn PrivateFile>, String> {
+        super::private::create(dir, name).map(|f| Box::new(f) as Box<dyn PrivateFile>)
+    }
+
+    fn private_key(&self, dir: &Path) -> Result<[u8; 32], String> {
+        super::private::key(dir)
+    }
+
+    fn prune_private(&self, dir: &Path, keep: usize, ours: fn(&std::ffi::OsStr) -> bool) {
+        super::private::prune(dir, keep, ours)
     }
 
     fn stamps(&self) -> bool {

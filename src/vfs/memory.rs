@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, normalize};
+use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, WriteError, normalize};
 
 #[derive(Default)]
 pub struct Memory {
@@ -17,6 +17,8 @@ pub struct Memory {
     dirs: BTreeSet<PathBuf>,
     /// The tool's own files, by path.
     private: Arc<Mutex<BTreeMap<PathBuf, Vec<u8>>>>,
+    /// The secret of [`FileSystem::private_key`], drawn when first asked for.
+    key: Mutex<Option<[u8; 32]>>,
 }
 
 impl Memory {
@@ -165,10 +167,13 @@ impl FileSystem for Memory {
         let Some(kind) = self.kind(&n) else {
             return Err(ReadError::Missing);
         };
-        if let Some(root) = within
-            && !n.starts_with(root)
-        {
-            return Err(ReadError::Outside);
+        if let Some(root) = within {
+            let Ok(rel) = n.strip_prefix(root) else {
+                return Err(ReadError::Outside);
+            };
+            if super::gate::in_git_dir(rel) {
+                return Err(ReadError::GitDir);
+            }
         }
         if kind != EntryKind::File {
             return Err(ReadError::NotRegular);
@@ -235,21 +240,56 @@ impl FileSystem for Memory {
         }
     }
 
-    fn create_private(
-        &self,
-        root: &Path,
-        dir: &Path,
-        name: &str,
-    ) -> Result<Box<dyn PrivateFile>, String> {
+    fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        let dest = normalize(path);
+        let Ok(rel) = dest.strip_prefix(within) else {
+            return Err(WriteError::Outside);
+        };
+        if super::gate::in_git_dir(rel) {
+            return Err(WriteError::GitDir);
+        }
+        if self.dirs.contains(&dest) {
+            return Err(WriteError::NotRegular);
+        }
+        // Kept with the tool's own files: the tree itself stays as it was made.
+        let mut p = self
+            .private
+            .lock()
+            .map_err(|e| WriteError::Io(std::io::Error::other(e.to_string())))?;
+        p.insert(dest, bytes.to_vec());
+        Ok(())
+    }
+
+    fn create_private(&self, dir: &Path, name: &str) -> Result<Box<dyn PrivateFile>, String> {
         let dest = normalize(&dir.join(name));
-        if !dest.starts_with(root) {
-            return Err(format!("{} is outside the root", dir.display()));
+        if self.files.contains_key(&normalize(dir)) {
+            return Err(format!("{} is not a directory", dir.display()));
         }
         Ok(Box::new(MemoryFile {
             bytes: std::io::Cursor::new(Vec::new()),
             dest,
             store: self.private.clone(),
         }))
+    }
+
+    fn private_key(&self, _dir: &Path) -> Result<[u8; 32], String> {
+        self.key()
+    }
+
+    fn prune_private(&self, _dir: &Path, _keep: usize, _ours: fn(&std::ffi::OsStr) -> bool) {}
+}
+
+impl Memory {
+    /// This view's secret: drawn once per view (nothing outlives it).
+    fn key(&self) -> Result<[u8; 32], String> {
+        let mut k = self.key.lock().map_err(|e| e.to_string())?;
+        if let Some(k) = *k {
+            return Ok(k);
+        }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| format!("no random secret: {e}"))?;
+        *k = Some(key);
+        Ok(key)
     }
 }
 

@@ -12,8 +12,10 @@
 //!   an editor's unsaved buffers);
 //! - [`Memory`]: a whole tree in memory, no disk at all (the inline rule tests).
 //!
-//! The write side is for the tool's own files only ([`FileSystem::create_private`]: a
-//! temporary file renamed into place inside the root, never through a symlink).
+//! The write side: the tool's own files ([`FileSystem::create_private`]: a temporary file
+//! renamed into place in a directory of the tool's, never through a symlink), and the files
+//! a user names (`--output`, baselines: [`gate::write`], inside the workspace, never through
+//! a symlink, never into `.git/`).
 
 mod disk;
 pub mod gate;
@@ -26,9 +28,10 @@ pub mod stamp;
 use std::path::{Component, Path, PathBuf};
 
 pub use disk::Disk;
-pub use gate::{DEFAULT_MAX_FILE_SIZE, ReadError, max_file_size, set_max_file_size};
+pub use gate::{DEFAULT_MAX_FILE_SIZE, ReadError, WriteError, max_file_size, set_max_file_size};
 pub use memory::Memory;
 pub use overlay::Overlay;
+pub use private::KEY_FILE;
 pub use record::Recorder;
 
 /// The directory the tool keeps its caches in when a tree has no `target/`: never part of
@@ -145,14 +148,37 @@ pub trait FileSystem: Sync {
     /// when it may not be read.
     fn read_private(&self, path: &Path, max: u64) -> Result<Vec<u8>, Option<String>>;
 
-    /// Start writing `name` in the directory `dir` (created if needed, inside `root` only),
-    /// for the tool itself.
-    fn create_private(
-        &self,
-        root: &Path,
-        dir: &Path,
-        name: &str,
-    ) -> Result<Box<dyn PrivateFile>, String>;
+    /// Write a file a user named (an `--output` file, a baseline) at the absolute `path`:
+    /// only inside `within` (a real path), never through or over a symlink, never into
+    /// `.git/`; a temporary file renamed into place (see [`gate::write`]).
+    fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        let _ = (path, within, bytes);
+        Err(WriteError::Io(std::io::Error::other(
+            "this file-system view writes no files",
+        )))
+    }
+
+    /// Start writing `name` in the tool's own directory `dir`, which is created (with its
+    /// parents, for this user alone) when missing and refused when it is a symlink or not a
+    /// directory. Where such a directory may be is the caller's decision (see
+    /// `crate::cache::place`).
+    fn create_private(&self, dir: &Path, name: &str) -> Result<Box<dyn PrivateFile>, String>;
+
+    /// The per-user secret kept in the file `key` of `dir`: 32 random bytes, made on first
+    /// use, readable by this user alone. What the tool's own files are authenticated with;
+    /// refused when the file is a symlink, not a regular file of 32 bytes, another user's,
+    /// or open to others.
+    fn private_key(&self, dir: &Path) -> Result<[u8; 32], String> {
+        let _ = dir;
+        Err("this file-system view keeps no secret".into())
+    }
+
+    /// Keep the `keep` most recently written directories directly in `dir` whose names
+    /// `ours` accepts, and remove the others with what they hold (the tool's own
+    /// directories: a symlink is never followed or removed).
+    fn prune_private(&self, dir: &Path, keep: usize, ours: fn(&std::ffi::OsStr) -> bool) {
+        let _ = (dir, keep, ours);
+    }
 
     /// Whether this view's texts are the disk's, so that [`stamp`]s describe them (a result
     /// cache may keep and reuse outcomes read through it).

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, normalize};
+use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, WriteError, normalize};
 
 pub struct Overlay<'a> {
     base: &'a dyn FileSystem,
@@ -180,13 +180,20 @@ impl FileSystem for Overlay<'_> {
         self.base.read_private(path, max)
     }
 
-    fn create_private(
-        &self,
-        root: &Path,
-        dir: &Path,
-        name: &str,
-    ) -> Result<Box<dyn PrivateFile>, String> {
-        self.base.create_private(root, dir, name)
+    fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        self.base.write_named(path, within, bytes)
+    }
+
+    fn create_private(&self, dir: &Path, name: &str) -> Result<Box<dyn PrivateFile>, String> {
+        self.base.create_private(dir, name)
+    }
+
+    fn private_key(&self, dir: &Path) -> Result<[u8; 32], String> {
+        self.base.private_key(dir)
+    }
+
+    fn prune_private(&self, dir: &Path, keep: usize, ours: fn(&std::ffi::OsStr) -> bool) {
+        self.base.prune_private(dir, keep, ours)
     }
 
     fn stamps(&self) -> bool {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::stamp::{Content, FsDep, listing, presence, stamp};
-use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk};
+use super::{DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk, WriteError};
 
 #[derive(Default)]
 struct Noted {
@@ -198,13 +198,20 @@ impl FileSystem for Recorder<'_> {
         self.inner.read_private(path, max)
     }
 
-    fn create_private(
-        &self,
-        root: &Path,
-        dir: &Path,
-        name: &str,
-    ) -> Result<Box<dyn PrivateFile>, String> {
-        self.inner.create_private(root, dir, name)
+    fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+        self.inner.write_named(path, within, bytes)
+    }
+
+    fn create_private(&self, dir: &Path, name: &str) -> Result<Box<dyn PrivateFile>, String> {
+        self.inner.create_private(dir, name)
+    }
+
+    fn private_key(&self, dir: &Path) -> Result<[u8; 32], String> {
+        self.inner.private_key(dir)
+    }
+
+    fn prune_private(&self, dir: &Path, keep: usize, ours: fn(&std::ffi::OsStr) -> bool) {
+        self.inner.prune_private(dir, keep, ours)
     }
 
     fn stamps(&self) -> bool {

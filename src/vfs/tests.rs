@@ -132,7 +132,7 @@ fn memory_applies_the_gate() {
     assert!(!mem.stamps());
     // The tool's own files are kept in memory.
     let mut f = mem
-        .create_private(root, Path::new("/w/.cache"), "c.bin")
+        .create_private(Path::new("/w/.cache"), "c.bin")
         .expect("create");
     std::io::Write::write_all(&mut f, b"abc").expect("write");
     f.commit().expect("commit");
@@ -141,7 +141,18 @@ fn memory_applies_the_gate() {
             .expect("read"),
         b"abc"
     );
-    assert!(mem.create_private(root, Path::new("/x"), "c.bin").is_err());
+    // Not over a file of the tree.
+    assert!(
+        mem.create_private(Path::new("/w/src/lib.rs"), "c.bin")
+            .is_err()
+    );
+    // One secret per view.
+    let k = mem.private_key(Path::new("/k")).expect("key");
+    assert_eq!(mem.private_key(Path::new("/k")).expect("key"), k);
+    assert_ne!(
+        Memory::default().private_key(Path::new("/k")).expect("key"),
+        k
+    );
 }
 
 /// An overlay's texts win over the view below; what it does not hold is the view's.
