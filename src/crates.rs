@@ -728,13 +728,23 @@ fn root_pending(krate: usize, root: &Path, is_test: bool) -> Pending {
     }
 }
 
+/// The edition a file is read at: its package's (the deepest package directory holding
+/// it). A file outside every package directory (a `[lib] path` or `#[path]` into a sibling
+/// folder) takes the unit's edition when all its packages share one, else 2015 (cargo's
+/// default).
 pub(crate) fn edition_for(unit: &Unit, file: &Path) -> ra_ap_syntax::Edition {
-    unit.packages
+    let owner = unit
+        .packages
         .iter()
         .filter(|p| file.starts_with(&p.dir))
-        .max_by_key(|p| p.dir.components().count())
-        .map(|p| p.edition)
-        .unwrap_or(ra_ap_syntax::Edition::Edition2015)
+        .max_by_key(|p| p.dir.components().count());
+    if let Some(p) = owner {
+        return p.edition;
+    }
+    match unit.packages.split_first() {
+        Some((first, rest)) if rest.iter().all(|p| p.edition == first.edition) => first.edition,
+        _ => ra_ap_syntax::Edition::Edition2015,
+    }
 }
 
 /// The extern prelude of every crate: its dependencies (renames applied), the package's own
@@ -788,7 +798,7 @@ mod tests {
 
     fn graph(root: &Path) -> CrateGraph<'static> {
         let root = root.canonicalize().expect("canonical");
-        let unit = crate::workspace::load_unit(&crate::vfs::Disk, &root).expect("unit");
+        let unit = crate::workspace::load_unit(&crate::vfs::Disk, &root, &root).expect("unit");
         build(&crate::vfs::Disk, &unit, &root)
     }
 

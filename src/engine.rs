@@ -97,6 +97,8 @@ pub struct Run<'v> {
     /// The units discovery found, in discovery order (the caller takes them).
     pub units: Vec<workspace::Unit>,
     warnings: Vec<String>,
+    /// Packages of a scanned folder that could not be loaded (SSOT000 findings).
+    problems: Vec<workspace::Problem>,
     /// `PATHS` as real paths inside the root.
     pub filters: Vec<PathBuf>,
     /// The config named on the command line, or the one at the scan root shared by its
@@ -130,6 +132,7 @@ impl<'v> Run<'v> {
             root,
             units,
             warnings,
+            problems,
         } = workspace::discover(fs, &start)?;
         if units.is_empty() {
             return Err(Error::NoWorkspace { path: start });
@@ -201,6 +204,7 @@ impl<'v> Run<'v> {
             root,
             units,
             warnings,
+            problems,
             filters,
             root_config,
             confine,
@@ -231,13 +235,13 @@ impl<'v> Run<'v> {
     /// scheduling), check a shared config against all units, sort and deduplicate the
     /// findings. `notes` (for `-v`) come before the summary cache's.
     pub fn finish(
-        self,
+        mut self,
         outcomes: Vec<Option<Outcome>>,
         notes: Vec<String>,
     ) -> Result<Outcome, Error> {
         let mut outcome = Outcome {
             root: self.root.clone(),
-            warnings: self.warnings,
+            warnings: std::mem::take(&mut self.warnings),
             ..Default::default()
         };
         for u in outcomes.into_iter().flatten() {
@@ -257,6 +261,8 @@ impl<'v> Run<'v> {
             outcome.suppressed.extend(u.suppressed);
             crate::ownership::merge(&mut outcome.ownership, u.ownership);
         }
+        let problems = self.problem_findings(&self.problems, &mut outcome);
+        outcome.findings.extend(problems);
         outcome.notes.extend(self.cache_note);
         outcome.notes.extend(notes);
         outcome.notes.extend(self.summaries.save());
@@ -466,8 +472,55 @@ impl<'v> Run<'v> {
                 .entry(f.file.clone())
                 .or_insert_with(|| graph.files[f.file_id].path.clone());
         }
+        findings.extend(self.problem_findings(&unit.problems, &mut outcome));
         outcome.findings = findings;
         Ok(outcome)
+    }
+
+    /// SSOT000 findings at the manifests for what discovery could not read or resolve (a
+    /// package a scan could not load, a target that cannot be read): selected and filtered
+    /// like the others, the manifest's text kept for the snippet when it was read.
+    fn problem_findings(
+        &self,
+        problems: &[workspace::Problem],
+        outcome: &mut Outcome,
+    ) -> Vec<Finding> {
+        if !self.selection.enabled(rules::RuleCode::Ssot000) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for p in problems {
+            if !self.filters.is_empty() && !self.filters.iter().any(|f| p.manifest.starts_with(f)) {
+                continue;
+            }
+            let span = p.span.clone().unwrap_or(0..0);
+            let (line, column) = match &p.text {
+                Some(t) => line_col(t, span.start),
+                None => (1, 1),
+            };
+            let mut f = Finding::new(
+                rules::RuleCode::Ssot000,
+                "syntax-error",
+                usize::MAX,
+                span.start as u32..span.end as u32,
+                p.message.clone(),
+            );
+            f.file = relative(&self.root, &p.manifest);
+            f.line = line;
+            f.column = column;
+            if let Some(t) = &p.text {
+                outcome
+                    .sources
+                    .entry(f.file.clone())
+                    .or_insert_with(|| t.clone());
+            }
+            outcome
+                .abs_paths
+                .entry(f.file.clone())
+                .or_insert_with(|| p.manifest.clone());
+            out.push(f);
+        }
+        out
     }
 }
 

@@ -85,8 +85,63 @@ pub struct Unit {
     pub root: PathBuf,
     pub manifest: PathBuf,
     pub packages: Vec<Package>,
-    /// What was skipped while loading it (a member or target that cannot be read).
+    /// What was skipped while loading it that cargo would skip too (a target path that
+    /// does not exist, a member without a manifest).
     pub warnings: Vec<String>,
+    /// Targets that exist but cannot be read (outside the workspace, not a regular file,
+    /// too large): SSOT000 findings, never a silent drop.
+    pub problems: Vec<Problem>,
+}
+
+/// Something of a manifest that discovery could not read or resolve: an SSOT000 finding at
+/// the manifest (see `crate::engine`), never a warning the exit status ignores.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub manifest: PathBuf,
+    /// The manifest's text, when it could be read (for the position and the snippet).
+    pub text: Option<String>,
+    /// What in it is wrong (a byte range of `text`).
+    pub span: Option<std::ops::Range<usize>>,
+    pub message: String,
+}
+
+impl Problem {
+    /// A package a folder scan could not load: where the error points, or its manifest.
+    fn package(manifest: &Path, e: Error) -> Problem {
+        match e {
+            Error::Manifest {
+                message,
+                span,
+                text,
+                ..
+            } => Problem {
+                manifest: manifest.to_path_buf(),
+                span: span.filter(|_| !text.is_empty()),
+                text: (!text.is_empty()).then_some(text),
+                message: format!("package not linted: invalid manifest: {message}"),
+            },
+            Error::Io { source, .. } => Problem {
+                manifest: manifest.to_path_buf(),
+                text: None,
+                span: None,
+                message: format!("package not linted: cannot read its manifest: {source}"),
+            },
+            other => Problem {
+                manifest: manifest.to_path_buf(),
+                text: None,
+                span: None,
+                message: format!("package not linted: {other}"),
+            },
+        }
+    }
+}
+
+/// What loading a package skipped: warnings (as cargo would skip it) and problems (what
+/// cargo would build but cannot be read here).
+#[derive(Debug, Default)]
+struct Skipped {
+    warnings: Vec<String>,
+    problems: Vec<Problem>,
 }
 
 pub fn underscore(name: &str) -> String {
@@ -129,12 +184,13 @@ fn edition_of(v: Option<&toml::Value>, ws: Option<&toml::Table>) -> Edition {
 }
 
 /// What [`discover`] found: the root finding paths are relative to, the units to lint, and
-/// what was skipped on the way (a broken package in a scanned folder).
+/// the packages of a scanned folder it could not load (each an SSOT000 finding).
 #[derive(Debug)]
 pub struct Discovery {
     pub root: PathBuf,
     pub units: Vec<Unit>,
     pub warnings: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 /// Find what to lint from `start` (a directory): the enclosing workspace or package, or,
@@ -156,29 +212,20 @@ pub fn discover(fs: &dyn FileSystem, start: &Path) -> Result<Discovery, Error> {
         // Present in any form: a manifest that cannot be read is an error, not a skip.
         if fs.exists_here(&m) {
             let root = workspace_root_for(fs, &m)?;
-            let unit = load_unit(fs, &root)?;
+            let unit = load_unit(fs, &root, &root)?;
             return Ok(Discovery {
                 root: unit.root.clone(),
                 units: vec![unit],
                 warnings: Vec::new(),
+                problems: Vec::new(),
             });
         }
         dir = d.parent();
     }
     // No manifest at or above: a monorepo of independent crates or a vendor folder.
-    let mut manifests: Vec<PathBuf> = fs
-        .walk(&Walk {
-            ignore_files: true,
-            skip_dirs: &["target", ".git"],
-            ..Walk::new(&start)
-        })
-        .into_iter()
-        .filter(|e| e.file_name() == Some("Cargo.toml".as_ref()) && e.kind == EntryKind::File)
-        .map(|e| e.path)
-        .collect();
-    manifests.sort();
+    let manifests = folder_manifests(fs, &start);
     let mut units: Vec<Unit> = Vec::new();
-    let mut warnings = Vec::new();
+    let mut problems = Vec::new();
     let mut first_error = None;
     for m in manifests {
         let dir = m.parent().unwrap_or(&start).to_path_buf();
@@ -194,33 +241,83 @@ pub fn discover(fs: &dyn FileSystem, start: &Path) -> Result<Discovery, Error> {
                 return Ok(None);
             }
             if !root.starts_with(&start) {
-                return Err(Error::Usage(format!(
-                    "its workspace {} is outside {}",
-                    root.display(),
-                    start.display()
-                )));
+                return Err(Error::Usage(
+                    "its workspace is outside the scanned folder".into(),
+                ));
             }
-            load_unit(fs, &root).map(Some)
+            // Its targets and modules may be anywhere in the scanned folder.
+            load_unit(fs, &root, &start).map(Some)
         });
         match loaded {
             Ok(Some(u)) => units.push(u),
             Ok(None) => {}
+            // One broken package does not stop the scan, and is not dropped either: an
+            // SSOT000 finding at its manifest.
             Err(e) => {
-                warnings.push(format!("skipped {}: {e}", m.display()));
-                first_error.get_or_insert(e);
+                if first_error.is_none() {
+                    first_error = Some(e.to_string());
+                }
+                problems.push(Problem::package(&m, e));
             }
         }
     }
     if units.is_empty()
         && let Some(e) = first_error
     {
-        return Err(e);
+        return Err(Error::Usage(format!(
+            "no package below {} could be loaded: {e}",
+            start.display()
+        )));
     }
     Ok(Discovery {
         root: start,
         units,
-        warnings,
+        warnings: Vec::new(),
+        problems,
     })
+}
+
+/// Every `Cargo.toml` a folder scan lints, sorted: below `start`, outside `target/` and
+/// `.git/`, a symlink too (it is then read through the gate, or is a finding). What git
+/// ignores is left out only while git does not track it (untracked build output, vendored
+/// copies): a crate a pull request commits is in every clone, whatever `.gitignore` says.
+/// `.ignore` files hide nothing here. When git cannot tell, nothing is left out.
+fn folder_manifests(fs: &dyn FileSystem, start: &Path) -> Vec<PathBuf> {
+    let skip = ["target", ".git"];
+    let is_manifest = |e: &crate::vfs::DirEntry| {
+        e.file_name() == Some("Cargo.toml".as_ref())
+            && matches!(e.kind, EntryKind::File | EntryKind::Symlink)
+    };
+    let tracked = fs.tracked(start, "Cargo.toml");
+    let walk = Walk {
+        // Git's rules only where git can say what it tracks.
+        ignore_files: tracked.is_some(),
+        dot_ignore: false,
+        skip_dirs: &skip,
+        ..Walk::new(start)
+    };
+    let mut manifests: Vec<PathBuf> = fs
+        .walk(&walk)
+        .into_iter()
+        .filter(is_manifest)
+        .map(|e| e.path)
+        .collect();
+    for t in tracked.unwrap_or_default() {
+        let in_skipped_dir = t
+            .strip_prefix(start)
+            .ok()
+            .and_then(Path::parent)
+            .is_some_and(|d| {
+                d.components()
+                    .any(|c| skip.iter().any(|s| c.as_os_str() == *s))
+            });
+        if !in_skipped_dir && fs.exists_here(&t) {
+            manifests.push(t);
+        }
+    }
+    manifests.sort();
+    manifests.dedup();
+    manifests
 }
 
 fn manifest_error(path: &Path, text: &str, needle: Option<&str>, message: String) -> Error {
@@ -364,10 +461,11 @@ fn member_dirs(fs: &dyn FileSystem, root: &Path, ws: &toml::Table) -> (Vec<PathB
     (out, outside)
 }
 
-/// Load a workspace or package. Every manifest and target file read is inside `root`; a
-/// member outside it, a member whose manifest cannot be read or has no string `name`, and
-/// two packages with one name are errors, as they are for cargo.
-pub fn load_unit(fs: &dyn FileSystem, root: &Path) -> Result<Unit, Error> {
+/// Load a workspace or package. Every manifest read is inside `root`, every target file
+/// inside `within` (the root, or the folder a scan was pointed at); a member outside the
+/// root, a member whose manifest cannot be read or has no string `name`, and two packages
+/// with one name are errors, as they are for cargo.
+pub fn load_unit(fs: &dyn FileSystem, root: &Path, within: &Path) -> Result<Unit, Error> {
     let manifest = root.join("Cargo.toml");
     let (t, text) = read_toml_text(fs, &manifest, root)?;
     let ws = t.get("workspace").and_then(|w| w.as_table()).cloned();
@@ -375,7 +473,7 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path) -> Result<Unit, Error> {
     if t.contains_key("package") {
         dirs.push(root.to_path_buf());
     }
-    let mut warnings = Vec::new();
+    let mut skipped = Skipped::default();
     if let Some(ws) = &ws {
         let (inside, outside) = member_dirs(fs, root, ws);
         if let Some(pat) = outside.first() {
@@ -396,7 +494,7 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path) -> Result<Unit, Error> {
         i += 1;
         let m = d.join("Cargo.toml");
         if !fs.exists_here(&m) {
-            warnings.push(format!(
+            skipped.warnings.push(format!(
                 "{}: workspace member {} has no Cargo.toml; skipped",
                 manifest.display(),
                 d.display()
@@ -404,7 +502,8 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path) -> Result<Unit, Error> {
             continue;
         }
         let (pt, ptext) = read_toml_text(fs, &m, root)?;
-        let Some(pkg) = load_package(fs, &d, &pt, &ptext, ws.as_ref(), root, &mut warnings)? else {
+        let Some(pkg) = load_package(fs, &d, &pt, &ptext, ws.as_ref(), within, &mut skipped)?
+        else {
             continue;
         };
         if let Some(other) = packages.iter().find(|p| p.name == pkg.name) {
@@ -430,7 +529,8 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path) -> Result<Unit, Error> {
         root: root.to_path_buf(),
         manifest,
         packages,
-        warnings,
+        warnings: skipped.warnings,
+        problems: skipped.problems,
     })
 }
 
@@ -441,7 +541,7 @@ fn load_package(
     text: &str,
     ws: Option<&toml::Table>,
     root: &Path,
-    warnings: &mut Vec<String>,
+    skipped: &mut Skipped,
 ) -> Result<Option<Package>, Error> {
     let manifest = dir.join("Cargo.toml");
     let Some(pv) = t.get("package") else {
@@ -523,7 +623,7 @@ fn load_package(
             add(tt.get("build-dependencies"), DepKind::Build);
         }
     }
-    let targets = targets(fs, dir, &name, t, text, root, warnings);
+    let targets = targets(fs, dir, &name, t, text, root, skipped);
     Ok(Some(Package {
         name,
         dir: dir.to_path_buf(),
@@ -535,8 +635,10 @@ fn load_package(
 }
 
 /// Whether a target file may be read: a regular file inside `root`. A path the manifest
-/// declares that cannot be read is a warning naming the manifest line; a conventional path
-/// that does not exist is no target.
+/// declares that does not exist is a warning naming the manifest line (cargo would not
+/// build it either); one that exists but cannot be read here (outside the workspace, a
+/// FIFO, too large) is a problem: the target would be built, so it is a finding, never
+/// dropped. A conventional path that does not exist is no target.
 fn target_ok(
     fs: &dyn FileSystem,
     path: &Path,
@@ -544,33 +646,45 @@ fn target_ok(
     manifest: &Path,
     text: &str,
     root: &Path,
-    warnings: &mut Vec<String>,
+    skipped: &mut Skipped,
 ) -> bool {
-    match fs.check(path, Some(root)) {
-        Ok(_) => true,
-        Err(crate::vfs::ReadError::Missing) if declared.is_none() => false,
-        Err(e) => {
-            let (what, line) = match declared {
-                Some(d) => (
-                    format!("target path `{d}`"),
-                    line_of(text, &format!("\"{d}\"")),
-                ),
-                None => (
-                    format!(
-                        "target file {}",
-                        path.strip_prefix(root).unwrap_or(path).display()
-                    ),
-                    None,
-                ),
-            };
-            let at = match line {
-                Some(l) => format!("{}:{l}", manifest.display()),
-                None => manifest.display().to_string(),
-            };
-            warnings.push(format!("{at}: {what}: {e}; target skipped"));
-            false
-        }
+    let e = match fs.check(path, Some(root)) {
+        Ok(_) => return true,
+        Err(crate::vfs::ReadError::Missing) if declared.is_none() => return false,
+        Err(e) => e,
+    };
+    let (what, needle) = match declared {
+        Some(d) => (format!("target path `{d}`"), Some(format!("\"{d}\""))),
+        None => (
+            format!(
+                "target file {}",
+                path.strip_prefix(manifest.parent().unwrap_or(root))
+                    .unwrap_or(path)
+                    .display()
+            ),
+            None,
+        ),
+    };
+    if matches!(e, crate::vfs::ReadError::Missing) {
+        let at = match needle.as_deref().and_then(|n| line_of(text, n)) {
+            Some(l) => format!("{}:{l}", manifest.display()),
+            None => manifest.display().to_string(),
+        };
+        skipped
+            .warnings
+            .push(format!("{at}: {what}: {e}; target skipped"));
+        return false;
     }
+    let span = needle
+        .as_deref()
+        .and_then(|n| text.find(n).map(|i| i..i + n.len()));
+    skipped.problems.push(Problem {
+        manifest: manifest.to_path_buf(),
+        text: Some(text.to_string()),
+        span,
+        message: format!("{what}: {e}; target not linted"),
+    });
+    false
 }
 
 fn targets(
@@ -580,11 +694,11 @@ fn targets(
     t: &toml::Table,
     text: &str,
     root: &Path,
-    warnings: &mut Vec<String>,
+    skipped: &mut Skipped,
 ) -> Vec<Target> {
     let manifest = dir.join("Cargo.toml");
     let mut ok = |path: &Path, declared: Option<&str>| {
-        target_ok(fs, path, declared, &manifest, text, root, warnings)
+        target_ok(fs, path, declared, &manifest, text, root, skipped)
     };
     let mut out: Vec<Target> = Vec::new();
     let auto = |key: &str| {

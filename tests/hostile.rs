@@ -180,7 +180,8 @@ fn item1_lib_path_and_symlinks_outside_are_not_read() {
         ],
     );
 
-    // `[lib] path` outside: a warning naming the manifest line; the target is skipped.
+    // `[lib] path` outside: a finding at the manifest line (the target would be built, so it
+    // is never dropped silently); nothing of the file is read.
     let p = d.path().join("p");
     write(
         &p,
@@ -189,12 +190,14 @@ fn item1_lib_path_and_symlinks_outside_are_not_read() {
     );
     write(&p, "src/main.rs", "fn main() {}\n");
     let o = run(&p, &["--format", "human"]);
-    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
     assert!(!o.stdout.contains("root:") && !o.stderr.contains("root:"));
-    assert!(
-        o.stderr.contains("Cargo.toml:6: target path `/etc/passwd`: it resolves outside the workspace; not read; target skipped"),
-        "{}",
-        o.stderr
+    let o = run(&p, &["--format", "short"]);
+    assert_lines(
+        &o.stdout,
+        &[
+            "Cargo.toml:6:8: SSOT000 target path `/etc/passwd`: it resolves outside the workspace; not read; target not linted",
+        ],
     );
 }
 
@@ -819,7 +822,7 @@ fn item9_packages_without_a_string_name_or_with_one_name_twice() {
 }
 
 #[test]
-fn item9_a_broken_package_in_a_scanned_folder_is_skipped_with_a_warning() {
+fn item9_a_broken_package_in_a_scanned_folder_is_a_finding() {
     let d = tempfile::tempdir().expect("tempdir");
     app(&d.path().join("good"), "");
     write(d.path(), "broken/Cargo.toml", "[package\nname = \"x\"\n");
@@ -831,13 +834,18 @@ fn item9_a_broken_package_in_a_scanned_folder_is_skipped_with_a_warning() {
     );
     let o = run(d.path(), &["--format", "short"]);
     assert_eq!(o.code, Some(1), "{}", o.stderr);
-    assert_lines(&o.stdout, &[&format!("good/{SSOT001}")]);
-    assert!(
-        o.stderr.contains("warning: skipped") && o.stderr.contains("broken/Cargo.toml"),
-        "{}",
-        o.stderr
+    assert_lines(
+        &o.stdout,
+        &[
+            "broken/Cargo.toml:1:9: SSOT000 package not linted: invalid manifest: unclosed table, expected `]`",
+            &format!("good/{SSOT001}"),
+            "noname/Cargo.toml:1:1: SSOT000 package not linted: invalid manifest: package.name is missing",
+        ],
     );
-    assert!(o.stderr.contains("package.name is missing"), "{}", o.stderr);
+    // Every one of them broken: nothing to lint, an error.
+    std::fs::remove_dir_all(d.path().join("good")).expect("rm");
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
 }
 
 // ---- 10. positions: BOM, characters, CRLF ----------------------------------------------
@@ -2505,4 +2513,128 @@ fn issue23_item2_the_action_writes_no_sarif_through_a_symlink() {
         );
         assert_eq!(files_below(&d.path().join("home")), before, "{sarif}");
     }
+}
+
+// ---- issue 23, item 5: a folder scan drops nothing it cannot read or resolve ----------
+
+/// `git` in `dir` (a plain repository of the test's), panicking with its stderr.
+fn git_in(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A folder of crates in a git repository: `listed` is named by `.gitignore` and by
+/// `.ignore`, yet committed (`git add -f`), so every clone has it and cargo builds it; the
+/// scan lints it (before, it was left out without a word and the run exited 0). A crate
+/// git ignores and does not track (build output, a vendored copy) is still left out.
+#[test]
+fn issue23_item5_a_crate_an_ignore_file_names_but_git_tracks_is_linted() {
+    if Command::new("git").arg("--version").output().is_err() {
+        eprintln!("git is not available; skipped");
+        return;
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    let root = d.path();
+    app(&root.join("listed"), "");
+    app(&root.join("untracked"), "");
+    write(root, ".gitignore", "listed/\nuntracked/\n");
+    write(root, ".ignore", "listed/\n");
+    git_in(root, &["init", "-q"]);
+    git_in(root, &["add", "-f", ".gitignore", ".ignore", "listed"]);
+    git_in(root, &["commit", "-q", "-m", "x"]);
+    let o = run(root, &["--format", "short", "--no-cache"]);
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    assert_lines(&o.stdout, &[&format!("listed/{SSOT001}")]);
+    // Outside a git work tree nothing is ignored: both crates.
+    std::fs::remove_dir_all(root.join(".git")).expect("rm .git");
+    let o = run(root, &["--format", "short", "--no-cache"]);
+    assert_lines(
+        &o.stdout,
+        &[
+            &format!("listed/{SSOT001}"),
+            &format!("untracked/{SSOT001}"),
+        ],
+    );
+}
+
+/// A package a folder scan cannot load is a finding at its manifest (exit 1), not a warning
+/// with exit 0: its `Cargo.toml` a symlink out of the folder, or over `--max-file-size`;
+/// its `[lib] path` outside the folder. A `[lib] path` outside the crate's directory but
+/// inside the folder is read (cargo builds it): its construction is found.
+#[cfg(unix)]
+#[test]
+fn issue23_item5_a_crate_a_scan_cannot_read_is_a_finding() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let scan = d.path().join("scan");
+    write(d.path(), "outside/Cargo.toml", MANIFEST);
+    app(&scan.join("good"), "");
+    // A manifest that is a symlink to one outside the folder.
+    write(&scan, "linked/src/lib.rs", HANDLER);
+    symlink("../../outside/Cargo.toml", &scan.join("linked/Cargo.toml"));
+    // A manifest over the size cap.
+    write(
+        &scan,
+        "huge/Cargo.toml",
+        &format!("{MANIFEST}# {}\n", "x".repeat(11 << 20)),
+    );
+    write(&scan, "huge/src/lib.rs", HANDLER);
+    // [lib] paths: one in a sibling folder of the scan, one outside it.
+    write(
+        &scan,
+        "shared/Cargo.toml",
+        &MANIFEST
+            .replace("name = \"app\"", "name = \"shared\"")
+            .replace(
+                "[dependencies]",
+                "[lib]\npath = \"../common/lib.rs\"\n\n[dependencies]",
+            ),
+    );
+    write(
+        &scan,
+        "shared/ssot-lint.toml",
+        "[ssot]\nmodules = [\"shared::db\"]\n",
+    );
+    write(&scan, "common/lib.rs", "pub mod db;\npub mod handlers;\n");
+    write(&scan, "common/db.rs", DB);
+    write(&scan, "common/handlers.rs", HANDLER);
+    write(
+        &scan,
+        "escapes/Cargo.toml",
+        &MANIFEST
+            .replace("name = \"app\"", "name = \"escapes\"")
+            .replace(
+                "[dependencies]",
+                "[lib]\npath = \"../../outside/lib.rs\"\n\n[dependencies]",
+            ),
+    );
+    write(d.path(), "outside/lib.rs", HANDLER);
+    let o = run(&scan, &["--format", "short", "--no-cache"]);
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "common/handlers.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `shared::db`",
+            "escapes/Cargo.toml:7:8: SSOT000 target path `../../outside/lib.rs`: it resolves outside the workspace; not read; target not linted",
+            &format!("good/{SSOT001}"),
+            "huge/Cargo.toml:1:1: SSOT000 package not linted: cannot read its manifest: larger than --max-file-size (11534465 > 10485760 bytes); skipped",
+            "linked/Cargo.toml:1:1: SSOT000 package not linted: cannot read its manifest: it resolves outside the workspace; not read",
+        ],
+    );
+    assert!(!o.stderr.contains("warning"), "{}", o.stderr);
 }

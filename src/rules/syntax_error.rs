@@ -32,6 +32,10 @@ pub const RULE: RuleInfo = RuleInfo {
     doc: r#"
 ## What it does
 Reports a file that does not parse cleanly, at its first syntax error, or that cannot be read.
+At a manifest: a package a folder scan cannot load (its `Cargo.toml` does not parse, is a
+symlink out of the folder, is over the size cap) and a target that exists but cannot be read
+(a `[lib] path` outside the workspace, a FIFO): code cargo would build that ssot-lint cannot
+see is a finding, never a silent drop.
 
 ## Why is this bad?
 ssot-lint still checks every part of the file the parser recovered, but a construction

@@ -83,7 +83,7 @@ impl FileSystem for Disk {
         };
         if w.ignore_files {
             let mut b = ignore::WalkBuilder::new(w.root);
-            b.hidden(false).max_depth(w.max_depth);
+            b.hidden(false).ignore(w.dot_ignore).max_depth(w.max_depth);
             b.filter_entry(move |e| {
                 !e.file_type().is_some_and(|t| t.is_dir()) || enters(e.path(), e.file_name())
             });
@@ -125,6 +125,10 @@ impl FileSystem for Disk {
 
     fn prune_private(&self, dir: &Path, keep: usize, ours: fn(&std::ffi::OsStr) -> bool) {
         super::private::prune(dir, keep, ours)
+    }
+
+    fn tracked(&self, dir: &Path, name: &str) -> Option<Vec<PathBuf>> {
+        super::git::tracked(dir, name)
     }
 
     fn stamps(&self) -> bool {

@@ -70,9 +70,14 @@ impl Memory {
 
     /// The ignore rules of a directory: its `.ignore`, then (in a git work tree) its
     /// `.gitignore`.
-    fn rules_of(&self, dir: &Path, git: bool) -> Vec<ignore::gitignore::Gitignore> {
+    fn rules_of(
+        &self,
+        dir: &Path,
+        git: bool,
+        dot_ignore: bool,
+    ) -> Vec<ignore::gitignore::Gitignore> {
         let mut out = Vec::new();
-        for (name, wanted) in [(".ignore", true), (".gitignore", git)] {
+        for (name, wanted) in [(".ignore", dot_ignore), (".gitignore", git)] {
             let Some(text) = wanted.then(|| self.files.get(&dir.join(name))).flatten() else {
                 continue;
             };
@@ -98,7 +103,7 @@ impl Memory {
         out: &mut Vec<DirEntry>,
     ) {
         if w.ignore_files {
-            rules.push(self.rules_of(dir, git));
+            rules.push(self.rules_of(dir, git, w.dot_ignore));
         }
         for e in self.children(dir) {
             let is_dir = e.kind == EntryKind::Dir;
@@ -224,7 +229,7 @@ impl FileSystem for Memory {
         if w.ignore_files {
             let above: Vec<&Path> = root.ancestors().skip(1).collect();
             for a in above.into_iter().rev() {
-                rules.push(self.rules_of(a, git));
+                rules.push(self.rules_of(a, git, w.dot_ignore));
             }
         }
         self.walk_dir(w, &root, 0, git, &mut rules, &mut out);

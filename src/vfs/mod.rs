@@ -19,6 +19,7 @@
 
 mod disk;
 pub mod gate;
+mod git;
 mod memory;
 mod overlay;
 mod private;
@@ -70,6 +71,8 @@ pub struct Walk<'a> {
     /// Leave out what ignore files say, as git does (`.gitignore` in a git work tree, its
     /// `info/exclude` and global excludes file, `.ignore` anywhere); hidden files are walked.
     pub ignore_files: bool,
+    /// With `ignore_files`: `.ignore` files too (not a git file; on by default).
+    pub dot_ignore: bool,
     /// Directories with these names are not entered.
     pub skip_dirs: &'a [&'a str],
     /// A directory below the root that holds a `Cargo.toml` file is not entered.
@@ -88,6 +91,7 @@ impl<'a> Walk<'a> {
         Walk {
             root,
             ignore_files: false,
+            dot_ignore: true,
             skip_dirs: &[],
             skip_packages: false,
             min_depth: 0,
@@ -178,6 +182,14 @@ pub trait FileSystem: Sync {
     /// directories: a symlink is never followed or removed).
     fn prune_private(&self, dir: &Path, keep: usize, ours: fn(&std::ffi::OsStr) -> bool) {
         let _ = (dir, keep, ours);
+    }
+
+    /// The files named `name` below `dir` that git tracks (in its index), when `dir` is in
+    /// a git work tree and git can say; `None` when it cannot tell (no work tree, no git, an
+    /// error). Never what the tree's configuration could make git run.
+    fn tracked(&self, dir: &Path, name: &str) -> Option<Vec<PathBuf>> {
+        let _ = (dir, name);
+        None
     }
 
     /// Whether this view's texts are the disk's, so that [`stamp`]s describe them (a result

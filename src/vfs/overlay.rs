@@ -180,6 +180,10 @@ impl FileSystem for Overlay<'_> {
         self.base.read_private(path, max)
     }
 
+    fn tracked(&self, dir: &Path, name: &str) -> Option<Vec<PathBuf>> {
+        self.base.tracked(dir, name)
+    }
+
     fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         self.base.write_named(path, within, bytes)
     }

@@ -198,6 +198,10 @@ impl FileSystem for Recorder<'_> {
         self.inner.read_private(path, max)
     }
 
+    fn tracked(&self, dir: &Path, name: &str) -> Option<Vec<PathBuf>> {
+        self.inner.tracked(dir, name)
+    }
+
     fn write_named(&self, path: &Path, within: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         self.inner.write_named(path, within, bytes)
     }
