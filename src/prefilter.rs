@@ -103,7 +103,7 @@ fn sorted(mut v: Vec<u64>) -> Vec<u64> {
 fn attr_is_test(text: &str) -> bool {
     let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if t.starts_with("#[cfg(") || t.starts_with("#![cfg(") {
-        return t.contains("test") && !t.contains("not(test");
+        return crate::parse::cfg::attr_is_cfg_test(text);
     }
     false
 }

@@ -2553,15 +2553,22 @@ fn issue23_item5_a_crate_an_ignore_file_names_but_git_tracks_is_linted() {
     let root = d.path();
     app(&root.join("listed"), "");
     app(&root.join("untracked"), "");
+    app(&root.join("visible"), "");
     write(root, ".gitignore", "listed/\nuntracked/\n");
     write(root, ".ignore", "listed/\n");
     git_in(root, &["init", "-q"]);
-    git_in(root, &["add", "-f", ".gitignore", ".ignore", "listed"]);
+    git_in(
+        root,
+        &["add", "-f", ".gitignore", ".ignore", "listed", "visible"],
+    );
     git_in(root, &["commit", "-q", "-m", "x"]);
     let o = run(root, &["--format", "short", "--no-cache"]);
     assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
-    assert_lines(&o.stdout, &[&format!("listed/{SSOT001}")]);
-    // Outside a git work tree nothing is ignored: both crates.
+    assert_lines(
+        &o.stdout,
+        &[&format!("listed/{SSOT001}"), &format!("visible/{SSOT001}")],
+    );
+    // Outside a git work tree nothing is ignored: every crate.
     std::fs::remove_dir_all(root.join(".git")).expect("rm .git");
     let o = run(root, &["--format", "short", "--no-cache"]);
     assert_lines(
@@ -2569,6 +2576,7 @@ fn issue23_item5_a_crate_an_ignore_file_names_but_git_tracks_is_linted() {
         &[
             &format!("listed/{SSOT001}"),
             &format!("untracked/{SSOT001}"),
+            &format!("visible/{SSOT001}"),
         ],
     );
 }
@@ -2637,4 +2645,75 @@ fn issue23_item5_a_crate_a_scan_cannot_read_is_a_finding() {
         ],
     );
     assert!(!o.stderr.contains("warning"), "{}", o.stderr);
+}
+
+/// Test code is decided by `cfg(test)` alone: `#[cfg(any(test, unix))]` and
+/// `#[cfg(feature = "testing")]` are built by ordinary builds, so their constructions are
+/// production code (before, any cfg naming `test` hid them); `#[cfg(all(test, unix))]` and
+/// `#[cfg(test)]` stay test code.
+#[test]
+fn issue23_item5_only_cfg_test_makes_test_code() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let root = d.path();
+    app(
+        root,
+        "#[cfg(any(test, unix))]\npub mod either;\n#[cfg(feature = \"testing\")]\npub mod featured;\n#[cfg(all(test, unix))]\nmod both;\n#[cfg(test)]\nmod tests {\n    #[cfg(any(unix, windows))]\n    pub async fn t(url: &str) {\n        let _ = sqlx::PgPool::connect(url).await;\n    }\n}\n",
+    );
+    write(root, "src/either.rs", HANDLER);
+    write(root, "src/featured.rs", HANDLER);
+    write(root, "src/both.rs", HANDLER);
+    let o = run(root, &["--format", "short", "--no-cache"]);
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "src/either.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
+            "src/featured.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
+            SSOT001,
+        ],
+    );
+    // The cache gives the same verdict.
+    let cache = tempfile::tempdir().expect("cache dir");
+    let dir = cache.path().to_str().expect("utf-8");
+    for _ in 0..2 {
+        let w = run(root, &["--format", "short", "--cache-dir", dir]);
+        assert_eq!((w.code, &w.stdout), (o.code, &o.stdout), "{}", w.stderr);
+    }
+}
+
+/// A library module reached through `#[path]` into `tests/` or `examples/` is library code
+/// (the target kind decides, not the folder name); before, a PR could hide a pool there. A
+/// test target including the same file does not make it test code for the library.
+#[test]
+fn issue23_item5_a_library_module_under_tests_or_examples_is_production_code() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let root = d.path();
+    app(
+        root,
+        "#[path = \"../tests/support/helpers.rs\"]\npub mod helpers;\n#[path = \"../examples/shared/pool.rs\"]\npub mod pool;\n",
+    );
+    write(root, "tests/support/helpers.rs", HANDLER);
+    write(root, "examples/shared/pool.rs", HANDLER);
+    write(
+        root,
+        "tests/it.rs",
+        "#[path = \"support/helpers.rs\"]\nmod helpers;\n\n#[test]\nfn t() {}\n",
+    );
+    // An example's own code, and a file no target reaches under tests/, stay test code.
+    write(
+        root,
+        "examples/demo.rs",
+        &format!("{HANDLER}\nfn main() {{}}\n"),
+    );
+    write(root, "tests/unused/orphan.rs", HANDLER);
+    let o = run(root, &["--format", "short", "--no-cache"]);
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "examples/shared/pool.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
+            SSOT001,
+            "tests/support/helpers.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
+        ],
+    );
 }

@@ -12,6 +12,7 @@ use ra_ap_syntax::{
 use crate::summary::*;
 
 mod body;
+pub mod cfg;
 mod comments;
 pub mod depth;
 mod flow;
@@ -923,8 +924,8 @@ fn attr_is_test(a: &ast::Attr) -> bool {
     let text = a.syntax().text().to_string();
     let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if t.starts_with("#[cfg(") || t.starts_with("#![cfg(") {
-        // `cfg(test)`, `cfg(all(test, ...))`; not `cfg(not(test))`.
-        return t.contains("test") && !t.contains("not(test");
+        // `cfg(test)`, `cfg(all(test, ...))`; not `cfg(any(test, unix))`, `cfg(not(test))`.
+        return cfg::attr_is_cfg_test(&text);
     }
     let path = a
         .path()

@@ -654,8 +654,8 @@ impl<'g> Model<'g> {
 
     /// Whether code in module node `m` of crate `k` is left to no rule: an `[allow]` path,
     /// or (unless `[allow] tests = false`) test code: `test_flag` (a `#[test]` function, a
-    /// `#[cfg(test)]` item), a test module, target or package, a file under `tests/`,
-    /// `benches/` or `examples/` of its package.
+    /// `#[cfg(test)]` item), a test module, target or package, a file no target reaches
+    /// under `tests/`, `benches/` or `examples/` of its package.
     pub fn allowed(&self, k: usize, m: usize, test_flag: bool) -> bool {
         let node = self.g.crates[k].modules.get(m);
         self.file_allowed[k][node.file_index]
@@ -676,7 +676,13 @@ impl<'g> Model<'g> {
         if c.kind.is_test_code() || self.test_packages.contains_key(&c.package) {
             return true;
         }
-        // Files under tests/, benches/, examples/ of their package.
+        // Test code is decided by target kind: a library or binary module stays production
+        // code wherever its file lies (`#[path = "../tests/support/db.rs"]`). Only a file
+        // no target reaches has no kind; then its folder decides (tests/, benches/,
+        // examples/ of its package).
+        if c.kind != TargetKind::Orphan {
+            return false;
+        }
         let pkg = &self.g.packages[c.package];
         self.g.files[file]
             .path
