@@ -4,7 +4,6 @@
 //! in order and never interleave with another run's.
 
 use std::collections::HashSet;
-
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -14,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::SinkExt;
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
 use crate::Limits;
 use crate::agent::{self, WordCount};
@@ -164,23 +164,34 @@ async fn session(socket: WebSocket, user: User, limits: Limits) {
         owned_threads: HashSet::new(),
     };
     // Liveness: after `ws_ping_interval` without a frame from the client, a Ping; after
-    // `ws_pong_timeout` more without one, the connection is closed.
+    // `ws_pong_timeout` more without one, the connection is closed. One timer for the whole
+    // session, re-armed only when it fires: a frame just notes the time it arrived (arming
+    // and disarming a timer per frame costs two locks of the runtime's timer wheel).
     let mut pinged = false;
+    // When the client last sent a frame, or when the Ping went out.
+    let mut since = Instant::now();
+    let idle = tokio::time::sleep_until(since + limits.ws_ping_interval);
+    tokio::pin!(idle);
     loop {
-        let wait = if pinged {
-            limits.ws_pong_timeout
-        } else {
-            limits.ws_ping_interval
-        };
-        let frame = match tokio::time::timeout(wait, session.socket.recv()).await {
-            Ok(Some(frame)) => frame,
-            Ok(None) => return,
-            Err(_) if pinged => {
-                let reason = "no answer to ping (WS_PONG_TIMEOUT_SECS)";
-                session.close(close_code::AWAY, reason).await;
-                return;
-            }
-            Err(_) => {
+        let frame = tokio::select! {
+            biased;
+            frame = session.socket.recv() => frame,
+            () = &mut idle => {
+                let wait = if pinged {
+                    limits.ws_pong_timeout
+                } else {
+                    limits.ws_ping_interval
+                };
+                let deadline = since + wait;
+                if Instant::now() < deadline {
+                    idle.as_mut().reset(deadline);
+                    continue;
+                }
+                if pinged {
+                    let reason = "no answer to ping (WS_PONG_TIMEOUT_SECS)";
+                    session.close(close_code::AWAY, reason).await;
+                    return;
+                }
                 pinged = true;
                 if session
                     .socket
@@ -190,10 +201,14 @@ async fn session(socket: WebSocket, user: User, limits: Limits) {
                 {
                     return;
                 }
+                since = Instant::now();
+                idle.as_mut().reset(since + limits.ws_pong_timeout);
                 continue;
             }
         };
+        let Some(frame) = frame else { return };
         pinged = false;
+        since = Instant::now();
         let outcome = match frame {
             Ok(Message::Text(text)) => session.on_text(text.as_str()).await,
             Ok(Message::Binary(_)) => {

@@ -310,6 +310,10 @@ impl Writer<'_> {
 /// get its error (the same reason; none starts an attempt of its own), and the next call
 /// tries again. No caller waits longer than the init timeout (plus a second of grace).
 pub async fn pool() -> Result<&'static Database, DatabaseError> {
+    // Once initialized (every call but the first few), nothing to wait for: no timer armed.
+    if let Some(database) = DATABASE.get() {
+        return Ok(database);
+    }
     let timeouts = Timeouts::get()?;
     // Attempts that had failed before this caller arrived; one failing after it is its answer.
     let seen = INIT_FAILURES.load(Ordering::SeqCst);
