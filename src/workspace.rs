@@ -235,7 +235,7 @@ pub fn discover(fs: &dyn FileSystem, start: &Path) -> Result<Discovery, Error> {
         {
             continue;
         }
-        // One broken package does not stop the scan: it is skipped with a warning.
+        // One broken package does not stop the scan, nor is it dropped: a finding (below).
         let loaded = workspace_root_for(fs, &m).and_then(|root| {
             if units.iter().any(|u| u.root == root) {
                 return Ok(None);
@@ -277,16 +277,18 @@ pub fn discover(fs: &dyn FileSystem, start: &Path) -> Result<Discovery, Error> {
     })
 }
 
-/// Every `Cargo.toml` a folder scan lints, sorted: below `start`, outside `target/` and
-/// `.git/`, a symlink too (it is then read through the gate, or is a finding). What git
-/// ignores is left out only while git does not track it (untracked build output, vendored
-/// copies): a crate a pull request commits is in every clone, whatever `.gitignore` says.
-/// `.ignore` files hide nothing here. When git cannot tell, nothing is left out.
+/// Every `Cargo.toml` a folder scan lints, sorted: below `start`, outside `.git/` and
+/// (unless git tracks it) `target/`, of any kind (a symlink, a FIFO: read through the gate,
+/// or a finding). What git ignores is left out only while git does not track it (untracked
+/// build output, vendored copies): a crate a pull request commits is in every clone,
+/// whatever `.gitignore` says.
+/// `.ignore` files hide nothing here. When git cannot tell, no ignore file applies.
 fn folder_manifests(fs: &dyn FileSystem, start: &Path) -> Vec<PathBuf> {
     let skip = ["target", ".git"];
+    // Whatever its kind (a symlink, a FIFO, a device): the gate then refuses to read it,
+    // and that is a finding.
     let is_manifest = |e: &crate::vfs::DirEntry| {
-        e.file_name() == Some("Cargo.toml".as_ref())
-            && matches!(e.kind, EntryKind::File | EntryKind::Symlink)
+        e.file_name() == Some("Cargo.toml".as_ref()) && e.kind != EntryKind::Dir
     };
     let tracked = fs.tracked(start, "Cargo.toml");
     let walk = Walk {
@@ -302,16 +304,13 @@ fn folder_manifests(fs: &dyn FileSystem, start: &Path) -> Vec<PathBuf> {
         .filter(is_manifest)
         .map(|e| e.path)
         .collect();
+    // A tracked manifest is committed code, even under a folder named `target`.
     for t in tracked.unwrap_or_default() {
-        let in_skipped_dir = t
+        let in_git_dir = t
             .strip_prefix(start)
             .ok()
-            .and_then(Path::parent)
-            .is_some_and(|d| {
-                d.components()
-                    .any(|c| skip.iter().any(|s| c.as_os_str() == *s))
-            });
-        if !in_skipped_dir && fs.exists_here(&t) {
+            .is_some_and(|r| r.components().any(|c| c.as_os_str() == ".git"));
+        if !in_git_dir && fs.exists_here(&t) {
             manifests.push(t);
         }
     }

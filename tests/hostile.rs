@@ -2542,7 +2542,8 @@ fn git_in(dir: &Path, args: &[&str]) {
 /// A folder of crates in a git repository: `listed` is named by `.gitignore` and by
 /// `.ignore`, yet committed (`git add -f`), so every clone has it and cargo builds it; the
 /// scan lints it (before, it was left out without a word and the run exited 0). A crate
-/// git ignores and does not track (build output, a vendored copy) is still left out.
+/// git ignores and does not track (build output, a vendored copy) is still left out; one
+/// committed under a folder named `target` is linted.
 #[test]
 fn issue23_item5_a_crate_an_ignore_file_names_but_git_tracks_is_linted() {
     if Command::new("git").arg("--version").output().is_err() {
@@ -2554,21 +2555,35 @@ fn issue23_item5_a_crate_an_ignore_file_names_but_git_tracks_is_linted() {
     app(&root.join("listed"), "");
     app(&root.join("untracked"), "");
     app(&root.join("visible"), "");
+    // A crate committed under a folder named `target` is committed code too.
+    app(&root.join("tools/target"), "");
     write(root, ".gitignore", "listed/\nuntracked/\n");
     write(root, ".ignore", "listed/\n");
     git_in(root, &["init", "-q"]);
     git_in(
         root,
-        &["add", "-f", ".gitignore", ".ignore", "listed", "visible"],
+        &[
+            "add",
+            "-f",
+            ".gitignore",
+            ".ignore",
+            "listed",
+            "visible",
+            "tools",
+        ],
     );
     git_in(root, &["commit", "-q", "-m", "x"]);
     let o = run(root, &["--format", "short", "--no-cache"]);
     assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
     assert_lines(
         &o.stdout,
-        &[&format!("listed/{SSOT001}"), &format!("visible/{SSOT001}")],
+        &[
+            &format!("listed/{SSOT001}"),
+            &format!("tools/target/{SSOT001}"),
+            &format!("visible/{SSOT001}"),
+        ],
     );
-    // Outside a git work tree nothing is ignored: every crate.
+    // Outside a git work tree no ignore file applies: every crate outside `target/`.
     std::fs::remove_dir_all(root.join(".git")).expect("rm .git");
     let o = run(root, &["--format", "short", "--no-cache"]);
     assert_lines(
@@ -2602,6 +2617,14 @@ fn issue23_item5_a_crate_a_scan_cannot_read_is_a_finding() {
         &format!("{MANIFEST}# {}\n", "x".repeat(11 << 20)),
     );
     write(&scan, "huge/src/lib.rs", HANDLER);
+    // A manifest that is a FIFO (a read would block forever).
+    std::fs::create_dir_all(scan.join("fifo/src")).expect("mkdir");
+    write(&scan, "fifo/src/lib.rs", HANDLER);
+    let made = Command::new("mkfifo")
+        .arg(scan.join("fifo/Cargo.toml"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
     // [lib] paths: one in a sibling folder of the scan, one outside it.
     write(
         &scan,
@@ -2639,6 +2662,7 @@ fn issue23_item5_a_crate_a_scan_cannot_read_is_a_finding() {
         &[
             "common/handlers.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `shared::db`",
             "escapes/Cargo.toml:7:8: SSOT000 target path `../../outside/lib.rs`: it resolves outside the workspace; not read; target not linted",
+            "fifo/Cargo.toml:1:1: SSOT000 package not linted: cannot read its manifest: not a regular file; not read",
             &format!("good/{SSOT001}"),
             "huge/Cargo.toml:1:1: SSOT000 package not linted: cannot read its manifest: larger than --max-file-size (11534465 > 10485760 bytes); skipped",
             "linked/Cargo.toml:1:1: SSOT000 package not linted: cannot read its manifest: it resolves outside the workspace; not read",
@@ -2714,6 +2738,48 @@ fn issue23_item5_a_library_module_under_tests_or_examples_is_production_code() {
             "examples/shared/pool.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
             SSOT001,
             "tests/support/helpers.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
+        ],
+    );
+}
+
+/// A workspace member under a `tests/` folder is test code only while no other package
+/// builds on it: a library the application depends on (a normal dependency) is production
+/// code wherever it lies (before, the folder name hid its pool); a load-test crate nothing
+/// depends on stays test code.
+#[test]
+fn issue23_item5_a_library_member_under_tests_is_production_code() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let root = d.path();
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\", \"tests/support\", \"tests/load\"]\nresolver = \"2\"\n",
+    );
+    write(root, "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    write(
+        root,
+        "app/Cargo.toml",
+        &MANIFEST.replace(
+            "[dependencies]\n",
+            "[dependencies]\nsupport = { path = \"../tests/support\" }\n",
+        ),
+    );
+    write(root, "app/src/lib.rs", "pub mod db;\n");
+    write(root, "app/src/db.rs", DB);
+    for name in ["support", "load"] {
+        write(
+            root,
+            &format!("tests/{name}/Cargo.toml"),
+            &MANIFEST.replace("name = \"app\"", &format!("name = \"{name}\"")),
+        );
+        write(root, &format!("tests/{name}/src/lib.rs"), HANDLER);
+    }
+    let o = run(root, &["--format", "short", "--no-cache"]);
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    assert_lines(
+        &o.stdout,
+        &[
+            "tests/support/src/lib.rs:2:16: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client outside the SSOT module `app::db`",
         ],
     );
 }

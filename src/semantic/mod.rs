@@ -1496,7 +1496,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Packages that are test code as a whole: a package that other packages of the unit
 /// depend on only as a `[dev-dependencies]` entry (test support), and a member that lives
-/// under a `tests/` folder of the workspace (a load-test or integration-test crate).
+/// under a `tests/` folder of the workspace (a load-test or integration-test crate) that no
+/// other package depends on as a normal or build dependency.
 fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
     use crate::workspace::{DepKind, underscore};
     let mut out = BTreeMap::new();
@@ -1531,7 +1532,9 @@ fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
             );
             continue;
         }
-        if let Ok(rel) = pkg.dir.strip_prefix(&g.root)
+        // The folder name alone never makes a library other packages build on test code.
+        if !normal
+            && let Ok(rel) = pkg.dir.strip_prefix(&g.root)
             && rel.components().any(|c| c.as_os_str() == "tests")
         {
             out.insert(
