@@ -28,3 +28,13 @@ pub fn tune() {
         }
     }
 }
+
+/// For a long-running process (the language server): keep freed pages for a second instead
+/// of 5 ms, so that a lint reuses the memory the previous one freed instead of faulting it
+/// in again (a keystroke's lint spent about a quarter of its CPU time in page faults).
+pub fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: as in `tune`.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 1000) };
+    }
+}

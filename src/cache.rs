@@ -159,9 +159,86 @@ enum At {
 /// What a run used.
 type Used = KeyMap<At>;
 
+/// Per-file artifacts kept in memory from one run to the next, by the same key as the file
+/// (a language server's: a keystroke re-lints the unit, and every file but the one edited
+/// is a hit). Values are kept as they were made (no encoding); an entry no run has used in
+/// the last [`Memo::KEEP_RUNS`] runs is dropped by [`Memo::sweep`].
+#[derive(Default)]
+pub struct Memo {
+    entries: Mutex<KeyMap<MemoEntry>>,
+    run: std::sync::atomic::AtomicU32,
+}
+
+struct MemoEntry {
+    last_run: u32,
+    value: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl Memo {
+    /// Runs an entry may go unused before [`Memo::sweep`] drops it.
+    pub const KEEP_RUNS: u32 = 8;
+
+    pub fn new() -> Self {
+        Memo::default()
+    }
+
+    fn get<T: Clone + 'static>(&self, key: &Key) -> Option<T> {
+        let run = self.run.load(Ordering::Relaxed);
+        let value = {
+            let mut entries = self.entries.lock().ok()?;
+            let e = entries.get_mut(key)?;
+            e.last_run = run;
+            e.value.clone()
+        };
+        value.downcast_ref::<T>().cloned()
+    }
+
+    fn get_shared<T: Send + Sync + 'static>(&self, key: &Key) -> Option<std::sync::Arc<T>> {
+        let run = self.run.load(Ordering::Relaxed);
+        let value = {
+            let mut entries = self.entries.lock().ok()?;
+            let e = entries.get_mut(key)?;
+            e.last_run = run;
+            e.value.clone()
+        };
+        value.downcast::<T>().ok()
+    }
+
+    fn put<T: Send + Sync + 'static>(&self, key: Key, value: T) {
+        self.put_shared(key, std::sync::Arc::new(value));
+    }
+
+    fn put_shared<T: Send + Sync + 'static>(&self, key: Key, value: std::sync::Arc<T>) {
+        let last_run = self.run.load(Ordering::Relaxed);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(key, MemoEntry { last_run, value });
+        }
+    }
+
+    /// End a run: drop the entries unused for [`Memo::KEEP_RUNS`] runs; the next run
+    /// counts from here.
+    pub fn sweep(&self) {
+        let run = self.run.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, e| run.wrapping_sub(e.last_run) < Self::KEEP_RUNS);
+        }
+    }
+
+    /// How many artifacts it holds.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 pub struct Cache<'v> {
     /// Where the cache file is read from and written to.
     fs: &'v dyn FileSystem,
+    /// Artifacts kept in memory across runs, asked before the file (see [`Memo`]).
+    memo: Option<&'v Memo>,
     /// `None`: the cache is off (nothing read, nothing written, nothing hashed).
     place: Option<Place>,
     /// The file as read, and why the file on disk was not used (for `-v`): read when the
@@ -181,6 +258,7 @@ impl<'v> Cache<'v> {
     pub fn off(fs: &'v dyn FileSystem) -> Self {
         Cache {
             fs,
+            memo: None,
             place: None,
             loaded: OnceLock::new(),
             used: Mutex::new(Used::default()),
@@ -196,6 +274,11 @@ impl<'v> Cache<'v> {
             place: Some(place),
             ..Cache::off(fs)
         }
+    }
+
+    /// Ask `memo` first for every artifact, and keep there what this run reads or makes.
+    pub fn with_memo(self, memo: Option<&'v Memo>) -> Self {
+        Cache { memo, ..self }
     }
 
     fn stored(&self) -> &Stored {
@@ -222,13 +305,73 @@ impl<'v> Cache<'v> {
     /// An entry that does not decode is computed again.
     pub fn get_or<T, F>(&self, kind: Kind, text: &str, edition: Edition, make: F) -> T
     where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> T,
+    {
+        if self.place.is_none() && self.memo.is_none() {
+            return make();
+        }
+        let key = Key::new(kind, text, edition);
+        if let Some(memo) = self.memo {
+            if let Some(v) = memo.get::<T>(&key) {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return v;
+            }
+            let v = self.stored_or(key, make);
+            memo.put(key, v.clone());
+            return v;
+        }
+        self.stored_or(key, make)
+    }
+
+    /// [`Cache::get_or`], shared: an artifact kept in the memo is not copied.
+    pub fn get_shared<T, F>(
+        &self,
+        kind: Kind,
+        text: &str,
+        edition: Edition,
+        make: F,
+    ) -> std::sync::Arc<T>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> T,
+    {
+        let Some(memo) = self.memo else {
+            return std::sync::Arc::new(self.get_or_unshared(kind, text, edition, make));
+        };
+        let key = Key::new(kind, text, edition);
+        if let Some(v) = memo.get_shared::<T>(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return v;
+        }
+        let v = std::sync::Arc::new(self.stored_or(key, make));
+        memo.put_shared(key, v.clone());
+        v
+    }
+
+    /// [`Cache::get_or`] without a memo (so without `Clone`).
+    fn get_or_unshared<T, F>(&self, kind: Kind, text: &str, edition: Edition, make: F) -> T
+    where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> T,
     {
         if self.place.is_none() {
             return make();
         }
-        let key = Key::new(kind, text, edition);
+        self.stored_or(Key::new(kind, text, edition), make)
+    }
+
+    /// The artifact from the file when it has it, else `make()`'s (then written to the new
+    /// file).
+    fn stored_or<T, F>(&self, key: Key, make: F) -> T
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> T,
+    {
+        if self.place.is_none() {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return make();
+        }
         let stored = self.stored();
         if let Some(slot) = stored.index.get(&key)
             && let Some(bytes) = stored.blob.get(slot.offset as usize..)

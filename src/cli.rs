@@ -22,6 +22,8 @@ use crate::rules;
     about = "Keep database pools and cache/broker clients behind one module (the SSOT)."
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Report only findings in these files or directories (resolution still sees the whole
     /// crate). Put them after `--`; a name that starts with `-` is refused (write
     /// `./-name.rs`), so that no file name can be taken for an option.
@@ -157,8 +159,12 @@ pub fn cache_setting(args: &Args) -> crate::cache::CacheSetting {
     }
 }
 
-/// Stack of the worker threads that parse.
-pub const PARSE_STACK: usize = 64 << 20;
+/// What `ssot-lint` can do besides linting (a path of that name goes after `--`).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the language server over stdin and stdout (for editors; see the README).
+    Server,
+}
 
 /// Run the CLI; returns the exit status (0 clean, 1 findings, 2 error).
 pub fn main(mut argv: Vec<OsString>) -> i32 {
@@ -179,6 +185,10 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
         eprintln!("error: {e}");
         return 2;
     }
+    if let Some(Command::Server) = args.command {
+        crate::vfs::set_max_file_size(args.max_file_size);
+        return crate::server::main(args.threads.map_or(0, usize::from), cache_setting(&args));
+    }
     // Everything runs on the pool's threads, the main thread only waits: large stacks for
     // deeply nested code (the depth is bounded too; see `parse::depth::MAX_SOURCE_NESTING`),
     // also where rayon runs a one-item wave on the calling thread. A pool that cannot be
@@ -186,7 +196,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     let threads = args.threads.map_or(0, usize::from);
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .stack_size(PARSE_STACK)
+        .stack_size(crate::engine::PARSE_STACK)
         .build()
     {
         Ok(p) => p,
@@ -198,7 +208,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
                 } else {
                     threads.to_string()
                 },
-                PARSE_STACK >> 20
+                crate::engine::PARSE_STACK >> 20
             );
             return 2;
         }

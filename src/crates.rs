@@ -379,12 +379,13 @@ pub const MAX_MODULE_DEPTH: usize = 64;
 
 pub fn build<'v>(fs: &'v dyn FileSystem, unit: &Unit, out_root: &Path) -> CrateGraph<'v> {
     build_with(fs, unit, out_root, &|_, text, edition| {
-        parse::summarize(text, edition)
+        Arc::new(parse::summarize(text, edition))
     })
 }
 
 /// How a file's text becomes its summary (the prefilter parses only some files).
-pub type Summarize<'a> = dyn Fn(&Path, &str, ra_ap_syntax::Edition) -> FileSummary + Sync + 'a;
+/// Shared: a summary kept from an earlier run (see [`crate::cache::Memo`]) is not copied.
+pub type Summarize<'a> = dyn Fn(&Path, &str, ra_ap_syntax::Edition) -> Arc<FileSummary> + Sync + 'a;
 
 /// Every target's module tree, each file read through `fs` (only inside `out_root`) and
 /// made a summary by `summarize`.
@@ -496,7 +497,7 @@ pub fn build_with<'v>(
             .collect();
         new_paths.sort();
         new_paths.dedup();
-        type Parsed = (PathBuf, FileSummary, Option<String>, u64);
+        type Parsed = (PathBuf, Arc<FileSummary>, Option<String>, u64);
         let parsed: Vec<Parsed> = new_paths
             .into_par_iter()
             .map(|p| {
@@ -507,7 +508,7 @@ pub fn build_with<'v>(
                         let s = summarize(&p, &text, krate_edition);
                         (p, s, None, n)
                     }
-                    Err(e) => (p, FileSummary::default(), Some(e.to_string()), 0),
+                    Err(e) => (p, Arc::default(), Some(e.to_string()), 0),
                 }
             })
             .collect();
@@ -516,7 +517,7 @@ pub fn build_with<'v>(
             g.files.push(FileEntry {
                 rel: rel_path(out_root, &p),
                 path: p.clone(),
-                summary: Arc::new(s),
+                summary: s,
                 read_error: err,
                 bytes,
                 skeleton: false,

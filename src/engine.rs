@@ -13,6 +13,9 @@ use crate::vfs::FileSystem;
 use crate::workspace;
 use rayon::prelude::*;
 
+/// Stack of the worker threads that parse.
+pub const PARSE_STACK: usize = 64 << 20;
+
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     /// Where to start looking for the workspace (defaults to the current directory).
@@ -74,7 +77,17 @@ pub struct Outcome {
 /// parallel), merge their outcomes. The engine knows no result cache: [`crate::results`]
 /// sits above it and drives the same steps ([`Run`]) itself.
 pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
-    let mut run = Run::start(fs, opts)?;
+    lint_with(fs, opts, None)
+}
+
+/// [`lint`], asking `memo` first for every per-file artifact and keeping there what the
+/// run makes (a language server keeps one from keystroke to keystroke).
+pub fn lint_with(
+    fs: &dyn FileSystem,
+    opts: &LintOptions,
+    memo: Option<&crate::cache::Memo>,
+) -> Result<Outcome, Error> {
+    let mut run = Run::start_with(fs, opts, memo)?;
     let units = std::mem::take(&mut run.units);
     let outcomes: Vec<Result<Option<Outcome>, Error>> = units
         .into_par_iter()
@@ -120,6 +133,15 @@ pub struct Run<'v> {
 impl<'v> Run<'v> {
     /// Discover what to lint and check the options against it.
     pub fn start(fs: &'v dyn FileSystem, opts: &'v LintOptions) -> Result<Self, Error> {
+        Run::start_with(fs, opts, None)
+    }
+
+    /// [`Run::start`], with per-file artifacts kept in `memo` (see [`lint_with`]).
+    pub fn start_with(
+        fs: &'v dyn FileSystem,
+        opts: &'v LintOptions,
+        memo: Option<&'v crate::cache::Memo>,
+    ) -> Result<Self, Error> {
         let selection = rules::Selection::new(&opts.select, &opts.ignore).map_err(Error::Usage)?;
         let start = match &opts.start {
             Some(s) => s.clone(),
@@ -196,7 +218,8 @@ impl<'v> Run<'v> {
         let summaries = match &place {
             Some(p) => crate::cache::Cache::open(fs, p.clone()),
             None => crate::cache::Cache::off(fs),
-        };
+        }
+        .with_memo(memo);
         Ok(Run {
             fs,
             opts,
@@ -208,7 +231,7 @@ impl<'v> Run<'v> {
             filters,
             root_config,
             confine,
-            builtin: std::sync::Arc::new(PackIndex::builtin()?),
+            builtin: PackIndex::builtin_shared()?,
             selection,
             place,
             summaries,

@@ -30,6 +30,7 @@ pub mod results;
 pub mod revision;
 pub mod rules;
 pub mod semantic;
+pub mod server;
 pub mod snippet;
 pub mod summary;
 pub mod suppress;

@@ -201,6 +201,17 @@ fn non_empty<T>(
 }
 
 impl PackIndex {
+    /// The built-in packs, compiled once per process (every run of a language server
+    /// shares them).
+    pub fn builtin_shared() -> Result<std::sync::Arc<PackIndex>, Error> {
+        static BUILTIN: std::sync::OnceLock<std::sync::Arc<PackIndex>> = std::sync::OnceLock::new();
+        if let Some(p) = BUILTIN.get() {
+            return Ok(p.clone());
+        }
+        let p = std::sync::Arc::new(PackIndex::builtin()?);
+        Ok(BUILTIN.get_or_init(|| p).clone())
+    }
+
     pub fn builtin() -> Result<PackIndex, Error> {
         let mut idx = PackIndex::default();
         for (file, text) in BUILTIN {

@@ -1197,7 +1197,7 @@ pub fn build<'v>(
     let no_ext = IdMap::default();
     let scans: Mutex<HashMap<PathBuf, Scan>> = Mutex::new(HashMap::new());
     let mismatch = std::sync::atomic::AtomicBool::new(false);
-    let summarize = |path: &Path, text: &str, edition: Edition| -> FileSummary {
+    let summarize = |path: &Path, text: &str, edition: Edition| -> Arc<FileSummary> {
         let ext = pkg_ext
             .iter()
             .filter(|(d, _)| path.starts_with(d))
@@ -1213,11 +1213,11 @@ pub fn build<'v>(
         let summary = if prefilter && !first_look && !sc.broken && sc.skeleton.is_none() {
             // Only a parse can place its `mod` items: parse it for its structure alone (it
             // stays unparsed for the fixpoint, which parses it in full if it turns relevant).
-            cache.get_or(Kind::Structure, text, edition, || {
+            cache.get_shared(Kind::Structure, text, edition, || {
                 crate::parse::structure(text, edition)
             })
         } else if !prefilter || first_look || sc.skeleton.is_none() || sc.broken {
-            let s = cache.get_or(Kind::Summary, text, edition, || {
+            let s = cache.get_shared(Kind::Summary, text, edition, || {
                 crate::parse::summarize(text, edition)
             });
             sc.fn_idents = cache.get_or(Kind::FnIdents, text, edition, || {
@@ -1243,7 +1243,7 @@ pub fn build<'v>(
             }
             s
         } else {
-            skeleton_summary(&sc, text).unwrap_or_default()
+            Arc::new(skeleton_summary(&sc, text).unwrap_or_default())
         };
         if let Ok(mut m) = scans.lock() {
             m.insert(path.to_path_buf(), sc);
@@ -1369,7 +1369,7 @@ fn fixpoint(
                 let ed = crates::edition_for(unit, p);
                 match g.fs.read_text(p, Some(&g.read_root)) {
                     Ok(text) => {
-                        let s = cache.get_or(Kind::Summary, &text, ed, || {
+                        let s = cache.get_shared(Kind::Summary, &text, ed, || {
                             crate::parse::summarize(&text, ed)
                         });
                         let fi =
@@ -1387,7 +1387,7 @@ fn fixpoint(
                 consistent = false;
             }
             scans[i].fn_idents = fi;
-            g.files[i].summary = Arc::new(s);
+            g.files[i].summary = s;
         }
         // Derive names from every relevant file until nothing changes.
         loop {
@@ -1460,7 +1460,7 @@ fn fixpoint(
 }
 
 /// A file's full summary and its functions' identifiers.
-type Parsed = (FileSummary, Vec<Vec<u64>>);
+type Parsed = (Arc<FileSummary>, Vec<Vec<u64>>);
 
 /// Whether two summaries have the same `mod` items in each module.
 fn same_mod_items(a: &FileSummary, b: &FileSummary) -> bool {
