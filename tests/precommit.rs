@@ -1,8 +1,10 @@
 //! The real pre-commit (PyPI) runs this repository's hook with `try-repo` on a temporary git
-//! repository: it fails with our finding, and passes once the code is fixed. pre-commit
-//! builds the hook with `cargo install`, so this test takes minutes the first time (its
-//! build goes to target/pre-commit and is reused). Runs when `pre-commit` is installed;
-//! `.ci/run` installs it and sets `SSOT_REQUIRE_CLIENTS=1` so that it cannot be skipped there.
+//! repository: it fails with our finding, and passes once the code is fixed. The hook is
+//! `language: python`: pre-commit pip-installs this repository, and pyproject.toml's maturin
+//! builds the binary with cargo, so this test takes minutes the first time (its build goes to
+//! target/pre-commit and is reused). Runs when `pre-commit` is installed; `.ci/run` installs it
+//! and sets `SSOT_REQUIRE_CLIENTS=1` so that it cannot be skipped there. scripts/ci-dist.sh
+//! runs the `ssot-lint-system` hook and the wheel.
 
 use std::path::Path;
 use std::process::{Command, Output};
