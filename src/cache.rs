@@ -182,26 +182,21 @@ impl Memo {
         Memo::default()
     }
 
-    fn get<T: Clone + 'static>(&self, key: &Key) -> Option<T> {
+    /// The entry under `key`, marked as used by this run (so that pruning keeps it).
+    fn touch(&self, key: &Key) -> Option<std::sync::Arc<dyn std::any::Any + Send + Sync>> {
         let run = self.run.load(Ordering::Relaxed);
-        let value = {
-            let mut entries = self.entries.lock().ok()?;
-            let e = entries.get_mut(key)?;
-            e.last_run = run;
-            e.value.clone()
-        };
-        value.downcast_ref::<T>().cloned()
+        let mut entries = self.entries.lock().ok()?;
+        let e = entries.get_mut(key)?;
+        e.last_run = run;
+        Some(e.value.clone())
+    }
+
+    fn get<T: Clone + 'static>(&self, key: &Key) -> Option<T> {
+        self.touch(key)?.downcast_ref::<T>().cloned()
     }
 
     fn get_shared<T: Send + Sync + 'static>(&self, key: &Key) -> Option<std::sync::Arc<T>> {
-        let run = self.run.load(Ordering::Relaxed);
-        let value = {
-            let mut entries = self.entries.lock().ok()?;
-            let e = entries.get_mut(key)?;
-            e.last_run = run;
-            e.value.clone()
-        };
-        value.downcast::<T>().ok()
+        self.touch(key)?.downcast::<T>().ok()
     }
 
     fn put<T: Send + Sync + 'static>(&self, key: Key, value: T) {
