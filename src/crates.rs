@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::ids::{CrateId, FileId, ModId};
 use crate::parse;
 use crate::summary::FileSummary;
 use crate::vfs::{FileSystem, normalize};
@@ -32,7 +33,7 @@ pub enum ExternRef {
     /// A published crate, by package name with underscores.
     Package(String),
     /// A crate of this workspace.
-    Crate(usize),
+    Crate(CrateId),
 }
 
 /// A module of a crate, as [`Modules::get`] gives it.
@@ -40,7 +41,7 @@ pub enum ExternRef {
 pub struct ModNode<'a> {
     /// The module's path below its crate root.
     pub path: ModulePath<'a>,
-    pub file: usize,
+    pub file: FileId,
     /// Index of the module in its file's summary.
     pub local: usize,
     pub parent: Option<usize>,
@@ -156,7 +157,7 @@ pub struct Modules {
 struct Part {
     /// The node of the file's root module.
     base: usize,
-    file: usize,
+    file: FileId,
     /// The path of the file's root module below the crate root.
     prefix: Arc<[String]>,
     /// The module that declares the file (none for a crate root).
@@ -230,7 +231,7 @@ impl Modules {
 
     /// The crate's files in the order they were reached (each at most once), with the node
     /// of the file's root module and the number of its modules: (file, node, modules).
-    pub fn files(&self) -> impl Iterator<Item = (usize, usize, usize)> {
+    pub fn files(&self) -> impl Iterator<Item = (FileId, usize, usize)> {
         self.parts
             .iter()
             .map(|p| (p.file, p.base, p.tree.nodes.len()))
@@ -240,7 +241,7 @@ impl Modules {
     /// file has no modules because it could not be read).
     fn push(
         &mut self,
-        file: usize,
+        file: FileId,
         prefix: Arc<[String]>,
         parent: Option<usize>,
         is_test: bool,
@@ -313,9 +314,9 @@ pub struct CrateGraph<'v> {
     pub read_root: PathBuf,
     /// `mod` declarations whose file cannot be read (missing, outside the workspace, not a
     /// regular file, too large): the declaring file, the declaration, why.
-    pub unreadable_modules: Vec<(usize, crate::summary::Span, String)>,
+    pub unreadable_modules: Vec<(FileId, crate::summary::Span, String)>,
     /// `mod` declarations whose file does not exist (warnings, not findings).
-    pub missing_modules: Vec<(usize, crate::summary::Span, String)>,
+    pub missing_modules: Vec<(FileId, crate::summary::Span, String)>,
 }
 
 impl std::fmt::Debug for CrateGraph<'_> {
@@ -328,9 +329,46 @@ impl std::fmt::Debug for CrateGraph<'_> {
     }
 }
 
+impl std::ops::Index<FileId> for Vec<FileEntry> {
+    type Output = FileEntry;
+
+    fn index(&self, f: FileId) -> &FileEntry {
+        &self[f.index()]
+    }
+}
+
+impl std::ops::IndexMut<FileId> for Vec<FileEntry> {
+    fn index_mut(&mut self, f: FileId) -> &mut FileEntry {
+        &mut self[f.index()]
+    }
+}
+
+impl std::ops::Index<CrateId> for Vec<CrateDef> {
+    type Output = CrateDef;
+
+    fn index(&self, k: CrateId) -> &CrateDef {
+        &self[k.index()]
+    }
+}
+
 impl CrateGraph<'_> {
+    /// Every file's id, in order.
+    pub fn file_ids(&self) -> impl Iterator<Item = FileId> + use<'_> {
+        (0..self.files.len()).map(FileId::new)
+    }
+
+    /// Every crate's id, in order.
+    pub fn crate_ids(&self) -> impl Iterator<Item = CrateId> + use<'_> {
+        (0..self.crates.len()).map(CrateId::new)
+    }
+
+    /// Module `m`.
+    pub fn module(&self, m: ModId) -> ModNode<'_> {
+        self.crates[m.krate].modules.get(m.node)
+    }
+
     /// A file's text as the summaries saw it (rules compute fix edits on it).
-    pub fn source(&self, file: usize) -> String {
+    pub fn source(&self, file: FileId) -> String {
         self.fs
             .read_text(&self.files[file].path, Some(&self.read_root))
             .unwrap_or_default()
@@ -338,7 +376,7 @@ impl CrateGraph<'_> {
 
     /// The 1-based line of byte `offset` of a file: from its line starts, or, for a summary
     /// of the module structure alone (which keeps none), from its text.
-    pub fn line_of(&self, file: usize, offset: u32) -> usize {
+    pub fn line_of(&self, file: FileId, offset: u32) -> usize {
         let starts = &self.files[file].summary.line_starts;
         if !starts.is_empty() {
             return starts.partition_point(|&s| s <= offset).max(1);
@@ -405,7 +443,7 @@ pub fn build_with<'v>(
         unreadable_modules: Vec::new(),
         missing_modules: Vec::new(),
     };
-    let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
+    let mut file_ids: HashMap<PathBuf, FileId> = HashMap::new();
     let mut queue: Vec<Pending> = Vec::new();
 
     // Crates: one per target.
@@ -425,15 +463,15 @@ pub fn build_with<'v>(
 
     let mut interner = Interner::default();
     // Each file's inline module tree, built once whatever the number of crates that include it.
-    let mut trees: HashMap<usize, Arc<FileTree>> = HashMap::new();
+    let mut trees: HashMap<FileId, Arc<FileTree>> = HashMap::new();
     let mut reached: HashSet<PathBuf> = HashSet::new();
     // (crate, file): a file is walked once per crate (`mod` cycles through #[path]).
-    let mut in_crate: HashSet<(usize, usize)> = HashSet::new();
+    let mut in_crate: HashSet<(usize, FileId)> = HashSet::new();
     // The crate that first included a file below its root. A crate of unreached files
     // does not include a file another crate already includes that way, so each file is in
     // at most two such crates (as root, and below one root): a chain of `#[path]` files is
     // walked once, not once from each of its files.
-    let mut included_by: HashMap<usize, usize> = HashMap::new();
+    let mut included_by: HashMap<FileId, usize> = HashMap::new();
     // Files no module tree reached, checked as crates of their own one after the other,
     // each unless an earlier one's tree included it (all parsed in one parallel wave).
     let mut orphans: Option<std::collections::VecDeque<(usize, PathBuf)>> = None;
@@ -513,7 +551,7 @@ pub fn build_with<'v>(
             })
             .collect();
         for (p, s, err, bytes) in parsed {
-            let id = g.files.len();
+            let id = FileId::new(g.files.len());
             g.files.push(FileEntry {
                 rel: rel_path(out_root, &p),
                 path: p.clone(),
@@ -751,12 +789,17 @@ pub(crate) fn edition_for(unit: &Unit, file: &Path) -> ra_ap_syntax::Edition {
 /// The extern prelude of every crate: its dependencies (renames applied), the package's own
 /// lib for its other targets, workspace crates by path.
 fn link_externs(g: &mut CrateGraph) {
-    let lib_of: HashMap<String, usize> = g
+    let lib_of: HashMap<String, CrateId> = g
         .crates
         .iter()
         .enumerate()
         .filter(|(_, c)| c.kind == TargetKind::Lib)
-        .map(|(i, c)| (crate::workspace::underscore(&g.packages[c.package].name), i))
+        .map(|(i, c)| {
+            (
+                crate::workspace::underscore(&g.packages[c.package].name),
+                CrateId::new(i),
+            )
+        })
         .collect();
     for k in 0..g.crates.len() {
         if !g.crates[k].externs.is_empty() {
@@ -856,7 +899,7 @@ mod tests {
             n + 1
         );
         // Every file is still linted: as a module of the chain or as a crate of its own.
-        let mut covered: HashSet<usize> = HashSet::new();
+        let mut covered: HashSet<FileId> = HashSet::new();
         for c in &g.crates {
             covered.extend(c.modules.iter().map(|m| m.file));
         }

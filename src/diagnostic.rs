@@ -1,6 +1,7 @@
 //! What the check stage produces: findings, with optional fixes made of byte-range edits,
 //! and the codes of the rules that report them (their registry is `crate::rules`).
 
+use crate::ids::FileId;
 use crate::summary::Span;
 
 /// Declares the rule codes: `Variant "CODE",` per rule, in registry order (the order rules
@@ -121,7 +122,7 @@ pub struct Finding {
     /// Relative to the output root, `/` separators.
     pub file: String,
     #[serde(skip)]
-    pub file_id: usize,
+    pub file_id: FileId,
     pub span: Span,
     /// 1-based; filled in by the engine from the file's text.
     pub line: u32,
@@ -133,7 +134,7 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Where related locations point, before line/column are known.
     #[serde(skip)]
-    pub related_spans: Vec<(usize, Span, String)>,
+    pub related_spans: Vec<(FileId, Span, String)>,
     /// Suppressed by an `ssot-lint: allow(..)` comment: the comment's text. Such findings
     /// are kept apart in [`crate::engine::Outcome::suppressed`] (SARIF reports them).
     #[serde(skip)]
@@ -144,7 +145,7 @@ impl Finding {
     pub fn new(
         code: RuleCode,
         name: &'static str,
-        file_id: usize,
+        file_id: FileId,
         span: Span,
         message: String,
     ) -> Self {

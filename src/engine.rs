@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::config;
 use crate::diagnostic::{Finding, Related};
 use crate::error::Error;
+use crate::ids::FileId;
 use crate::lines::LineIndex;
 use crate::packs::PackIndex;
 use crate::rules;
@@ -412,22 +413,19 @@ impl<'v> Run<'v> {
             outcome.bytes += f.bytes;
         }
         // Line and column from the text (columns count characters).
-        let mut need: Vec<usize> = findings.iter().map(|f| f.file_id).collect();
+        let mut need: Vec<FileId> = findings.iter().map(|f| f.file_id).collect();
         need.extend(
             graph
-                .files
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| !f.summary.suppressions.is_empty())
-                .map(|(i, _)| i),
+                .file_ids()
+                .filter(|&f| !graph.files[f].summary.suppressions.is_empty()),
         );
         for f in &findings {
             need.extend(f.related_spans.iter().map(|r| r.0));
         }
         need.sort();
         need.dedup();
-        let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
-        let mut indexes: std::collections::HashMap<usize, LineIndex> =
+        let mut texts: std::collections::HashMap<FileId, String> = std::collections::HashMap::new();
+        let mut indexes: std::collections::HashMap<FileId, LineIndex> =
             std::collections::HashMap::new();
         for fid in need {
             let t = graph.source(fid);
@@ -435,7 +433,7 @@ impl<'v> Run<'v> {
             texts.insert(fid, t);
         }
         let empty = LineIndex::default();
-        let at = |fid: usize, off: u32| {
+        let at = |fid: FileId, off: u32| {
             let text = texts.get(&fid).map(String::as_str).unwrap_or("");
             let idx = indexes.get(&fid).unwrap_or(&empty);
             if text.is_empty() {

@@ -595,7 +595,7 @@ mod tests {
     }
 
     fn finding(code: crate::rules::RuleCode) -> Finding {
-        Finding::new(code, "n", 0, 0..0, String::new())
+        Finding::new(code, "n", crate::ids::FileId::new(0), 0..0, String::new())
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod escape;
 pub mod fix;
 pub mod idents;
+pub mod ids;
 pub mod lines;
 pub mod output;
 pub mod ownership;

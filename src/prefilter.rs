@@ -1291,7 +1291,7 @@ fn fixpoint(
                     .is_none_or(|(first, rest)| *first == c.name && m.path.starts_with(rest))
             };
             if cfg_paths.iter().any(under) {
-                forced[m.file] = true;
+                forced[m.file.index()] = true;
             }
         }
     }
@@ -1300,9 +1300,9 @@ fn fixpoint(
     let mut file_names: Vec<Vec<String>> = vec![Vec::new(); n];
     for (k, c) in g.crates.iter().enumerate() {
         for (file, root, _) in c.modules.files() {
-            file_crates[file].push(k);
+            file_crates[file.index()].push(k);
             let last = c.modules.get(root).path.last().cloned();
-            file_names[file].push(last.unwrap_or_else(|| c.name.clone()));
+            file_names[file.index()].push(last.unwrap_or_else(|| c.name.clone()));
         }
     }
     // The pack crates' names in each file's crates' extern preludes, and the files of each
@@ -1312,9 +1312,9 @@ fn fixpoint(
     for c in &g.crates {
         let ext = pack_externs(c, &t.pack.crates);
         for (file, root, _) in c.modules.files() {
-            file_ext[file].extend(ext.iter().cloned());
+            file_ext[file.index()].extend(ext.iter().cloned());
             if let Some(p) = c.modules.get(root).parent {
-                parent_files[file].push(c.modules.get(p).file);
+                parent_files[file.index()].push(c.modules.get(p).file.index());
             }
         }
     }

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::crates::{CrateGraph, ExternRef};
+use crate::ids::{CrateId, FileId, ModId};
 use crate::packs::PackIndex;
 use crate::summary::{FnSummary, Import, ImportKind, ItemKind, RawPath, RawType};
 
@@ -16,9 +17,9 @@ use crate::summary::{FnSummary, Import, ImportKind, ItemKind, RawPath, RawType};
 pub enum Res {
     /// A path into a published crate, starting with its package name (underscored).
     Ext(Vec<String>),
-    Module(usize, usize),
-    /// An item of a module: (crate, module, index in the module's items).
-    Item(usize, usize, usize),
+    Module(ModId),
+    /// An item of a module: the module and the index in its items.
+    Item(ModId, usize),
     /// Something local that is not a pack path (a local item, an assoc item of a local type).
     Opaque,
 }
@@ -26,8 +27,7 @@ pub enum Res {
 /// Where a name is looked up: a module of a crate, optionally inside a function.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
-    pub krate: usize,
-    pub module: usize,
+    pub module: ModId,
     pub func: Option<&'a FnSummary>,
     /// The file's function table, for nested functions' parents.
     pub fns: Option<&'a [FnSummary]>,
@@ -36,12 +36,12 @@ pub struct Scope<'a> {
 pub struct Resolver<'g> {
     pub g: &'g CrateGraph<'g>,
     pub packs: &'g PackIndex,
-    memo: HashMap<(usize, usize, String), Option<Res>>,
-    visiting: HashSet<(usize, usize, String)>,
+    memo: HashMap<(ModId, String), Option<Res>>,
+    visiting: HashSet<(ModId, String)>,
     /// While set, the files of the unparsed modules (see `FileEntry::skeleton`) in which a
     /// name was looked up in vain are collected in `skeleton_misses`: the name may be there.
     pub recording: bool,
-    pub skeleton_misses: Vec<usize>,
+    pub skeleton_misses: Vec<FileId>,
 }
 
 const MAX_STEPS: usize = 64;
@@ -58,23 +58,23 @@ impl<'g> Resolver<'g> {
         }
     }
 
-    fn module_summary(&self, k: usize, m: usize) -> &'g crate::summary::ModuleSummary {
-        let node = self.g.crates[k].modules.get(m);
+    fn module_summary(&self, m: ModId) -> &'g crate::summary::ModuleSummary {
+        let node = self.g.module(m);
         &self.g.files[node.file].summary.modules[node.local]
     }
 
-    fn extern_res(&self, k: usize, name: &str) -> Option<Res> {
+    fn extern_res(&self, k: CrateId, name: &str) -> Option<Res> {
         match self.g.crates[k].externs.get(name)? {
             ExternRef::Package(p) => Some(Res::Ext(vec![p.clone()])),
-            ExternRef::Crate(c) => Some(Res::Module(*c, 0)),
+            ExternRef::Crate(c) => Some(Res::Module(ModId::root(*c))),
         }
     }
 
     /// A name declared in module `m` (items, imports, globs), as `m::name` would find it.
-    pub fn lookup_in_module(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
-        let r = self.lookup_memo(k, m, name);
+    pub fn lookup_in_module(&mut self, m: ModId, name: &str) -> Option<Res> {
+        let r = self.lookup_memo(m, name);
         if r.is_none() && self.recording {
-            let file = self.g.crates[k].modules.get(m).file;
+            let file = self.g.module(m).file;
             if self.g.files[file].skeleton {
                 self.skeleton_misses.push(file);
             }
@@ -82,22 +82,22 @@ impl<'g> Resolver<'g> {
         r
     }
 
-    fn lookup_memo(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
-        let key = (k, m, name.to_string());
+    fn lookup_memo(&mut self, m: ModId, name: &str) -> Option<Res> {
+        let key = (m, name.to_string());
         if let Some(r) = self.memo.get(&key) {
             return r.clone();
         }
         if !self.visiting.insert(key.clone()) {
             return None;
         }
-        let r = self.lookup_uncached(k, m, name);
+        let r = self.lookup_uncached(m, name);
         self.visiting.remove(&key);
         self.memo.insert(key, r.clone());
         r
     }
 
-    fn lookup_uncached(&mut self, k: usize, m: usize, name: &str) -> Option<Res> {
-        let ms = self.module_summary(k, m);
+    fn lookup_uncached(&mut self, m: ModId, name: &str) -> Option<Res> {
+        let ms = self.module_summary(m);
         // Items: types and modules first (a path qualifier lives in the type namespace).
         let mut best: Option<(usize, &crate::summary::ItemDef)> = None;
         for (i, it) in ms.items.iter().enumerate() {
@@ -113,18 +113,17 @@ impl<'g> Resolver<'g> {
         }
         if let Some((i, it)) = best {
             if it.kind == ItemKind::Mod {
-                return self.g.crates[k]
+                return self.g.crates[m.krate]
                     .modules
-                    .child(m, name)
-                    .map(|c| Res::Module(k, c))
+                    .child(m.node, name)
+                    .map(|c| Res::Module(m.with_node(c)))
                     .or(Some(Res::Opaque));
             }
-            return Some(Res::Item(k, m, i));
+            return Some(Res::Item(m, i));
         }
         for imp in &ms.imports {
             if imp.kind == ImportKind::Named(name.to_string()) {
                 let scope = Scope {
-                    krate: k,
                     module: m,
                     func: None,
                     fns: None,
@@ -137,16 +136,15 @@ impl<'g> Resolver<'g> {
         for (krate_name, bound) in &ms.extern_crates {
             if bound == name {
                 return if krate_name == "self" {
-                    Some(Res::Module(k, 0))
+                    Some(Res::Module(ModId::root(m.krate)))
                 } else {
-                    self.extern_res(k, krate_name)
+                    self.extern_res(m.krate, krate_name)
                 };
             }
         }
         for imp in &ms.imports {
             if imp.kind == ImportKind::Glob {
                 let scope = Scope {
-                    krate: k,
                     module: m,
                     func: None,
                     fns: None,
@@ -161,7 +159,7 @@ impl<'g> Resolver<'g> {
 
     fn glob_lookup(&mut self, scope: Scope, imp: &Import, name: &str) -> Option<Res> {
         match self.resolve_segments(scope, &imp.path, imp.global, true)? {
-            Res::Module(k2, m2) => self.lookup_in_module(k2, m2, name),
+            Res::Module(m2) => self.lookup_in_module(m2, name),
             Res::Ext(mut p) => {
                 // An external glob brings in what the crate exports; only names a pack knows
                 // can be told apart from the rest.
@@ -178,16 +176,16 @@ impl<'g> Resolver<'g> {
 
     /// The first segment of a path, looked up in scope.
     fn resolve_first(&mut self, scope: Scope, name: &str, in_use: bool) -> Option<Res> {
-        let k = scope.krate;
+        let k = scope.module.krate;
         match name {
-            "crate" => return Some(Res::Module(k, 0)),
-            "self" => return Some(Res::Module(k, scope.module)),
+            "crate" => return Some(Res::Module(ModId::root(k))),
+            "self" => return Some(Res::Module(scope.module)),
             "super" => {
-                return self.g.crates[k]
-                    .modules
-                    .get(scope.module)
+                return self
+                    .g
+                    .module(scope.module)
                     .parent
-                    .map(|p| Res::Module(k, p));
+                    .map(|p| Res::Module(scope.module.with_node(p)));
             }
             "Self" => {
                 let st = scope.func.and_then(|f| f.self_type.clone())?;
@@ -241,18 +239,18 @@ impl<'g> Resolver<'g> {
         let edition_2015 =
             self.g.packages[self.g.crates[k].package].edition == ra_ap_syntax::Edition::Edition2015;
         let module = if in_use && edition_2015 {
-            0
+            ModId::root(k)
         } else {
             scope.module
         };
-        if let Some(r) = self.lookup_in_module(k, module, name) {
+        if let Some(r) = self.lookup_in_module(module, name) {
             return Some(r);
         }
         // `extern crate x as y;` at the crate root adds `y` to the extern prelude.
-        if module != 0 {
-            let root = self.module_summary(k, 0);
+        if module.node != 0 {
+            let root = self.module_summary(ModId::root(k));
             if root.extern_crates.iter().any(|(_, b)| b == name) {
-                return self.lookup_in_module(k, 0, name);
+                return self.lookup_in_module(ModId::root(k), name);
             }
         }
         self.extern_res(k, name)
@@ -267,7 +265,7 @@ impl<'g> Resolver<'g> {
     ) -> Option<Res> {
         let (first, rest) = segs.split_first()?;
         let mut cur = if global {
-            self.extern_res(scope.krate, first)?
+            self.extern_res(scope.module.krate, first)?
         } else {
             self.resolve_first(scope, first, in_use)?
         };
@@ -286,21 +284,17 @@ impl<'g> Resolver<'g> {
                     p.push(seg.to_string());
                     return Some(Res::Ext(p));
                 }
-                Res::Module(k, m) => {
+                Res::Module(m) => {
                     return match seg {
-                        "self" => Some(Res::Module(k, m)),
-                        "super" => self.g.crates[k]
-                            .modules
-                            .get(m)
-                            .parent
-                            .map(|p| Res::Module(k, p)),
-                        _ => self.lookup_in_module(k, m, seg),
+                        "self" => Some(Res::Module(m)),
+                        "super" => self.g.module(m).parent.map(|p| Res::Module(m.with_node(p))),
+                        _ => self.lookup_in_module(m, seg),
                     };
                 }
-                Res::Item(k, m, i) => {
-                    let it = &self.module_summary(k, m).items[i];
+                Res::Item(m, i) => {
+                    let it = &self.module_summary(m).items[i];
                     if it.kind == ItemKind::TypeAlias {
-                        cur = self.expand_alias(k, m, i)?;
+                        cur = self.expand_alias(m, i)?;
                         continue;
                     }
                     return Some(Res::Opaque);
@@ -311,11 +305,10 @@ impl<'g> Resolver<'g> {
         None
     }
 
-    fn expand_alias(&mut self, k: usize, m: usize, i: usize) -> Option<Res> {
-        let it = &self.module_summary(k, m).items[i];
+    fn expand_alias(&mut self, m: ModId, i: usize) -> Option<Res> {
+        let it = &self.module_summary(m).items[i];
         let head = it.alias_of.as_ref()?.head.clone()?;
         let scope = Scope {
-            krate: k,
             module: m,
             func: None,
             fns: None,
@@ -342,10 +335,8 @@ impl<'g> Resolver<'g> {
         let mut cur = r;
         for _ in 0..MAX_STEPS {
             match cur {
-                Res::Item(k, m, i)
-                    if self.module_summary(k, m).items[i].kind == ItemKind::TypeAlias =>
-                {
-                    cur = self.expand_alias(k, m, i)?;
+                Res::Item(m, i) if self.module_summary(m).items[i].kind == ItemKind::TypeAlias => {
+                    cur = self.expand_alias(m, i)?;
                 }
                 other => return Some(other),
             }
@@ -370,7 +361,7 @@ impl<'g> Resolver<'g> {
     }
 
     /// Resolve a module path from the config (`app::database`) to a module.
-    pub fn config_module(&mut self, segs: &[String]) -> Vec<(usize, usize)> {
+    pub fn config_module(&mut self, segs: &[String]) -> Vec<ModId> {
         let mut out = Vec::new();
         let Some((first, rest)) = segs.split_first() else {
             return out;
@@ -384,7 +375,7 @@ impl<'g> Resolver<'g> {
                 cur = cur.and_then(|m| c.modules.child(m, seg));
             }
             if let Some(m) = cur {
-                out.push((k, m));
+                out.push(ModId::new(CrateId::new(k), m));
             }
         }
         out

@@ -431,7 +431,7 @@ struct StoredFinding {
     code: String,
     name: String,
     file: String,
-    file_id: usize,
+    file_id: crate::ids::FileId,
     span: Span,
     line: u32,
     column: u32,
@@ -439,7 +439,7 @@ struct StoredFinding {
     help: Option<String>,
     related: Vec<Related>,
     fix: Option<Fix>,
-    related_spans: Vec<(usize, Span, String)>,
+    related_spans: Vec<(crate::ids::FileId, Span, String)>,
     suppressed: Option<String>,
 }
 

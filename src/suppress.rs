@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use crate::crates::CrateGraph;
 use crate::diagnostic::Finding;
+use crate::ids::FileId;
 
 /// Mark the findings a comment on their line suppresses (`suppressed` holds the comment's
 /// text) and return the comments used, as (file, index in the file's suppressions).
-pub fn apply(g: &CrateGraph, findings: &mut [Finding]) -> HashSet<(usize, usize)> {
+pub fn apply(g: &CrateGraph, findings: &mut [Finding]) -> HashSet<(FileId, usize)> {
     let mut used = HashSet::new();
     for f in findings.iter_mut() {
         let sups = &g.files[f.file_id].summary.suppressions;

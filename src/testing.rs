@@ -139,6 +139,58 @@ pub fn check(fixture: &str) {
     );
 }
 
+/// The semantic model of a fixture (held in memory, every file parsed), handed to `f`; a
+/// config at `/ssot-lint.toml` applies. Panics when the model cannot be built.
+pub fn with_model<T>(fixture: &str, f: impl FnOnce(&mut crate::semantic::Model) -> T) -> T {
+    try_model(fixture, f).expect("the model builds")
+}
+
+/// [`with_model`], or the error the model (its config check) gives.
+pub fn try_model<T>(
+    fixture: &str,
+    f: impl FnOnce(&mut crate::semantic::Model) -> T,
+) -> Result<T, crate::error::Error> {
+    let (files, _) = parse(fixture);
+    let fs = tree(&files);
+    let root = Path::new(ROOT);
+    let unit = crate::workspace::load_unit(&fs, root).expect("the unit loads");
+    let mut packs = std::sync::Arc::new(crate::packs::PackIndex::builtin().expect("packs"));
+    let cfg = crate::config::load(&fs, root, None, &mut packs).expect("the config loads");
+    let summaries = crate::cache::Cache::off(&fs);
+    let g = crate::prefilter::build(
+        &fs,
+        &unit,
+        root,
+        &packs,
+        &cfg,
+        false,
+        &summaries,
+        &Default::default(),
+    );
+    let mut m = crate::semantic::Model::build(&g, &packs, &cfg, false)?;
+    Ok(f(&mut m))
+}
+
+/// The module `crate::a::b` of a model, in the first crate of that name (a package's lib
+/// before its other targets).
+pub fn module_of(m: &crate::semantic::Model, path: &str) -> crate::ids::ModId {
+    let (krate, rest) = path.split_once("::").unwrap_or((path, ""));
+    let segs: Vec<&str> = rest.split("::").filter(|s| !s.is_empty()).collect();
+    for k in m.g.crate_ids() {
+        let c = &m.g.crates[k];
+        if c.name != krate {
+            continue;
+        }
+        for node in 0..c.modules.len() {
+            let p = c.modules.get(node).path;
+            if p.len() == segs.len() && p.iter().zip(&segs).all(|(a, b)| a == b) {
+                return crate::ids::ModId::new(k, node);
+            }
+        }
+    }
+    panic!("no module `{path}`")
+}
+
 /// Apply every fix of the `before` fixture (safe and unsafe, until nothing applies); every
 /// file of `after` must then read as given there, every other file must be unchanged.
 pub fn check_fix(before: &str, after: &str) {

@@ -1136,7 +1136,7 @@ fn issue23_item6_printers_map_offsets_with_one_line_index_per_file() {
         let mut f = ssot_lint::Finding::new(
             RuleCode::Ssot001,
             "pool-outside-ssot",
-            0,
+            ssot_lint::ids::FileId::new(0),
             start..start + 26,
             "`sqlx::PgPool::connect_lazy` builds a sql pool/client".into(),
         );

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Context, Pass, RuleCode, RuleInfo, quote_list};
 use crate::diagnostic::Severity;
 use crate::diagnostic::Finding;
+use crate::ids::FileId;
 use crate::semantic::{ModPath, Model, Site, SiteKind};
 use crate::workspace::{DepKind, TargetKind};
 
@@ -227,7 +228,7 @@ fn sqlite_files(c: &Model, owners: &mut Owners) {
 /// module that declares the type and builds what it caches.
 fn owner_key(c: &Model, s: &Site) -> ModPath {
     match s.lazy_cache_of() {
-        Some((k, m)) => c.mod_path(k, m),
+        Some(m) => c.mod_path(m),
         None => s.path.clone(),
     }
 }
@@ -280,7 +281,7 @@ fn run(cx: &mut Context) {
 /// With no SSOT configured: one finding per kind and program that two owners build or hold.
 fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
     // The crates each file belongs to (a file can be in a lib and a bin).
-    let mut file_crates: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let mut file_crates: BTreeMap<FileId, BTreeSet<usize>> = BTreeMap::new();
     for (k, cr) in c.g.crates.iter().enumerate() {
         for (file, _, _) in cr.modules.files() {
             file_crates.entry(file).or_default().insert(k);
@@ -492,7 +493,7 @@ impl Role {
 /// module that builds its own.
 fn competing_patterns(c: &Model, sites: &[Site]) -> Vec<Finding> {
     // (kind, module) of initializing methods (a type initialized by hand), a location each.
-    let mut init_mods: BTreeMap<(&str, &ModPath), (usize, u32)> = BTreeMap::new();
+    let mut init_mods: BTreeMap<(&str, &ModPath), (FileId, u32)> = BTreeMap::new();
     for s in sites
         .iter()
         .filter(|s| matches!(s.kind, SiteKind::Initialization))
@@ -510,7 +511,7 @@ fn competing_patterns(c: &Model, sites: &[Site]) -> Vec<Finding> {
         }
         let ssot_text: Vec<String> = ssot.iter().map(ToString::to_string).collect();
         // module -> (role, first location)
-        let mut roles: BTreeMap<&ModPath, (Role, usize, u32)> = BTreeMap::new();
+        let mut roles: BTreeMap<&ModPath, (Role, FileId, u32)> = BTreeMap::new();
         for s in sites.iter().filter(|s| {
             s.owns()
                 && s.resource == kind
@@ -591,9 +592,9 @@ fn ssot_is_lazy(c: &Model, kind: &str) -> bool {
     let Some(mods) = c.ssot.get(kind) else {
         return false;
     };
-    mods.iter().any(|&(k, m)| {
-        let root = c.g.crates[k].modules.get(m).path;
-        c.g.crates[k].modules.iter().any(|node| {
+    mods.iter().any(|&m| {
+        let root = c.g.module(m).path;
+        c.g.crates[m.krate].modules.iter().any(|node| {
             if !node.path.starts_with(root) {
                 return false;
             }

@@ -6,6 +6,7 @@ use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::config::ConfigPath;
 use crate::diagnostic::Severity;
 use crate::diagnostic::{Applicability, Edit, Finding, Fix};
+use crate::ids::FileId;
 use crate::resolve::{Res, Scope};
 use crate::semantic::{ModPath, Model};
 use crate::summary::{Import, ImportKind, Span};
@@ -81,8 +82,8 @@ fn deprecated_prefix(
             c.res.resolve_path(scope, &p)
         };
         match r {
-            Some(Res::Module(k, m)) => {
-                if let Some((from, to)) = keys.get(&c.mod_path(k, m)) {
+            Some(Res::Module(m)) => {
+                if let Some((from, to)) = keys.get(&c.mod_path(m)) {
                     return Some((i, from.clone(), to.clone()));
                 }
             }
@@ -115,22 +116,21 @@ fn run(cx: &mut Context) {
         .iter()
         .map(|(f, t)| (ModPath::from(f.segs.as_slice()), (f.clone(), t.clone())))
         .collect();
-    let mut seen: HashSet<(usize, u32)> = HashSet::new();
+    let mut seen: HashSet<(FileId, u32)> = HashSet::new();
     for file in cx.files() {
-        let (k, fid, base, summary) = (file.krate, file.file, file.base, file.summary);
+        let (k, fid, summary) = (file.krate, file.file, file.summary);
         let krate_name = cx.model.g.crates[k].name.clone();
         let text = cx.source(fid);
         let paths = cx.paths(&file);
         let c = &mut *cx.model;
         let mut out = Vec::new();
             for (li, module) in summary.modules.iter().enumerate() {
-                let m = base + li;
-                if c.allowed(k, m, false) {
+                let m = file.module(li);
+                if c.allowed(m, false) {
                     continue;
                 }
                 for imp in &module.imports {
                     let scope = Scope {
-                        krate: k,
                         module: m,
                         func: None,
                         fns: None,
@@ -140,7 +140,7 @@ fn run(cx: &mut Context) {
                     else {
                         continue;
                     };
-                    if inside(&c.mod_path(k, m), &from) {
+                    if inside(&c.mod_path(m), &from) {
                         continue;
                     }
                     let Some((key, f)) =
@@ -156,8 +156,7 @@ fn run(cx: &mut Context) {
             for f in &summary.fns {
                 for imp in &f.local_imports {
                     let scope = Scope {
-                        krate: k,
-                        module: base + f.module,
+                        module: file.module(f.module),
                         func: None,
                         fns: None,
                     };
@@ -166,7 +165,7 @@ fn run(cx: &mut Context) {
                     else {
                         continue;
                     };
-                    if inside(&c.mod_path(k, base + f.module), &from) {
+                    if inside(&c.mod_path(file.module(f.module)), &from) {
                         continue;
                     }
                     let Some((key, finding)) =
@@ -192,7 +191,7 @@ fn run(cx: &mut Context) {
                     continue;
                 };
                 if i > pr.path.seg_ends.len()
-                    || inside(&c.mod_path(k, m), &from)
+                    || inside(&c.mod_path(m), &from)
                     || !seen.insert((fid, pr.path.span.start))
                 {
                     continue;
@@ -230,7 +229,7 @@ fn inside(module: &ModPath, from: &ConfigPath) -> bool {
     module.is_within(&ModPath::from(from.segs.as_slice()))
 }
 
-fn finding(fid: usize, span: Span, written: &str, from: &ConfigPath, to: &ConfigPath) -> Finding {
+fn finding(fid: FileId, span: Span, written: &str, from: &ConfigPath, to: &ConfigPath) -> Finding {
     Finding::new(
         RULE.code,
         RULE.name,
@@ -279,7 +278,7 @@ fn use_item_parts(text: &str, item: &Span) -> Option<(usize, String)> {
 /// Returns the offset the finding is keyed on (one finding per written prefix) and the finding.
 fn import_finding(
     text: &str,
-    fid: usize,
+    fid: FileId,
     imp: &Import,
     i: usize,
     from: &ConfigPath,

@@ -102,10 +102,10 @@ fn calls_local_async(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
     if !chain.methods.is_empty() {
         return false;
     }
-    let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) else {
+    let Some(Res::Item(im, ii)) = c.res.resolve_path(scope, p) else {
         return false;
     };
-    let node = c.g.crates[ik].modules.get(im);
+    let node = c.g.module(im);
     let fs = &c.g.files[node.file].summary;
     let item = &fs.modules[node.local].items[ii];
     item.kind == ItemKind::Fn && item.func.is_some_and(|f| fs.fns[f].is_async)
@@ -118,9 +118,9 @@ fn init_returns_result(c: &mut Model, scope: Scope, chain: &Chain) -> bool {
         return c.inits.methods.get(&last.name).copied().unwrap_or(true);
     }
     if let ChainRoot::Call(p) = &chain.root
-        && let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p)
+        && let Some(Res::Item(im, ii)) = c.res.resolve_path(scope, p)
     {
-        let node = c.g.crates[ik].modules.get(im);
+        let node = c.g.module(im);
         let fs = &c.g.files[node.file].summary;
         if let Some(f) = fs.modules[node.local].items[ii].func {
             return fs.fns[f].returns_result;
@@ -136,7 +136,7 @@ fn slice(text: &str, r: &std::ops::Range<u32>) -> String {
 }
 
 fn run(cx: &mut Context) {
-    let mut seen: HashSet<(usize, u32)> = HashSet::new();
+    let mut seen: HashSet<(crate::ids::FileId, u32)> = HashSet::new();
     for file in cx.files() {
         let (s, fid) = (file.summary, file.file);
         for chain in cx.chains(&file) {

@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use crate::crates::CrateGraph;
 use crate::diagnostic::{Finding, Severity};
+use crate::ids::FileId;
 use crate::semantic::{FileView, Model};
 use crate::summary::{Chain, PathRef, StaticSummary};
 
@@ -115,7 +116,7 @@ impl<'a, 'g> Context<'a, 'g> {
             .iter()
             .filter(|c| {
                 let test = c.is_test || f.func(c.func).is_some_and(|x| x.is_test);
-                !self.model.allowed(f.krate, f.module(c.module), test)
+                !self.model.allowed(f.module(c.module), test)
             })
             .collect()
     }
@@ -125,7 +126,7 @@ impl<'a, 'g> Context<'a, 'g> {
         f.summary
             .statics
             .iter()
-            .filter(|st| !self.model.allowed(f.krate, f.module(st.module), st.is_test))
+            .filter(|st| !self.model.allowed(f.module(st.module), st.is_test))
             .collect()
     }
 
@@ -136,13 +137,13 @@ impl<'a, 'g> Context<'a, 'g> {
             .iter()
             .filter(|p| {
                 let test = f.func(p.func).is_some_and(|x| x.is_test);
-                !self.model.allowed(f.krate, f.module(p.module), test)
+                !self.model.allowed(f.module(p.module), test)
             })
             .collect()
     }
 
     /// A file's text as the summaries saw it, read once while a rule visits the file.
-    pub fn source(&mut self, file: usize) -> Rc<str> {
+    pub fn source(&mut self, file: FileId) -> Rc<str> {
         self.sources.get(self.model.g, file)
     }
 
@@ -161,13 +162,13 @@ impl<'a, 'g> Context<'a, 'g> {
 /// re-reads without keeping the whole workspace's text in memory.
 #[derive(Default)]
 struct Sources {
-    recent: Vec<(usize, Rc<str>)>,
+    recent: Vec<(FileId, Rc<str>)>,
 }
 
 impl Sources {
     const KEEP: usize = 8;
 
-    fn get(&mut self, g: &CrateGraph, file: usize) -> Rc<str> {
+    fn get(&mut self, g: &CrateGraph, file: FileId) -> Rc<str> {
         if let Some((_, t)) = self.recent.iter().find(|(f, _)| *f == file) {
             return t.clone();
         }
@@ -184,7 +185,7 @@ impl Sources {
 pub struct SuppressionContext<'a> {
     pub graph: &'a CrateGraph<'a>,
     /// (file, index in its summary's `suppressions`) of the comments that suppressed a finding.
-    pub used: &'a std::collections::HashSet<(usize, usize)>,
+    pub used: &'a std::collections::HashSet<(FileId, usize)>,
     pub selection: &'a Selection,
 }
 

@@ -135,7 +135,7 @@ fn accessor_fix(cx: &mut Context, s: &Site, ssot: &ModPath) -> Option<Fix> {
         return None;
     }
     // `crate::` in the template means the SSOT's crate; from another crate, name it.
-    let here = &c.g.crates[s.krate].name;
+    let here = &c.g.crates[s.module.krate].name;
     let content = match (template.strip_prefix("crate::"), ssot.segs().first()) {
         (Some(rest), Some(krate)) if krate != here => format!("{krate}::{rest}"),
         _ => template.clone(),
@@ -146,7 +146,7 @@ fn accessor_fix(cx: &mut Context, s: &Site, ssot: &ModPath) -> Option<Fix> {
         range: full_span.clone(),
         content,
     }];
-    let node = g.crates[s.krate].modules.get(s.module);
+    let node = g.module(s.module);
     let summary = &g.files[s.file].summary;
     let imports = &summary.modules[node.local].imports;
     for imp in imports {

@@ -3,6 +3,7 @@
 use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::crates::CrateGraph;
+use crate::ids::FileId;
 use crate::diagnostic::Finding;
 use crate::workspace::TargetKind;
 
@@ -68,8 +69,8 @@ output never depends on it.
 };
 
 /// Files only reached as unreached-file crates (no module tree of a target includes them).
-pub fn unreached_files(g: &CrateGraph) -> std::collections::BTreeSet<usize> {
-    let in_target: std::collections::HashSet<usize> = g
+pub fn unreached_files(g: &CrateGraph) -> std::collections::BTreeSet<FileId> {
+    let in_target: std::collections::HashSet<FileId> = g
         .crates
         .iter()
         .filter(|c| c.kind != TargetKind::Orphan)
@@ -93,7 +94,7 @@ fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
     // A `mod` whose file cannot be read: at the declaration, never with the file's text.
     // Packages with a build script: a missing module file there may be one the build script
     // generates (`mod version;` from build.rs), which ssot-lint never runs.
-    let generated: std::collections::HashSet<usize> = g
+    let generated: std::collections::HashSet<FileId> = g
         .crates
         .iter()
         .filter(|c| {
@@ -125,7 +126,7 @@ fn check(g: &CrateGraph) -> (Vec<Finding>, Vec<String>) {
             msg.clone(),
         ));
     }
-    for (fid, f) in g.files.iter().enumerate() {
+    for (fid, f) in g.file_ids().zip(&g.files) {
         if unreached.contains(&fid) && f.read_error.is_none() && !f.summary.syntax_errors.is_empty()
         {
             skipped.push(f.rel.clone());

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use super::{Context, Pass, RuleCode, RuleInfo};
 use crate::diagnostic::Finding;
 use crate::diagnostic::Severity;
+use crate::ids::{FileId, FnId};
 use crate::resolve::{Res, Scope};
 use crate::summary::{Branch, ChainContext, ChainRoot, ItemKind, Mark};
 
@@ -110,9 +111,9 @@ fn verb(m: &str) -> &'static str {
 }
 
 fn run(cx: &mut Context) {
-    let mut seen: HashSet<(usize, u32)> = HashSet::new();
+    let mut seen: HashSet<(FileId, u32)> = HashSet::new();
     for file in cx.files() {
-        let (k, fid, s) = (file.krate, file.file, file.summary);
+        let (fid, s) = (file.file, file.summary);
         // `static mut` Options of a pool in an SSOT module.
         for st in cx.statics(&file) {
             let c = &mut *cx.model;
@@ -127,7 +128,6 @@ fn run(cx: &mut Context) {
                     continue;
                 }
                 let scope = Scope {
-                    krate: k,
                     module: m,
                     func: None,
                     fns: None,
@@ -136,7 +136,7 @@ fn run(cx: &mut Context) {
                     continue;
                 };
                 let resource = c.packs.packs[pack].resource.clone();
-                if !c.ssot_scope(&resource, k, m) || !seen.insert((fid, st.span.start)) {
+                if !c.ssot_scope(&resource, m) || !seen.insert((fid, st.span.start)) {
                     continue;
                 }
                 cx.report(
@@ -215,10 +215,10 @@ fn run(cx: &mut Context) {
                                     || f.params.iter().any(|(n, _)| n == &p.segs[0])
                             }) =>
                     {
-                        let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(scope, p) else {
+                        let Some(Res::Item(im, ii)) = c.res.resolve_path(scope, p) else {
                             continue;
                         };
-                        let node = c.g.crates[ik].modules.get(im);
+                        let node = c.g.module(im);
                         let fs = c.g.files[node.file].summary.clone();
                         let item = &fs.modules[node.local].items[ii];
                         if item.kind != ItemKind::Static {
@@ -232,7 +232,6 @@ fn run(cx: &mut Context) {
                             continue;
                         };
                         let sscope = Scope {
-                            krate: ik,
                             module: im,
                             func: None,
                             fns: None,
@@ -241,7 +240,7 @@ fn run(cx: &mut Context) {
                             continue;
                         };
                         let resource = c.packs.packs[pack].resource.clone();
-                        if !c.ssot_scope(&resource, k, m) {
+                        if !c.ssot_scope(&resource, m) {
                             continue;
                         }
                         format!(
@@ -253,7 +252,7 @@ fn run(cx: &mut Context) {
                         let Some(st) = func.and_then(|f| f.self_type.clone()) else {
                             continue;
                         };
-                        let Some(Res::Item(ik, im, ii)) = c.res.resolve_path(
+                        let Some(Res::Item(im, ii)) = c.res.resolve_path(
                             Scope {
                                 func: None,
                                 ..scope
@@ -262,7 +261,7 @@ fn run(cx: &mut Context) {
                         ) else {
                             continue;
                         };
-                        let node = c.g.crates[ik].modules.get(im);
+                        let node = c.g.module(im);
                         let fs = c.g.files[node.file].summary.clone();
                         let item = &fs.modules[node.local].items[ii];
                         let Some(adt) = item.adt else { continue };
@@ -278,7 +277,6 @@ fn run(cx: &mut Context) {
                             continue;
                         }
                         let fscope = Scope {
-                            krate: ik,
                             module: im,
                             func: None,
                             fns: None,
@@ -290,7 +288,10 @@ fn run(cx: &mut Context) {
                         let inits = c.inits.clone();
                         let has_init = [(fid, s), (node.file, &*fs)].iter().any(|(file, sm)| {
                             sm.fns.iter().enumerate().any(|(fi, f)| {
-                                inits.is_init(*file, fi)
+                                inits.is_init(FnId {
+                                    file: *file,
+                                    func: fi,
+                                })
                                     && f.self_type
                                         .as_ref()
                                         .is_some_and(|t| t.segs.last() == st.segs.last())

@@ -41,7 +41,7 @@ A suppression naming a rule that is not selected in this run is not reported.
 fn run(cx: &SuppressionContext) -> Vec<Finding> {
     let g = cx.graph;
     let mut out = Vec::new();
-    for (fid, file) in g.files.iter().enumerate() {
+    for (fid, file) in g.file_ids().zip(&g.files) {
         for (i, s) in file.summary.suppressions.iter().enumerate() {
             if cx.used.contains(&(fid, i)) {
                 continue;

@@ -2,6 +2,7 @@
 //! and its SSOT and test-code status, computed once by [`super::Model::build`].
 
 use super::ModPath;
+use crate::ids::{FileId, ModId};
 use crate::summary::Span;
 
 /// What a site does with its resource.
@@ -28,9 +29,9 @@ pub enum SiteKind {
         name: String,
         /// The holder type as resolved (`sqlx::PgPool`, `app::db::Database`).
         holder_type: String,
-        /// Filled only lazily, on first use, with a project type: the module (crate,
-        /// module node) that declares the type (it caches a handle that module builds).
-        lazy_cache_of: Option<(usize, usize)>,
+        /// Filled only lazily, on first use, with a project type: the module that declares
+        /// the type (it caches a handle that module builds).
+        lazy_cache_of: Option<ModId>,
     },
     /// A method that initializes the resource by hand: it builds one and stores it eagerly
     /// into a holder (see [`super::InitIndex`]). Never in test or allowed code.
@@ -43,12 +44,10 @@ pub struct Site {
     pub kind: SiteKind,
     /// The resource kind (`sql`, `redis`, ...).
     pub resource: String,
-    pub file: usize,
+    pub file: FileId,
     /// Where a finding points (the root path of a chain, the `static` item, the method).
     pub span: Span,
-    pub krate: usize,
-    /// The module node in its crate.
-    pub module: usize,
+    pub module: ModId,
     pub path: ModPath,
     /// In a configured SSOT module of its kind (or below one).
     pub in_ssot: bool,
@@ -73,7 +72,7 @@ impl Site {
     }
 
     /// For a holder filled only lazily with a project type: the module declaring the type.
-    pub fn lazy_cache_of(&self) -> Option<(usize, usize)> {
+    pub fn lazy_cache_of(&self) -> Option<ModId> {
         match self.kind {
             SiteKind::Holder { lazy_cache_of, .. } => lazy_cache_of,
             _ => None,
