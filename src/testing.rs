@@ -153,7 +153,7 @@ pub fn try_model<T>(
     let (files, _) = parse(fixture);
     let fs = tree(&files);
     let root = Path::new(ROOT);
-    let unit = crate::workspace::load_unit(&fs, root).expect("the unit loads");
+    let unit = crate::workspace::load_unit(&fs, root, root).expect("the unit loads");
     let mut packs = std::sync::Arc::new(crate::packs::PackIndex::builtin().expect("packs"));
     let cfg = crate::config::load(&fs, root, None, &mut packs).expect("the config loads");
     let summaries = crate::cache::Cache::off(&fs);
