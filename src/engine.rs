@@ -522,7 +522,8 @@ impl<'v> Run<'v> {
             let mut f = Finding::new(
                 rules::RuleCode::Ssot000,
                 "syntax-error",
-                usize::MAX,
+                // No file of the graph: the finding is at a manifest.
+                FileId::new(usize::MAX),
                 span.start as u32..span.end as u32,
                 p.message.clone(),
             );
