@@ -245,7 +245,7 @@ mod tests {
         let mut f = Finding::new(
             RuleCode::Ssot003,
             "deprecated-path",
-            0,
+            crate::ids::FileId::new(0),
             Span { start: 4, end: 9 },
             "m".into(),
         );
