@@ -28,6 +28,21 @@ pub struct ConfigSource {
     pub accessor: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub pack: Vec<RulePackSource>,
+    #[serde(default)]
+    pub resource: Vec<ResourceSource>,
+}
+
+/// One `[[resource]]`: a database, cache or broker of its own, with its SSOT modules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSource {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub backend: Option<Spanned<String>>,
+    pub ssot: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub connects: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +82,24 @@ pub struct ConfigPath {
     pub span: Range<usize>,
 }
 
+/// A resource the config declares (`[[resource]]`): one database, cache or broker of a
+/// kind, apart from the kind's default resource (`[ssot]`).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub name: String,
+    pub kind: String,
+    /// `postgres`, `sqlite`, `mysql`, `mssql`: a construction naming another backend is
+    /// not this resource.
+    pub backend: Option<String>,
+    pub ssot: Vec<ConfigPath>,
+    /// Identity evidence: literals (a file, a URL, an environment variable) a construction
+    /// of this resource names.
+    pub connects: Vec<String>,
+}
+
+/// The backends a `[[resource]]` may name (what [`crate::semantic::Site::backend`] tells).
+pub const BACKENDS: &[&str] = &["postgres", "sqlite", "mysql", "mssql"];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file the config came from, and its text (for error spans).
@@ -78,6 +111,8 @@ pub struct Config {
     pub allow_paths: GlobSet,
     pub deprecated: Vec<(ConfigPath, ConfigPath)>,
     pub accessors: BTreeMap<String, String>,
+    /// `[[resource]]`s, in the order written.
+    pub resources: Vec<Resource>,
 }
 
 impl Default for Config {
@@ -90,6 +125,7 @@ impl Default for Config {
             allow_paths: GlobSet::empty(),
             deprecated: Vec::new(),
             accessors: BTreeMap::new(),
+            resources: Vec::new(),
         }
     }
 }
@@ -109,6 +145,12 @@ impl Config {
             .iter()
             .chain(self.ssot.values().flatten())
             .chain(self.deprecated.iter().map(|(_, to)| to))
+            .chain(self.resources.iter().flat_map(|r| &r.ssot))
+    }
+
+    /// Whether the config designates any SSOT: a resource kind's or a declared resource's.
+    pub fn has_ssot(&self) -> bool {
+        !self.default_ssot.is_empty() || !self.ssot.is_empty() || !self.resources.is_empty()
     }
 
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Error {
@@ -328,5 +370,84 @@ fn compile(
         cfg.accessors
             .insert(kind.get_ref().clone(), tmpl.get_ref().clone());
     }
+    for r in &src.resource {
+        cfg.resources
+            .push(resource(r, &cfg, &resources, path, text)?);
+    }
     Ok(cfg)
+}
+
+/// One `[[resource]]`, checked: a name of its own, a known kind and backend, at least one
+/// SSOT module.
+fn resource(
+    r: &ResourceSource,
+    cfg: &Config,
+    kinds: &BTreeMap<String, Vec<usize>>,
+    path: &Path,
+    text: &str,
+) -> Result<Resource, Error> {
+    let err = |span: Range<usize>, m: String| Error::config(path, text, Some(span), m);
+    let name = r.name.get_ref().trim();
+    if name.is_empty() || kinds.contains_key(name) || name == "modules" {
+        return Err(err(
+            r.name.span(),
+            format!("`{name}` cannot name a [[resource]]"),
+        )
+        .with_help(
+            "a resource's name is its own, not empty and not a resource kind (`job-queue`)",
+        ));
+    }
+    if cfg.resources.iter().any(|o| o.name == name) {
+        return Err(err(
+            r.name.span(),
+            format!("a second [[resource]] named `{name}`"),
+        ));
+    }
+    if !kinds.contains_key(r.kind.get_ref()) {
+        let known: Vec<&str> = kinds.keys().map(String::as_str).collect();
+        return Err(err(
+            r.kind.span(),
+            format!(
+                "unknown resource kind `{}` in [[resource]]",
+                r.kind.get_ref()
+            ),
+        )
+        .with_help(format!("one of: {}", known.join(", "))));
+    }
+    if let Some(b) = &r.backend
+        && !BACKENDS.contains(&b.get_ref().as_str())
+    {
+        return Err(err(
+            b.span(),
+            format!("unknown backend `{}` in [[resource]]", b.get_ref()),
+        )
+        .with_help(format!("one of: {}", BACKENDS.join(", "))));
+    }
+    if r.ssot.get_ref().is_empty() {
+        return Err(err(
+            r.ssot.span(),
+            format!("[[resource]] `{name}` names no SSOT module"),
+        )
+        .with_help("the modules that build or hold it: `ssot = [\"app::jobs::store\"]`"));
+    }
+    let ssot = r
+        .ssot
+        .get_ref()
+        .iter()
+        .map(|m| module_path(path, text, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut connects = Vec::new();
+    for c in &r.connects {
+        if c.get_ref().trim().is_empty() {
+            return Err(err(c.span(), "an empty `connects` entry".to_string()));
+        }
+        connects.push(c.get_ref().clone());
+    }
+    Ok(Resource {
+        name: name.to_string(),
+        kind: r.kind.get_ref().clone(),
+        backend: r.backend.as_ref().map(|b| b.get_ref().clone()),
+        ssot,
+        connects,
+    })
 }

@@ -162,6 +162,35 @@ fn read_toml(fs: &dyn FileSystem, path: &Path, root: &Path) -> Result<toml::Tabl
     })
 }
 
+/// Whether a `[package]` table inherits a key from its workspace (`edition.workspace = true`).
+fn inherits_keys(p: &toml::Value) -> bool {
+    p.as_table().is_some_and(|p| {
+        p.values().any(|v| {
+            v.as_table()
+                .and_then(|t| t.get("workspace"))
+                .and_then(toml::Value::as_bool)
+                == Some(true)
+        })
+    })
+}
+
+/// The `[workspace]` table of the nearest manifest above `dir` that has one, read as
+/// [`workspace_root_for`] reads it.
+fn enclosing_workspace(fs: &dyn FileSystem, dir: &Path) -> Option<toml::Table> {
+    let mut up = dir.parent();
+    while let Some(d) = up {
+        let m = d.join("Cargo.toml");
+        if fs.is_file(&m)
+            && let Ok(t) = read_toml(fs, &m, d)
+            && let Some(ws) = t.get("workspace").and_then(|w| w.as_table())
+        {
+            return Some(ws.clone());
+        }
+        up = d.parent();
+    }
+    None
+}
+
 fn edition_of(v: Option<&toml::Value>, ws: Option<&toml::Table>) -> Edition {
     let s = match v {
         Some(toml::Value::String(s)) => Some(s.clone()),
@@ -473,6 +502,22 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path, within: &Path) -> Result<Unit
         dirs.push(root.to_path_buf());
     }
     let mut skipped = Skipped::default();
+    // A package in no workspace of its own that inherits keys (`edition.workspace = true`):
+    // as cargo reads it, from the workspace that encloses it (a package that is not its
+    // member: cargo refuses to build it, but its code is that workspace's edition). With
+    // no enclosing workspace there is nothing to inherit: skipped with a notice, never
+    // parsed as edition 2015 by accident.
+    let mut inherit = ws.clone();
+    if ws.is_none() && t.get("package").is_some_and(inherits_keys) {
+        inherit = enclosing_workspace(fs, root);
+        if inherit.is_none() {
+            skipped.warnings.push(format!(
+                "{}: the package inherits keys from a workspace (`workspace = true`) but no workspace encloses it (cargo refuses to build it); skipped",
+                manifest.display()
+            ));
+            dirs.clear();
+        }
+    }
     if let Some(ws) = &ws {
         let (inside, outside) = member_dirs(fs, root, ws);
         if let Some(pat) = outside.first() {
@@ -501,7 +546,8 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path, within: &Path) -> Result<Unit
             continue;
         }
         let (pt, ptext) = read_toml_text(fs, &m, root)?;
-        let Some(pkg) = load_package(fs, &d, &pt, &ptext, ws.as_ref(), within, &mut skipped)?
+        let Some(pkg) =
+            load_package(fs, &d, &pt, &ptext, inherit.as_ref(), within, &mut skipped)?
         else {
             continue;
         };

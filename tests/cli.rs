@@ -126,6 +126,77 @@ fn unknown_resource_kind_is_an_error() {
     assert!(err.contains("unknown resource kind `redsi`"), "{err}");
 }
 
+/// `[[resource]]` (issue 20): unknown keys, kinds, backends, names and modules are errors
+/// at file:line:col, exit 2; a declared resource's construction outside its SSOT is
+/// reported naming it.
+#[test]
+fn resource_config_errors_name_file_line_column() {
+    let base = "[ssot]\nmodules = [\"app::database\"]\n\n[[resource]]\nname = \"jobs\"\nkind = \"sql\"\nssot = [\"app::handlers\"]\n";
+    for (extra, at, what) in [
+        (
+            "colour = \"red\"\n",
+            "ssot-lint.toml:8:1",
+            "unknown field `colour`",
+        ),
+        (
+            "backend = \"oracle\"\n",
+            "ssot-lint.toml:8:11",
+            "unknown backend `oracle`",
+        ),
+    ] {
+        let (code, err) = config_error(&format!("{base}{extra}"));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(at), "{at}: {err}");
+        assert!(err.contains(what), "{what}: {err}");
+    }
+    for (config, at, what) in [
+        (
+            base.replace("kind = \"sql\"", "kind = \"sqll\""),
+            "ssot-lint.toml:6:8",
+            "unknown resource kind `sqll` in [[resource]]",
+        ),
+        (
+            base.replace("[\"app::handlers\"]", "[\"app::jobs\"]"),
+            "ssot-lint.toml:7:9",
+            "module `app::jobs` does not exist",
+        ),
+        (
+            base.replace("[\"app::handlers\"]", "[]"),
+            "ssot-lint.toml:7:8",
+            "names no SSOT module",
+        ),
+        (
+            base.replace("\"jobs\"", "\"sql\""),
+            "ssot-lint.toml:5:8",
+            "`sql` cannot name a [[resource]]",
+        ),
+        (
+            format!(
+                "{base}\n{}",
+                base.replace("[ssot]\nmodules = [\"app::database\"]\n", "")
+            ),
+            "ssot-lint.toml:11:8",
+            "a second [[resource]] named `jobs`",
+        ),
+    ] {
+        let (code, err) = config_error(&config);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(at), "{at}: {err}");
+        assert!(err.contains(what), "{what}: {err}");
+    }
+    // The declared resource's SSOT is `app::handlers`: its construction there is silent,
+    // and the default resource's SSOT builds none outside.
+    let d = two_module_crate();
+    write(d.path(), "ssot-lint.toml", base);
+    let o = run(d.path(), &["--format", "short"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), String::new()),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn bad_accessor_template_is_an_error() {
     let (code, err) = config_error(

@@ -113,6 +113,12 @@ fn rules() {
     check_all("rules");
 }
 
+/// Issue 20's shapes: a resource is a database, not a kind.
+#[test]
+fn resources() {
+    check_all("resources");
+}
+
 #[test]
 fn incident() {
     check_all("incident");

@@ -1,12 +1,12 @@
 //! SSOT006 competing-ssot.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Context, Pass, RuleCode, RuleInfo, quote_list};
 use crate::diagnostic::Severity;
 use crate::diagnostic::Finding;
 use crate::ids::FileId;
-use crate::semantic::{ModPath, Model, Site, SiteKind};
+use crate::semantic::{ModPath, Model, Site, SiteKind, evidence_in};
 use crate::workspace::{DepKind, TargetKind};
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -16,14 +16,16 @@ pub const RULE: RuleInfo = RuleInfo {
     severity: Severity::Error,
     importance: 2,
     pass: Pass::Check(run),
-    summary: "more than one module constructs or holds the same resource kind within one program (one finding per kind and program, at a site outside the presumed SSOT)",
+    summary: "more than one module constructs or holds the same resource within a program (one finding per inferred resource, listing its programs, at a site outside the presumed SSOT)",
     fix: None,
     doc: r#"
 ## What it does
 For a resource kind with no SSOT module configured, finds every module that constructs a
 pool/client of that kind or holds one in a `static`. A module and its descendants are one
 owner (`backend::redis::pool` belongs to `backend::redis`; a crate root owns only
-itself). Modules compete only inside one *program*: a binary target and the workspace
+itself, except that a top-level module whose code only supplies a connection callback or
+connector to the root's pool, named in the root's function that builds it, such as
+`new_with_config(url, tls::pool_config())`, belongs to the root). Modules compete only inside one *program*: a binary target and the workspace
 crates it links through `[dependencies]` (not `[dev-dependencies]`; a build script links
 its `[build-dependencies]`); a library that no
 binary links is a program of its own. Test, bench and example targets are test code and
@@ -43,19 +45,29 @@ a project type that holds a pool counts with the module that declares the type.
 
 A migration runner's connection (bound to a local in a function that runs migrations on
 it, `conn.run_pending_migrations(..)`, `MIGRATOR.run(&pool)`, and returns no pool) makes
-no module compete; it is listed where other modules compete anyway. SQLite databases are
-files: modules that each open one (per-file stores, another program's database an
-importer reads) compete only when one of them holds its SQLite pool in a global of its
-own (the incident's shape) or when they open the same location as written (the same
-string literal: `"sqlite://app.db"`, `env::var("DATABASE_URL")`).
+no module compete; it is listed where other modules compete anyway.
 
-When a program has two or more owners of a kind, it reports **one** finding for that kind,
-at a site outside the *presumed SSOT* (in the program's own target crate when it has one
-there, else the first by path), listing every owner, with the other owners as related
-locations (JSON `related`). The presumed SSOT is chosen from evidence, in this order: the
-owner that holds the resource in a global (of a pack type, or of a type it also builds), the
-one whose path is named like `db`/`database`/`pool`/`storage`/`store`/`repo`, the one with
-the most constructions; the help says which evidence decided.
+Owners of one kind and backend are *resources*, inferred from identity evidence: the
+locations and environment variables the functions that build or hold them name as string
+literals (a URL `"sqlite://jobs.db"`, a database file `"sync.db"` or `"{id}.sqlite"`, a
+variable like `"JOBS_DATABASE_URL"` or `"REDIS_URL"`). Two owners whose evidence is known and
+shares nothing are different databases and do not compete; owners with none cannot be told
+apart and compete, except SQLite files: modules that each open one at a path computed
+elsewhere (per-file stores, another program's database an importer reads) compete only when
+one of them holds its SQLite pool in a global of its own (the incident's shape) or when
+they name the same location.
+
+Each resource with two or more owners in a program gives **one** finding, however many
+programs link it: the owners competing in several programs (a shared library's pool and
+each worker binary's own client) are merged, and the programs are listed in the message,
+not repeated as findings. It sits at a site outside the *presumed SSOT* (in a program's own
+target crate when one is there, else the first by path), lists every owner, with the other
+owners as related locations (JSON `related`). The presumed SSOT is chosen from evidence, in
+this order: the owner in the crate that the other owners' crates depend on, the one the
+most programs link, the one that holds the resource in a global (of a pack type, or of a
+type it also builds), the one whose path is named like `db`/`database`/`pool`/`storage`/
+`store`/`repo`, the one with the most constructions; the name breaks only a tie between
+equals, and the help says which evidence decided.
 
 ## Why is this bad?
 Two modules that each build the database pool are two initialization patterns. Which one
@@ -85,11 +97,11 @@ is said to initialize on first use only when it really does (`get_or_init`,
 `get_or_try_init`, a `LazyLock`/`Lazy`/`lazy_static!` global in it).
 
 ## Known limitations
-Databases of one kind are told apart only by the backend their types name (SQLite, Postgres,
-MySQL, SQL Server: a SQLite index file next to a Postgres pool does not compete); several
-Postgres/MySQL databases of one backend (a second server, another program's database)
-still compete when no SSOT is configured, and two SQLite modules opening one file from
-locations computed differently (a parameter, a config field) are not seen to compete.
+Databases of one kind are told apart by the backend their types name and by identity
+evidence written as string literals in the function that builds them; two databases of one
+backend whose locations come from elsewhere (a settings struct, a parameter) still compete
+(declare them as `[[resource]]`s), and two SQLite modules opening one file from locations
+computed differently are not seen to compete.
 Two sibling modules that build one pool together (a pool in one, its connection setup in
 the other) compete. A fallback is recognized only in the three shapes above, on a field or
 a local (`self.pool`, `pool`), not on a global.
@@ -111,7 +123,8 @@ struct Program {
     crates: BTreeSet<usize>,
 }
 
-fn programs(c: &Model) -> Vec<Program> {
+/// The programs, and per crate the crates it links (itself included).
+fn programs(c: &Model) -> (Vec<Program>, Vec<BTreeSet<usize>>) {
     let g = c.g;
     // What a crate links into a program: its `[dependencies]` that are workspace libraries
     // (not `[dev-dependencies]`: those only build tests), and its own package's library.
@@ -188,40 +201,12 @@ fn programs(c: &Model) -> Vec<Program> {
             });
         }
     }
-    out
+    let all = (0..g.crates.len()).map(links).collect();
+    (out, all)
 }
 
 /// Owner module -> its sites.
 type Owners<'s> = BTreeMap<ModPath, Vec<&'s Site>>;
-
-/// SQLite databases are files: modules that each open one (per-file stores, the database
-/// of another program an importer reads) compete only when one of them holds its pool in a
-/// global of its own (the incident's shape), or when they open the same location as
-/// written (a string literal: `"sqlite://app.db"`, `env::var("DATABASE_URL")`). Otherwise
-/// only the owners that share a location with another remain.
-fn sqlite_files(c: &Model, owners: &mut Owners) {
-    let global = owners.values().flatten().any(|s| {
-        s.is_holder() && s.lazy_cache_of().is_none()
-    });
-    if global {
-        return;
-    }
-    let places: BTreeMap<ModPath, BTreeSet<String>> = owners
-        .iter()
-        .map(|(k, v)| {
-            let mut p = BTreeSet::new();
-            for s in v {
-                p.extend(c.literal_locations(s));
-            }
-            (k.clone(), p)
-        })
-        .collect();
-    owners.retain(|k, _| {
-        places
-            .iter()
-            .any(|(o, p)| o != k && !p.is_disjoint(&places[k]))
-    });
-}
 
 /// The module a site counts for: its own, or for a lazy cache of a project holder type
 /// (`static STORE: OnceCell<meta::Store>` filled by `get_or_try_init(Store::new)`), the
@@ -278,7 +263,38 @@ fn run(cx: &mut Context) {
     }
 }
 
-/// With no SSOT configured: one finding per kind and program that two owners build or hold.
+/// Per site (file, offset): the text of its function and the identity evidence in it.
+struct Facts {
+    enclosing: HashMap<(FileId, u32), (String, BTreeSet<String>)>,
+}
+
+impl Facts {
+    fn text(&self, s: &Site) -> Option<&str> {
+        self.enclosing
+            .get(&(s.file, s.span.start))
+            .map(|(t, _)| t.as_str())
+    }
+
+    fn evidence(&self, s: &Site) -> &BTreeSet<String> {
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        self.enclosing
+            .get(&(s.file, s.span.start))
+            .map_or(&NONE, |(_, e)| e)
+    }
+}
+
+/// Owners found competing for one inferred resource, merged over the programs where they
+/// compete.
+struct Group<'s> {
+    kind: &'s str,
+    backend: Option<&'static str>,
+    owners: Owners<'s>,
+    /// Indexes into the programs.
+    programs: BTreeSet<usize>,
+}
+
+/// With no SSOT configured: one finding per inferred resource that two owners build or
+/// hold, listing the programs in which they compete.
 fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
     // The crates each file belongs to (a file can be in a lib and a bin).
     let mut file_crates: BTreeMap<FileId, BTreeSet<usize>> = BTreeMap::new();
@@ -287,43 +303,57 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
             file_crates.entry(file).or_default().insert(k);
         }
     }
-    // Owners: a module and its descendants are one owner (the crate root owns nothing
-    // but itself). Module keys of sites, grouped under their highest ancestor with sites.
     let relevant: Vec<&Site> = sites
         .iter()
         .filter(|s| {
-            s.owns() && !s.allowed && !s.is_fallback() && c.cfg.ssot_for(&s.resource).is_empty()
+            s.owns()
+                && !s.allowed
+                && !s.is_fallback()
+                && s.declared.is_none()
+                && c.cfg.ssot_for(&s.resource).is_empty()
         })
         .collect();
     // A migration runner's one-off connection makes no module compete (it is still listed
     // where other modules compete anyway).
     let migrations = &c.migration_connections;
-    let programs = programs(c);
+    let (programs, links) = programs(c);
+    // Each site's function text (read once per file): identity evidence and connectors.
+    let mut texts: HashMap<FileId, String> = HashMap::new();
+    let mut enclosing: HashMap<(FileId, u32), (String, BTreeSet<String>)> = HashMap::new();
+    for s in &relevant {
+        let text = texts.entry(s.file).or_insert_with(|| c.g.source(s.file));
+        let span = c.enclosing_span(s);
+        let t = text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default();
+        // Only a crate root's text is looked at again (for the connectors it names).
+        let keep = if s.path.is_crate_root() {
+            t.to_string()
+        } else {
+            String::new()
+        };
+        enclosing.insert((s.file, s.span.start), (keep, evidence_in(t)));
+    }
+    drop(texts);
+    let facts = Facts { enclosing };
+    let in_program = |s: &Site, p: &Program| {
+        file_crates
+            .get(&s.file)
+            .is_some_and(|ks| ks.iter().any(|k| p.crates.contains(k)))
+    };
     let many_programs = programs
         .iter()
-        .filter(|p| {
-            relevant.iter().any(|s| {
-                file_crates
-                    .get(&s.file)
-                    .is_some_and(|ks| ks.iter().any(|k| p.crates.contains(k)))
-            })
-        })
+        .filter(|p| relevant.iter().any(|s| in_program(s, p)))
         .count()
         > 1;
-    let mut out = Vec::new();
-    let mut reported: BTreeSet<(String, Vec<ModPath>)> = BTreeSet::new();
-    for prog in &programs {
-        // kind -> owner key -> sites
+    let mut groups: Vec<Group> = Vec::new();
+    for (pi, prog) in programs.iter().enumerate() {
         // (kind, database backend) -> owner -> sites
         let mut by_kind: BTreeMap<(&str, Option<&'static str>), Owners> = BTreeMap::new();
         let in_prog: Vec<&Site> = relevant
             .iter()
             .copied()
-            .filter(|s| {
-                file_crates
-                    .get(&s.file)
-                    .is_some_and(|ks| ks.iter().any(|k| prog.crates.contains(k)))
-            })
+            .filter(|s| in_program(s, prog))
             .collect();
         // Databases of different backends (a SQLite file next to a Postgres pool) do not
         // compete; a site whose backend cannot be told competes with each.
@@ -346,15 +376,7 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
                     None => known.iter().map(|b| Some(*b)).collect(),
                 }
             };
-            // The highest ancestor (not a crate root) that has sites of this kind.
-            let me = owner_key(c, s);
-            let owner = in_prog
-                .iter()
-                .filter(|o| o.resource == s.resource)
-                .map(|o| owner_key(c, o))
-                .filter(|k| !k.is_crate_root() && me.is_below(k))
-                .min_by_key(|k| k.segs().len())
-                .unwrap_or(me);
+            let owner = owner_of(c, s, &in_prog, &facts);
             for grp in groups {
                 by_kind
                     .entry((&s.resource, grp))
@@ -364,108 +386,317 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
                     .push(s);
             }
         }
-        for ((kind, grp), mut owners) in by_kind {
-            if owners
-                .values()
-                .flatten()
-                .filter(|s| s.lazy_cache_of().is_none())
-                .all(|s| s.backend() == Some("sqlite"))
-            {
-                sqlite_files(c, &mut owners);
-            }
-            let competing = owners
-                .values()
-                .filter(|v| {
-                    v.iter()
-                        .any(|s| !migrations.contains(&(s.file, s.span.start)))
-                })
-                .count();
-            if owners.len() < 2 || competing < 2 {
-                continue;
-            }
-            let names: Vec<ModPath> = owners.keys().cloned().collect();
-            if !reported.insert((kind.to_string(), names.clone())) {
-                continue;
-            }
-            let label = match grp {
-                Some(b) => format!("{kind} ({b})"),
-                None => kind.to_string(),
-            };
-            // The presumed SSOT: a holder cell, then the most constructions, then the name.
-            let Some((ssot, ssot_sites)) =
-                owners.iter().rev().max_by_key(|(k, v)| evidence(c, v, k))
-            else {
-                continue;
-            };
-            let (holder, named, built) = evidence(c, ssot_sites, ssot);
-            let why = if holder == 1 {
-                "it holds the pool/client in a global".to_string()
-            } else if named == 1 {
-                "its name says so".to_string()
-            } else if built > 1 {
-                format!("it builds the most ({built})")
-            } else {
-                "it comes first; nothing else sets it apart".to_string()
-            };
-            // The finding sits at a site outside the presumed SSOT, in the program's own
-            // target crate when it has one there (the code of the program that competes).
-            let Some(at) = owners
-                .iter()
-                .filter(|(k, _)| *k != ssot)
-                .flat_map(|(_, v)| v.iter())
-                .min_by_key(|s| {
-                    let own = file_crates
-                        .get(&s.file)
-                        .is_some_and(|ks| ks.contains(&prog.root));
-                    (!own, c.g.files[s.file].rel.clone(), s.span.start)
-                })
-            else {
-                continue;
-            };
-            let list = quote_list(&names);
-            let scope = if many_programs {
-                format!(" of program `{}`", prog.name)
-            } else {
-                String::new()
-            };
-            let message = format!(
-                "{label} pools/clients are built or held in {} modules{scope}: {list}",
-                names.len()
-            );
-            let help = format!(
-                "designate one as the SSOT in ssot-lint.toml, e.g. `[ssot] {kind} = [\"{ssot}\"]` ({why}), and build the {kind} pool/client only there"
-            );
-            let mut f = Finding::new(
-                RULE.code,
-                RULE.name,
-                at.file,
-                at.span.start..at.span.start,
-                message,
-            )
-            .with_help(help);
-            for (m, v) in &owners {
-                if v.iter()
-                    .any(|s| s.file == at.file && s.span.start == at.span.start)
-                {
+        for ((kind, grp), owners) in by_kind {
+            for owners in identities(owners, &facts) {
+                let competing = owners
+                    .values()
+                    .filter(|v| {
+                        v.iter()
+                            .any(|s| !migrations.contains(&(s.file, s.span.start)))
+                    })
+                    .count();
+                if owners.len() < 2 || competing < 2 {
                     continue;
                 }
-                let Some(first) = v
-                    .iter()
-                    .min_by_key(|s| (c.g.files[s.file].rel.clone(), s.span.start))
-                else {
-                    continue;
-                };
-                let tag = if m == ssot { " (presumed SSOT)" } else { "" };
-                f.related_spans.push((
-                    first.file,
-                    first.span.clone(),
-                    format!("`{m}` {}s here{tag}", verb(first)),
-                ));
+                merge(
+                    &mut groups,
+                    Group {
+                        kind,
+                        backend: grp,
+                        owners,
+                        programs: BTreeSet::from([pi]),
+                    },
+                );
             }
-            out.push(f);
         }
     }
+    let mut out = Vec::new();
+    for grp in &groups {
+        out.extend(finding(c, grp, &programs, &links, &file_crates, many_programs));
+    }
     out
+}
+
+/// Adds a group, merged with every group of its kind and backend that shares an owner (a
+/// library that every program links, competing with each program's own module, is one
+/// resource: one finding).
+fn merge<'s>(groups: &mut Vec<Group<'s>>, mut g: Group<'s>) {
+    while let Some(i) = groups.iter().position(|o| {
+        o.kind == g.kind && o.backend == g.backend && o.owners.keys().any(|k| g.owners.contains_key(k))
+    }) {
+        let o = groups.remove(i);
+        g.programs.extend(o.programs);
+        for (k, v) in o.owners {
+            let e = g.owners.entry(k).or_default();
+            for s in v {
+                if !e
+                    .iter()
+                    .any(|x| x.file == s.file && x.span.start == s.span.start)
+                {
+                    e.push(s);
+                }
+            }
+        }
+    }
+    for v in g.owners.values_mut() {
+        v.sort_by_key(|s| (s.file, s.span.start));
+    }
+    groups.push(g);
+}
+
+/// The owner a site counts for: the highest ancestor (not a crate root) that has sites of
+/// its kind; a top-level module whose code only supplies a connection callback or
+/// connector to its crate root's pool (the root's function that builds it names the
+/// module: `AsyncDieselConnectionManager::new_with_config(url, tls::pool_config())`)
+/// belongs to the crate root.
+fn owner_of(c: &Model, s: &Site, in_prog: &[&Site], facts: &Facts) -> ModPath {
+    let me = owner_key(c, s);
+    let owner = in_prog
+        .iter()
+        .filter(|o| o.resource == s.resource)
+        .map(|o| owner_key(c, o))
+        .filter(|k| !k.is_crate_root() && me.is_below(k))
+        .min_by_key(|k| k.segs().len())
+        .unwrap_or_else(|| me.clone());
+    if owner.segs().len() != 2 || !s.is_construction() {
+        return owner;
+    }
+    let root = ModPath::from(&owner.segs()[..1]);
+    let named = format!("{}::", owner.segs()[1]);
+    let supplies = in_prog.iter().any(|o| {
+        o.resource == s.resource
+            && o.is_construction()
+            && o.path == root
+            && o.module.krate == s.module.krate
+            && facts.text(o).is_some_and(|t| {
+                t.match_indices(&named).any(|(i, _)| {
+                    !t[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+                })
+            })
+    });
+    let holds = in_prog
+        .iter()
+        .any(|o| o.is_holder() && o.resource == s.resource && o.path.is_within(&owner));
+    if supplies && !holds { root } else { owner }
+}
+
+/// Splits the owners of one kind and backend into the resources they are: owners whose
+/// identity evidence (the locations and environment variables their code names) is known
+/// and disjoint are different databases; owners with none cannot be told apart and
+/// compete, except SQLite files: those compete only with an owner that keeps its pool in a
+/// global of its own (the incident's shape) or that names the same location.
+fn identities<'s>(owners: Owners<'s>, facts: &Facts) -> Vec<Owners<'s>> {
+    let keys: Vec<ModPath> = owners.keys().cloned().collect();
+    let evidence: Vec<BTreeSet<String>> = keys
+        .iter()
+        .map(|k| {
+            owners[k]
+                .iter()
+                .flat_map(|s| facts.evidence(s).iter().cloned())
+                .collect()
+        })
+        .collect();
+    let sqlite = owners
+        .values()
+        .flatten()
+        .filter(|s| s.lazy_cache_of().is_none())
+        .all(|s| s.backend() == Some("sqlite"));
+    let global: Vec<bool> = keys
+        .iter()
+        .map(|k| {
+            owners[k]
+                .iter()
+                .any(|s| s.is_holder() && s.lazy_cache_of().is_none())
+        })
+        .collect();
+    let same = |i: usize, j: usize| {
+        if !evidence[i].is_empty() && !evidence[j].is_empty() {
+            !evidence[i].is_disjoint(&evidence[j])
+        } else if sqlite {
+            global[i] || global[j]
+        } else {
+            true
+        }
+    };
+    // Connected components of `same`.
+    let mut comp: Vec<usize> = (0..keys.len()).collect();
+    fn find(comp: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while comp[r] != r {
+            r = comp[r];
+        }
+        comp[i] = r;
+        r
+    }
+    for i in 0..keys.len() {
+        for j in i + 1..keys.len() {
+            if same(i, j) {
+                let (a, b) = (find(&mut comp, i), find(&mut comp, j));
+                comp[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut out: BTreeMap<usize, Owners<'s>> = BTreeMap::new();
+    let mut owners = owners;
+    for (i, k) in keys.iter().enumerate() {
+        let r = find(&mut comp, i);
+        if let Some(v) = owners.remove(k) {
+            out.entry(r).or_default().insert(k.clone(), v);
+        }
+    }
+    out.into_values().collect()
+}
+
+/// Why an owner looks like the SSOT of a resource, strongest evidence first: the other
+/// owners' crates depend on its crate, the most programs link it, it holds the resource
+/// in a global, its path is named like a database module, it builds the most.
+type Score = (usize, usize, u8, u8, usize);
+
+fn score(
+    c: &Model,
+    grp: &Group,
+    key: &ModPath,
+    programs: &[Program],
+    links: &[BTreeSet<usize>],
+    file_crates: &BTreeMap<FileId, BTreeSet<usize>>,
+) -> Score {
+    let crates_of = |k: &ModPath| -> BTreeSet<usize> {
+        grp.owners[k].iter().map(|s| s.module.krate.index()).collect()
+    };
+    let mine = crates_of(key);
+    let depended = grp
+        .owners
+        .keys()
+        .filter(|o| *o != key)
+        .filter(|o| {
+            crates_of(o).iter().any(|&k| {
+                !mine.contains(&k) && mine.iter().any(|m| links[k].contains(m))
+            })
+        })
+        .count();
+    let linked = grp
+        .programs
+        .iter()
+        .filter(|&&p| {
+            grp.owners[key].iter().any(|s| {
+                file_crates
+                    .get(&s.file)
+                    .is_some_and(|ks| ks.iter().any(|k| programs[p].crates.contains(k)))
+            })
+        })
+        .count();
+    let sites: Vec<&Site> = grp.owners[key].to_vec();
+    let (holder, named, built) = evidence(c, &sites, key);
+    (depended, linked, holder, named, built)
+}
+
+/// The finding of one group: at a site outside the presumed SSOT, every owner listed, the
+/// others as related locations.
+fn finding(
+    c: &Model,
+    grp: &Group,
+    programs: &[Program],
+    links: &[BTreeSet<usize>],
+    file_crates: &BTreeMap<FileId, BTreeSet<usize>>,
+    many_programs: bool,
+) -> Option<Finding> {
+    let kind = grp.kind;
+    let names: Vec<ModPath> = grp.owners.keys().cloned().collect();
+    let label = match grp.backend {
+        Some(b) => format!("{kind} ({b})"),
+        None => kind.to_string(),
+    };
+    let mut scored: Vec<(Score, &ModPath)> = names
+        .iter()
+        .map(|k| (score(c, grp, k, programs, links, file_crates), k))
+        .collect();
+    // Best first; by name between equals.
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let (best, ssot) = scored[0];
+    let next = scored.get(1).map(|s| s.0).unwrap_or_default();
+    let why = if best.0 > next.0 {
+        "the other owners' crates depend on its crate".to_string()
+    } else if best.1 > next.1 {
+        format!(
+            "the most programs link it ({} of {})",
+            best.1,
+            grp.programs.len()
+        )
+    } else if best.2 > next.2 {
+        "it holds the pool/client in a global".to_string()
+    } else if best.3 > next.3 {
+        "its name says so".to_string()
+    } else if best.4 > next.4 {
+        format!("it builds the most ({})", best.4)
+    } else {
+        "it comes first by name; nothing else sets it apart".to_string()
+    };
+    let roots: BTreeSet<usize> = grp.programs.iter().map(|&p| programs[p].root).collect();
+    // The finding sits at a site outside the presumed SSOT, in a program's own target
+    // crate when one is there (the code of the program that competes).
+    let at = grp
+        .owners
+        .iter()
+        .filter(|(k, _)| *k != ssot)
+        .flat_map(|(_, v)| v.iter())
+        .min_by_key(|s| {
+            let own = file_crates
+                .get(&s.file)
+                .is_some_and(|ks| ks.iter().any(|k| roots.contains(k)));
+            (!own, c.g.files[s.file].rel.clone(), s.span.start)
+        })?;
+    let list = quote_list(&names);
+    let scope = if !many_programs {
+        String::new()
+    } else if grp.programs.len() == 1 {
+        let p = grp.programs.iter().next().copied().unwrap_or_default();
+        format!(" of program `{}`", programs[p].name)
+    } else {
+        let p: Vec<&str> = grp
+            .programs
+            .iter()
+            .map(|&p| programs[p].name.as_str())
+            .collect();
+        format!(" of {} programs (`{}`)", p.len(), p.join("`, `"))
+    };
+    let message = format!(
+        "{label} pools/clients are built or held in {} modules{scope}: {list}",
+        names.len()
+    );
+    let help = format!(
+        "designate one as the SSOT in ssot-lint.toml, e.g. `[ssot] {kind} = [\"{ssot}\"]` ({why}), and build the {kind} pool/client only there"
+    );
+    let mut f = Finding::new(
+        RULE.code,
+        RULE.name,
+        at.file,
+        at.span.start..at.span.start,
+        message,
+    )
+    .with_help(help);
+    for (m, v) in &grp.owners {
+        if v.iter()
+            .any(|s| s.file == at.file && s.span.start == at.span.start)
+        {
+            continue;
+        }
+        let Some(first) = v
+            .iter()
+            .min_by_key(|s| (c.g.files[s.file].rel.clone(), s.span.start))
+        else {
+            continue;
+        };
+        let tag = if m == ssot { " (presumed SSOT)" } else { "" };
+        f.related_spans.push((
+            first.file,
+            first.span.clone(),
+            format!("`{m}` {}s here{tag}", verb(first)),
+        ));
+    }
+    Some(f)
 }
 
 /// What a module other than the SSOT does with a resource kind, in SSOT006's message.
@@ -517,7 +748,7 @@ fn competing_patterns(c: &Model, sites: &[Site]) -> Vec<Finding> {
                 && s.resource == kind
                 && !s.in_ssot
                 && !s.allowed
-                && c.other_database(s).is_none()
+                && s.declared.is_none()
                 && !c.ssot_cache(s)
                 && !s.is_fallback()
         }) {

@@ -19,9 +19,11 @@ pub const RULE: RuleInfo = RuleInfo {
 Flags a `static` (also inside `lazy_static!` and `thread_local!`) whose type holds a pool or
 client of a rule pack, directly (`OnceLock<PgPool>`) or through a project type that wraps
 one (`OnceCell<Database>` where `Database` has a `mongodb::Client` field, in `Option`,
-`Arc`, `Mutex`, enums, transitively), outside the SSOT module. A global of a database
-backend the SSOT neither builds nor holds (a SQLite cache next to an SSOT of Postgres pools)
-is a different database and is not reported, as for SSOT001. Nor is a global that caches,
+`Arc`, `Mutex`, enums, transitively), outside the SSOT module of its resource (see SSOT001: the
+default resource of its kind, or a `[[resource]]` the config declares). A global of another
+database backend than the SSOT builds (a SQLite cache next to an SSOT of Postgres pools) is
+reported too, naming the resource and both backends, with the `[[resource]]` to declare
+when it is a database of its own. Not reported: a global that caches,
 filled only on first use (`get_or_init`/`get_or_try_init`, never `set` or an assignment in
 its file), a project type that the SSOT itself declares and builds
 (`static STORE: OnceCell<meta::MetaStore>` with `meta` the SSOT): it holds the SSOT's
@@ -49,8 +51,8 @@ A type from a third-party crate that wraps a pool is not known unless a pack lis
 
 fn run(cx: &mut Context) {
     let sites = cx.model.sites.clone();
-    cx.model.note_other_databases(&sites, Site::is_holder);
-    for (s, names, ssot_text) in cx.model.outside_ssot(&sites, Site::is_holder) {
+    for o in cx.model.outside_ssot(&sites, Site::is_holder) {
+        let (s, names) = (o.site, &o.names);
         let SiteKind::Holder {
             name, holder_type, ..
         } = &s.kind
@@ -58,17 +60,22 @@ fn run(cx: &mut Context) {
             continue;
         };
         let message = format!(
-            "static `{}` holds {} {} pool/client (`{}`) outside the SSOT module `{}`",
+            "static `{}` holds {} {} pool/client (`{}`) outside the SSOT module `{}`{}",
             name,
             article(&s.resource),
             s.resource,
             holder_type,
-            ssot_text
+            o.ssot_text,
+            o.of_resource
         );
         let help = format!(
             "keep the one {} global in `{}` and reach it through its accessor",
             s.resource, names[0]
         );
+        let help = match &o.declare_help {
+            Some(d) => format!("{d}; otherwise {help}"),
+            None => help,
+        };
         cx.report(
             Finding::new(
                 RULE.code,

@@ -25,13 +25,17 @@ that resource kind: constructors (`PgPool::connect`), builder chains
 (`PgPoolOptions::new().max_connections(5).connect(..)`, also split across `let`s), and
 connection methods on values of a known type (`client.get_multiplexed_async_connection()`).
 
-A construction whose types name a database backend (SQLite, Postgres, MySQL, SQL Server)
-that the SSOT of its kind neither builds nor holds is a different database, not one the
-SSOT owns: the SQLite file of an older release that a one-off migration copies into an SSOT
-of Postgres pools, a local SQLite cache next to it. The SSOT cannot hand it out, so it is
-not reported (`-v` lists it); name its module in `[ssot]` too to give it an owner. When a
-site of the SSOT names no backend (`AnyPool`, sea-orm, a generic pool), every construction
-outside is reported. A library's fallback, a pool built only when the caller hands in none
+The SSOT is that of the construction's *resource*: a database, cache or broker. `[ssot]`
+names the SSOT of each kind's default resource; a `[[resource]]` declares one of its own
+(`name`, `kind`, optional `backend`, `ssot`, optional `connects`). A construction belongs to
+the declared resource whose SSOT module it is in, else (in the SSOT of its kind) to the
+default resource, else to the declared resource whose `connects` evidence (a file, URL or
+environment variable) it names as a string literal, else to the default resource of its
+kind. Every construction outside the SSOT of its resource is reported, whatever its
+backend: one whose types name another database backend (SQLite, Postgres, MySQL, SQL
+Server) than the default resource's SSOT builds (the SQLite file an importer reads next to
+an SSOT of Postgres pools) is reported naming the resource and both backends, with the
+`[[resource]]` to declare when it is a database of its own. A library's fallback, a pool built only when the caller hands in none
 (`if let Some(p) = self.pool { p } else { PgPool::connect(..) }`, the `None` arm of a
 `match`, `pool.unwrap_or_else(|| ..)`), is not reported either: the fix is to hand it the
 SSOT's pool, which its callers can already do.
@@ -61,6 +65,10 @@ lost. Offered only where the template's `.await`/`?` fit the enclosing function;
 macro body it is only displayed.
 
 ## Known limitations
+Identity evidence is read only from string literals in the construction itself: a path
+computed elsewhere or read from a settings struct is not seen (declare the module in the
+resource's `ssot` instead). A declared resource has no accessor, so no fix is offered for
+it, nor for a construction of another backend than its SSOT's.
 Names are resolved syntactically: a receiver is typed only from a declaration (a parameter,
 an annotated `let`, a constructor's result, a struct field). A value returned by a function
 of the project is not typed, and macros are looked into only where their body parses as
@@ -70,17 +78,18 @@ Rust.
 
 fn run(cx: &mut Context) {
     let sites = cx.model.sites.clone();
-    cx.model.note_other_databases(&sites, Site::is_construction);
-    for (s, names, ssot_text) in cx.model.outside_ssot(&sites, Site::is_construction) {
+    for o in cx.model.outside_ssot(&sites, Site::is_construction) {
+        let (s, names) = (o.site, &o.names);
         let SiteKind::Construction { pack, what, .. } = &s.kind else {
             continue;
         };
         let message = format!(
-            "`{}` builds {} {} pool/client outside the SSOT module `{}`",
+            "`{}` builds {} {} pool/client outside the SSOT module `{}`{}",
             what,
             article(&s.resource),
             s.resource,
-            ssot_text
+            o.ssot_text,
+            o.of_resource
         );
         let help = match cx
             .model
@@ -89,18 +98,24 @@ fn run(cx: &mut Context) {
             .get(&s.resource)
             .or(cx.model.packs.packs[*pack].accessor.as_ref())
         {
-            Some(a) => format!(
+            Some(a) if o.accessor_fits => format!(
                 "get the {} pool/client from the SSOT instead: `{a}`",
                 s.resource
             ),
-            None => format!(
+            _ => format!(
                 "get the {} pool/client from the SSOT module `{}` instead",
                 s.resource, names[0]
             ),
         };
+        let help = match &o.declare_help {
+            Some(d) => format!("{d}; otherwise {help}"),
+            None => help,
+        };
         let mut f =
             Finding::new(RULE.code, RULE.name, s.file, s.span.clone(), message).with_help(help);
-        f.fix = accessor_fix(cx, s, &names[0]);
+        if o.accessor_fits {
+            f.fix = accessor_fix(cx, s, &names[0]);
+        }
         cx.report(f);
     }
 }

@@ -64,6 +64,7 @@ impl<'g> Model<'g> {
                                 fallback: chain.fallback,
                             },
                             in_ssot: self.in_ssot(&resource, m),
+                            declared: None,
                             allowed: self
                                 .allowed(m, chain.is_test || func.is_some_and(|f| f.is_test)),
                             resource,
@@ -100,6 +101,7 @@ impl<'g> Model<'g> {
                             lazy_cache_of,
                         },
                         in_ssot: self.in_ssot(&resource, m),
+                        declared: None,
                         allowed: self.allowed(m, st.is_test),
                         resource,
                         file: fid,

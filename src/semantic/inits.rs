@@ -138,12 +138,21 @@ impl<'g> Model<'g> {
                     .insert(s.resource.clone());
             }
         }
-        // Methods by (crate, self type name, method name).
+        // What a function constructs itself, before its callees are counted.
+        let direct: std::collections::BTreeSet<Key> = constructs.keys().copied().collect();
+        // Methods by (crate, self type name, method name); the module of each function.
         let mut methods: HashMap<(CrateId, String, String), Vec<Key>> = HashMap::new();
+        let mut fn_module: HashMap<Key, ModId> = HashMap::new();
         for k in self.g.crate_ids() {
-            for (fid, _) in self.file_base(k) {
+            for (fid, base) in self.file_base(k) {
                 let s = &self.g.files[fid].summary;
                 for (fi, f) in s.fns.iter().enumerate() {
+                    fn_module
+                        .entry(FnId {
+                            file: fid,
+                            func: fi,
+                        })
+                        .or_insert_with(|| ModId::new(k, base + f.module));
                     if let Some(t) = f.self_type.as_ref().and_then(|t| t.segs.last()) {
                         methods
                             .entry((k, t.clone(), f.name.clone()))
@@ -157,6 +166,9 @@ impl<'g> Model<'g> {
             }
         }
         let mut stores: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
+        // Functions that store other than by `insert` (an assignment, `set`, `replace`, ...):
+        // the others only fill a registry (a map of stores by id).
+        let mut not_registry: std::collections::BTreeSet<Key> = Default::default();
         let mut callees: HashMap<Key, Vec<Key>> = HashMap::new();
         for k in self.g.crate_ids() {
             for (fid, base) in self.file_base(k) {
@@ -171,6 +183,7 @@ impl<'g> Model<'g> {
                     for a in &f.assigns {
                         if let Some(kind) = self.place_kind(scope, f, &a.target, a.span.start) {
                             stores.entry(at(fi)).or_default().insert(kind);
+                            not_registry.insert(at(fi));
                         }
                     }
                 }
@@ -182,14 +195,17 @@ impl<'g> Model<'g> {
                         func: Some(f),
                         fns: Some(&s.fns),
                     };
-                    if chain
+                    if let Some(m) = chain
                         .methods
                         .iter()
-                        .any(|m| STORE_METHODS.contains(&m.name.as_str()))
+                        .find(|m| STORE_METHODS.contains(&m.name.as_str()))
                         && let Some(kind) =
                             self.place_kind(scope, f, &chain.root, chain.root_span.start)
                     {
                         stores.entry(at(fi)).or_default().insert(kind);
+                        if m.name != "insert" {
+                            not_registry.insert(at(fi));
+                        }
                     }
                     let self_name = f.self_type.as_ref().and_then(|t| t.segs.last()).cloned();
                     let mut found: Vec<Key> = Vec::new();
@@ -247,11 +263,25 @@ impl<'g> Model<'g> {
                 constructs.entry(f).or_default().insert(kd);
             }
         }
+        // A composition root: it builds nothing itself, every function it calls that builds
+        // one is in the SSOT of the kind, and it only inserts the results into a registry
+        // (`self.stores.insert(id, backend::postgres::open(..))`): it initializes nothing.
+        let composition_root = |f: &Key, kind: &str| {
+            !direct.contains(f)
+                && !not_registry.contains(f)
+                && !self.cfg.ssot_for(kind).is_empty()
+                && callees.get(f).is_some_and(|cs| {
+                    cs.iter()
+                        .filter(|c| constructs.get(*c).is_some_and(|k| k.contains(kind)))
+                        .all(|c| fn_module.get(c).is_some_and(|&m| self.in_ssot(kind, m)))
+                })
+        };
         let mut fns: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
         for (f, kinds) in &stores {
             let both: std::collections::BTreeSet<String> = kinds
                 .iter()
                 .filter(|kd| constructs.get(f).is_some_and(|c| c.contains(*kd)))
+                .filter(|kd| !composition_root(f, kd))
                 .cloned()
                 .collect();
             if !both.is_empty() {
@@ -314,6 +344,7 @@ impl<'g> Model<'g> {
                         out.push(Site {
                             kind: SiteKind::Initialization,
                             in_ssot: self.in_ssot(kind, m),
+                            declared: None,
                             allowed: false,
                             resource: kind.clone(),
                             file: fid,

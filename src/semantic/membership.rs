@@ -109,36 +109,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 impl<'g> Model<'g> {
-    /// Sites of `kind` outside the SSOT of their resource (when one is configured), with the
-    /// SSOT modules to name and their text for messages (`a` or `b`).
-    pub fn outside_ssot<'s>(
-        &self,
-        sites: &'s [Site],
-        kind: fn(&Site) -> bool,
-    ) -> Vec<(&'s Site, Vec<ModPath>, String)> {
-        sites
-            .iter()
-            .filter(|s| {
-                kind(s)
-                    && !s.in_ssot
-                    && !s.allowed
-                    && !self.cfg.ssot_for(&s.resource).is_empty()
-                    && self.other_database(s).is_none()
-                    && !self.ssot_cache(s)
-                    && !s.is_fallback()
-            })
-            .map(|s| {
-                let names = self.ssot_names(&s.resource);
-                let text = names
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("` or `");
-                (s, names, text)
-            })
-            .collect()
-    }
-
     /// The SSOT modules of a resource kind to name in messages: those of this unit, or the
     /// configured ones (at most three) when none is here.
     pub fn ssot_names(&self, resource: &str) -> Vec<ModPath> {

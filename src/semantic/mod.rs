@@ -18,6 +18,7 @@
 
 mod classify;
 mod holders;
+mod identity;
 mod inits;
 mod membership;
 mod path;
@@ -37,6 +38,7 @@ use crate::resolve::{Resolver, Scope};
 use crate::summary::{FileSummary, FnSummary};
 
 pub use classify::Construction;
+pub use identity::{Outside, evidence_in};
 pub use inits::InitIndex;
 pub use path::ModPath;
 pub use site::{Site, SiteKind};
@@ -85,6 +87,8 @@ pub struct Model<'g> {
     pub res: Resolver<'g>,
     /// Resolved SSOT modules per resource kind.
     pub ssot: SsotModules,
+    /// Resolved SSOT modules of each `[[resource]]`, in the config's order.
+    pub declared_ssot: Vec<Vec<ModId>>,
     /// Project types that hold a pool: the type -> its pack and display path.
     holder_adts: HashMap<AdtId, (usize, String)>,
     /// Config module paths that exist in this unit (for a shared config's check).
@@ -131,6 +135,7 @@ impl<'g> Model<'g> {
             cfg,
             res,
             ssot,
+            declared_ssot: Vec::new(),
             holder_adts: HashMap::new(),
             sites: Default::default(),
             inits: Default::default(),
@@ -141,6 +146,7 @@ impl<'g> Model<'g> {
             test_packages: testcode::test_packages(g),
             file_allowed: Vec::new(),
         };
+        c.resolve_declared();
         c.find_test_code();
         c.find_holder_adts();
         Ok(c)
@@ -193,6 +199,7 @@ impl<'g> Model<'g> {
     ) -> Result<Self, crate::error::Error> {
         let mut m = Model::new(g, packs, cfg, shared_config)?;
         let mut sites = m.find_sites();
+        m.assign_resources(&mut sites);
         m.note_fallbacks_and_caches(&sites);
         for s in &sites {
             if s.is_construction()
@@ -205,7 +212,9 @@ impl<'g> Model<'g> {
             }
         }
         m.inits = Rc::new(m.init_index(&sites));
+        let first_init = sites.len();
         sites.extend(m.hand_initializers());
+        m.assign_resources(&mut sites[first_init..]);
         m.ssot_backends = Self::ssot_backends(&sites);
         m.sites = Rc::new(sites);
         Ok(m)
@@ -224,7 +233,7 @@ impl<'g> Model<'g> {
                 self.g.files[s.file].rel,
                 s.span.start,
                 s.path,
-                s.resource,
+                self.resource_name(s),
                 s.in_ssot,
                 s.allowed,
                 s.kind

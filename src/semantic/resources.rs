@@ -12,7 +12,10 @@ impl<'g> Model<'g> {
     /// (one pass over the sites; [`Self::other_database`] looks a kind up).
     pub(super) fn ssot_backends(sites: &[Site]) -> HashMap<String, Option<BTreeSet<&'static str>>> {
         let mut out: HashMap<String, Option<BTreeSet<&'static str>>> = HashMap::new();
-        for s in sites.iter().filter(|s| s.owns() && s.in_ssot && !s.allowed) {
+        for s in sites
+            .iter()
+            .filter(|s| s.owns() && s.in_ssot && !s.allowed && s.declared.is_none())
+        {
             let e = out
                 .entry(s.resource.clone())
                 .or_insert_with(|| Some(BTreeSet::new()));
@@ -28,11 +31,12 @@ impl<'g> Model<'g> {
         out
     }
 
-    /// A site outside the SSOT of its kind whose type names a database backend the SSOT
-    /// neither builds nor holds (a SQLite file read next to an SSOT of Postgres pools): a
-    /// different database, which that SSOT does not own. Returns the SSOT's backends.
+    /// A site of the default resource of its kind, outside its SSOT, whose type names a
+    /// database backend the SSOT neither builds nor holds (a SQLite file read next to an
+    /// SSOT of Postgres pools): perhaps a database of its own, which its message says how
+    /// to declare. Returns the SSOT's backends.
     pub fn other_database(&self, s: &Site) -> Option<Vec<&'static str>> {
-        if s.in_ssot || self.cfg.ssot_for(&s.resource).is_empty() {
+        if s.in_ssot || s.declared.is_some() || self.cfg.ssot_for(&s.resource).is_empty() {
             return None;
         }
         let b = s.backend()?;
@@ -126,31 +130,6 @@ impl<'g> Model<'g> {
             .filter(|l| !l.is_empty() && !l.contains(char::is_whitespace) && !l.contains('{'))
             .map(str::to_string)
             .collect()
-    }
-
-    /// `-v` notes for the sites of `kind` left out as [`Self::other_database`].
-    pub fn note_other_databases(&mut self, sites: &[Site], kind: fn(&Site) -> bool) {
-        for s in sites.iter().filter(|s| kind(s) && !s.allowed) {
-            let Some(owned) = self.other_database(s) else {
-                continue;
-            };
-            let file = &self.g.files[s.file];
-            let line = self.g.line_of(s.file, s.span.start);
-            self.notes.push(format!(
-                "{}:{line}: `{}` {} a {} database; the {} SSOT `{}` builds only {}: a different database, not reported (name its module in [ssot] to give it an owner)",
-                file.rel,
-                s.what(),
-                if s.is_holder() { "holds" } else { "opens" },
-                s.backend().unwrap_or_default(),
-                s.resource,
-                self.ssot_names(&s.resource)
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("` / `"),
-                owned.join(" and "),
-            ));
-        }
     }
 }
 

@@ -49,8 +49,11 @@ pub struct Site {
     pub span: Span,
     pub module: ModId,
     pub path: ModPath,
-    /// In a configured SSOT module of its kind (or below one).
+    /// In a configured SSOT module of its resource (or below one).
     pub in_ssot: bool,
+    /// The `[[resource]]` it belongs to (index into the config's), `None` for the default
+    /// resource of its kind (see `semantic::identity`).
+    pub declared: Option<usize>,
     /// Test code or an `[allow]` path: no rule reports it.
     pub allowed: bool,
     /// The enclosing function (index into the file's `fns`).

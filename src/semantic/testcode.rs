@@ -9,9 +9,10 @@ use crate::ids::{CrateId, FileId, ModId};
 use crate::workspace::TargetKind;
 
 /// Packages that are test code as a whole: a package that other packages of the unit
-/// depend on only as a `[dev-dependencies]` entry (test support), and a member that lives
-/// under a `tests/` folder of the workspace (a load-test or integration-test crate) that no
-/// other package depends on as a normal or build dependency.
+/// depend on only as a `[dev-dependencies]` entry (test support; not one with a binary
+/// target, a program), and a member that lives under a `tests/` folder of the workspace (a
+/// load-test or integration-test crate) that no other package depends on as a normal or
+/// build dependency.
 pub(super) fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
     use crate::workspace::{DepKind, underscore};
     let mut out = BTreeMap::new();
@@ -32,7 +33,13 @@ pub(super) fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
         }
         dev_of.sort();
         dev_of.dedup();
-        if !normal && !dev_of.is_empty() {
+        // A package with a binary target is a program (the product's CLI that end-to-end
+        // tests drive), never test support.
+        let program = g
+            .crates
+            .iter()
+            .any(|c| c.package == pi && c.kind == crate::workspace::TargetKind::Bin);
+        if !normal && !dev_of.is_empty() && !program {
             out.insert(
                 pi,
                 format!(
