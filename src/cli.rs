@@ -172,6 +172,20 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     if argv.get(1).is_some_and(|a| a == "ssot-lint") {
         argv.remove(1);
     }
+    // `ssot-lint init`: write a config from a run with none (a path named `init` is `./init`).
+    if argv.get(1).is_some_and(|a| a == "init") {
+        let rest: Vec<OsString> = argv[2..].to_vec();
+        return match rayon::ThreadPoolBuilder::new()
+            .stack_size(PARSE_STACK)
+            .build()
+        {
+            Ok(p) => p.install(|| crate::init::run(&rest)),
+            Err(e) => {
+                eprintln!("error: cannot start the worker threads: {e}");
+                2
+            }
+        };
+    }
     let separated = argv.iter().skip(1).any(|a| a == "--");
     let args = match Args::try_parse_from(argv) {
         Ok(a) => a,

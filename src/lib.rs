@@ -16,6 +16,7 @@ pub mod escape;
 pub mod fix;
 pub mod idents;
 pub mod ids;
+pub mod init;
 pub mod lines;
 pub mod output;
 pub mod ownership;

@@ -67,7 +67,8 @@ this order: the owner in the crate that the other owners' crates depend on, the 
 most programs link, the one that holds the resource in a global (of a pack type, or of a
 type it also builds), the one whose path is named like `db`/`database`/`pool`/`storage`/
 `store`/`repo`, the one with the most constructions; the name breaks only a tie between
-equals, and the help says which evidence decided.
+equals, and the help says which evidence decided. `ssot-lint init` writes these choices
+into a config.
 
 ## Why is this bad?
 Two modules that each build the database pool are two initialization patterns. Which one

@@ -160,6 +160,32 @@ impl<'g> Model<'g> {
                 s.in_ssot = self.in_declared(r, s.module);
             }
         }
+        // A backend is identity too: a site outside every SSOT, of a backend its default
+        // resource's SSOT does not build, belongs to the one declared resource of its kind
+        // and backend that gives no `connects` evidence (what `ssot-lint init` declares for
+        // a second backend).
+        let defaults = Self::ssot_backends(sites);
+        let list = &self.cfg.resources;
+        for s in sites
+            .iter_mut()
+            .filter(|s| s.declared.is_none() && !s.in_ssot)
+        {
+            let Some(b) = s.backend() else { continue };
+            let Some(Some(owned)) = defaults.get(&s.resource) else {
+                continue;
+            };
+            if owned.contains(b) {
+                continue;
+            }
+            let mut of_backend = (0..list.len()).filter(|&i| {
+                list[i].kind == s.resource
+                    && list[i].backend.as_deref() == Some(b)
+                    && list[i].connects.is_empty()
+            });
+            if let (Some(r), None) = (of_backend.next(), of_backend.next()) {
+                s.declared = Some(r);
+            }
+        }
     }
 
     /// Whether the resource of a site has an SSOT in the config.
@@ -358,11 +384,20 @@ kind = "sql"
 backend = "sqlite"
 ssot = ["app::jobs"]
 connects = ["jobs.db"]
+[[resource]]
+name = "billing"
+kind = "sql"
+backend = "mysql"
+ssot = ["app::ledger"]
 //- /src/lib.rs
 pub mod db;
 pub mod jobs;
 pub mod worker;
 pub mod import;
+pub mod mysql;
+pub mod ledger;
+//- /src/ledger.rs
+pub fn nothing() {}
 //- /src/db.rs
 pub async fn pool(url: &str) -> sqlx::PgPool {
     sqlx::PgPool::connect(url).await.unwrap()
@@ -378,6 +413,10 @@ pub async fn own_queue() -> sqlx::SqlitePool {
 //- /src/import.rs
 pub async fn old() -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect("sqlite://old.db").await.unwrap()
+}
+//- /src/mysql.rs
+pub async fn billing(url: &str) -> sqlx::MySqlPool {
+    sqlx::MySqlPool::connect(url).await.unwrap()
 }
 "#;
         with_model(fixture, |m| {
@@ -398,37 +437,48 @@ pub async fn old() -> sqlx::SqlitePool {
             assert_eq!((jobs.declared, jobs.in_ssot), (Some(0), true));
             assert_eq!((worker.declared, worker.in_ssot), (Some(0), false));
             assert_eq!((import.declared, import.in_ssot), (None, false));
+            let mysql = at("app::mysql");
+            assert_eq!((mysql.declared, mysql.in_ssot), (Some(1), false));
             assert_eq!(m.resource_name(worker), "job-queue");
             let outside = m.outside_ssot(&sites, crate::semantic::Site::is_construction);
-            let got: Vec<(String, String, String)> = outside
+            let got: std::collections::BTreeMap<String, (String, String, bool, bool)> = outside
                 .iter()
                 .map(|o| {
                     (
                         o.site.path.to_string(),
-                        o.ssot_text.clone(),
-                        o.of_resource.clone(),
+                        (
+                            o.ssot_text.clone(),
+                            o.of_resource.clone(),
+                            o.declare_help.is_some(),
+                            o.accessor_fits,
+                        ),
                     )
                 })
                 .collect();
+            let want = |ssot: &str, of: &str, declare: bool| {
+                (ssot.to_string(), of.to_string(), declare, false)
+            };
             assert_eq!(
                 got,
-                [
+                std::collections::BTreeMap::from([
                     (
                         "app::import".to_string(),
-                        "app::db".to_string(),
-                        " of resource `sql` (that SSOT builds postgres, this is sqlite)"
-                            .to_string()
+                        want(
+                            "app::db",
+                            " of resource `sql` (that SSOT builds postgres, this is sqlite)",
+                            true
+                        )
+                    ),
+                    (
+                        "app::mysql".to_string(),
+                        want("app::ledger", " of resource `billing`", false)
                     ),
                     (
                         "app::worker".to_string(),
-                        "app::jobs".to_string(),
-                        " of resource `job-queue`".to_string()
+                        want("app::jobs", " of resource `job-queue`", false)
                     ),
-                ]
+                ])
             );
-            assert!(outside[0].declare_help.is_some());
-            assert!(!outside[0].accessor_fits);
-            assert!(outside[1].declare_help.is_none());
         });
     }
 }
