@@ -148,11 +148,6 @@ impl Config {
             .chain(self.resources.iter().flat_map(|r| &r.ssot))
     }
 
-    /// Whether the config designates any SSOT: a resource kind's or a declared resource's.
-    pub fn has_ssot(&self) -> bool {
-        !self.default_ssot.is_empty() || !self.ssot.is_empty() || !self.resources.is_empty()
-    }
-
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Error {
         match &self.file {
             Some((p, t)) => Error::config(p, t, Some(span), message),
