@@ -34,11 +34,16 @@ pub(super) fn test_packages(g: &CrateGraph) -> BTreeMap<usize, String> {
         dev_of.sort();
         dev_of.dedup();
         // A package with a binary target is a program (the product's CLI that end-to-end
-        // tests drive), never test support.
-        let program = g
-            .crates
-            .iter()
-            .any(|c| c.package == pi && c.kind == crate::workspace::TargetKind::Bin);
+        // tests drive), never test support, unless its name says it is test support
+        // (`crates_io_test_db`, whose binary is a test runner's setup script).
+        let named_test = pkg
+            .name
+            .split(['-', '_'])
+            .any(|w| matches!(w, "test" | "tests" | "testing" | "testutils" | "fixtures"));
+        let program = !named_test
+            && g.crates
+                .iter()
+                .any(|c| c.package == pi && c.kind == crate::workspace::TargetKind::Bin);
         if !normal && !dev_of.is_empty() && !program {
             out.insert(
                 pi,
