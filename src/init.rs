@@ -144,7 +144,7 @@ pub fn config_text(resources: &[Inferred], shims: &[(String, String)]) -> String
 /// Modules of the unit's packages whose whole code is `pub use` of an SSOT (or below it):
 /// (module, SSOT), in path order.
 pub fn shims(fs: &dyn FileSystem, root: &Path, ssots: &[String]) -> Vec<(String, String)> {
-    let Ok(unit) = crate::workspace::load_unit(fs, root) else {
+    let Ok(unit) = crate::workspace::load_unit(fs, root, root) else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -546,8 +546,7 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path, within: &Path) -> Result<Unit
             continue;
         }
         let (pt, ptext) = read_toml_text(fs, &m, root)?;
-        let Some(pkg) =
-            load_package(fs, &d, &pt, &ptext, inherit.as_ref(), within, &mut skipped)?
+        let Some(pkg) = load_package(fs, &d, &pt, &ptext, inherit.as_ref(), within, &mut skipped)?
         else {
             continue;
         };
