@@ -176,7 +176,7 @@ pub fn main(mut argv: Vec<OsString>) -> i32 {
     if argv.get(1).is_some_and(|a| a == "init") {
         let rest: Vec<OsString> = argv[2..].to_vec();
         return match rayon::ThreadPoolBuilder::new()
-            .stack_size(PARSE_STACK)
+            .stack_size(crate::engine::PARSE_STACK)
             .build()
         {
             Ok(p) => p.install(|| crate::init::run(&rest)),
