@@ -661,6 +661,10 @@ fn item7_a_run_of_angle_brackets_is_not_exponential() {
             &format!(
                 "src/fuzzed.rs:9:1: SSOT002 static `POOL` holds a sql pool/client (`sqlx::PgPool`) {p}"
             ),
+            // Issue 20: a SQLite global next to a Postgres SSOT is no longer exempt.
+            &format!(
+                "src/fuzzed.rs:13:1: SSOT002 static `CACHE` holds a sql pool/client (`sqlx::SqlitePool`) {p} of resource `sql` (that SSOT builds postgres, this is sqlite)"
+            ),
             &format!(
                 "src/fuzzed.rs:17:13: SSOT001 `sqlx::PgPool::connect` builds a sql pool/client {p}"
             ),

@@ -103,22 +103,35 @@ fn a_crate_in_memory_reads_as_on_disk() {
     let mut compared = 0;
     for case in list {
         let on_disk = seen(&Disk, &options(&case, &case), &case);
-        let files = files(&case);
+        // A case inside another case's tree (a package run from its own folder, below the
+        // workspace that encloses it) is held with that tree: discovery looks upward.
+        let top = case
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(&fixtures) && *a != fixtures)
+            .filter(|a| a.join("Cargo.toml").is_file())
+            .last()
+            .unwrap_or(&case)
+            .to_path_buf();
+        let below = case.strip_prefix(&top).expect("below").to_path_buf();
+        let files = files(&top);
         // No disk at all.
-        let root = Path::new("/in-memory/case");
-        let mem = Memory::new(files.iter().map(|(rel, b)| (root.join(rel), b.clone())));
+        let mem_top = Path::new("/in-memory/case");
+        let root = mem_top.join(&below);
+        let mem = Memory::new(files.iter().map(|(rel, b)| (mem_top.join(rel), b.clone())));
         assert_eq!(
-            seen(&mem, &options(&case, root), root),
+            seen(&mem, &options(&case, &root), &root),
             on_disk,
             "{}: in memory",
             case.display()
         );
         // An overlay that holds the whole crate over an empty directory.
         let empty = tempfile::tempdir().expect("tempdir");
-        let dir = empty.path().canonicalize().expect("canonical");
+        let dir_top = empty.path().canonicalize().expect("canonical");
+        let dir = dir_top.join(&below);
         let mut overlay = Overlay::new(&Disk);
         for (rel, b) in &files {
-            overlay.insert(&dir.join(rel), String::from_utf8_lossy(b).into_owned());
+            overlay.insert(&dir_top.join(rel), String::from_utf8_lossy(b).into_owned());
         }
         assert_eq!(
             seen(&overlay, &options(&case, &dir), &dir),
@@ -127,7 +140,7 @@ fn a_crate_in_memory_reads_as_on_disk() {
             case.display()
         );
         assert_eq!(
-            std::fs::read_dir(&dir).expect("list").count(),
+            std::fs::read_dir(&dir_top).expect("list").count(),
             0,
             "nothing written"
         );

@@ -9,7 +9,10 @@
 #   BINARY     ssot-lint to run (default: target/release/ssot-lint of this tree)
 #   OUT_DIR    where the outputs go (default: CHECKOUTS/out/latest)
 # For each repository: `ssot-lint --format short` run in the lint dir with no config, then with
-# `--config configs/<name>.toml`. Prints a table per mode (findings, tp, fp, noise, unjudged,
+# `--config configs/<name>.toml`. The tool reads no config outside the linted workspace, so the
+# config run lints a hard-linked mirror of the checkout (`cp -al`, under a temporary directory
+# next to the checkouts, removed afterwards) with the config copied inside it; findings are
+# printed relative to the lint dir, so both runs' lines compare as they are. Prints a table per mode (findings, tp, fp, noise, unjudged,
 # misses), a subtotal and precision per group of repos.tsv (a `## group: NAME` line starts one)
 # and every finding that has no verdict yet (judge it at its source line and add a row).
 # A miss is a `miss` row of verdicts.tsv, or a finding once judged tp, with no finding of that
@@ -22,6 +25,9 @@ bin=$(realpath "${2:-$here/../../target/release/ssot-lint}")
 out=${3:-$checkouts/out/latest}
 [ -x "$bin" ] || { echo "no ssot-lint binary at $bin" >&2; exit 2; }
 mkdir -p "$out"
+# The mirrors of the config runs: next to the checkouts (hard links need one file system).
+mirrors=$(mktemp -d "$checkouts/.panel-mirror.XXXXXX")
+trap 'rm -rf "$mirrors"' EXIT
 
 while IFS=$'\t' read -r name github commit dir; do
     case "$name" in ''|'#'*) continue ;; esac
@@ -34,9 +40,21 @@ while IFS=$'\t' read -r name github commit dir; do
     [ "$head" = "$commit" ] || echo "warning: $name is at $head, the panel was judged at $commit" >&2
     for mode in noconf conf; do
         args=(--format short)
-        [ "$mode" = conf ] && args+=(--config "$here/configs/$name.toml")
+        lint_dir="$repo/$dir"
+        if [ "$mode" = conf ]; then
+            # A mirror of the checkout with the config inside, linted without a cache (its
+            # root is new each time; an old in-tree cache dir is left out of the mirror, as a
+            # hard link to a cache file would let the run rewrite the checkout's copy).
+            mirror="$mirrors/$name"
+            cp -al "$repo" "$mirror"
+            find "$mirror" -name .ssot-lint-cache -prune -exec rm -rf {} +
+            lint_dir="$mirror/$dir"
+            cp "$here/configs/$name.toml" "$lint_dir/.ssot-lint-panel.toml"
+            args+=(--no-cache --config .ssot-lint-panel.toml)
+        fi
         status=0
-        (cd "$repo/$dir" && "$bin" "${args[@]}") > "$out/$name.$mode.short" 2> "$out/$name.$mode.err" || status=$?
+        (cd "$lint_dir" && "$bin" "${args[@]}") > "$out/$name.$mode.short" 2> "$out/$name.$mode.err" || status=$?
+        [ "$mode" = conf ] && rm -rf "$mirror"
         if [ "$status" -gt 1 ]; then
             echo "error: $name ($mode) exited $status:" >&2
             cat "$out/$name.$mode.err" >&2
