@@ -51,7 +51,7 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-/// The case's options: its `args` file holds `--select=..`/`--ignore=..` lines.
+/// The case's options: its `args` file holds `--select=..`/`--ignore=..` lines and paths.
 fn options(case: &Path, start: &Path) -> LintOptions {
     let mut o = LintOptions {
         start: Some(start.to_path_buf()),
@@ -63,6 +63,9 @@ fn options(case: &Path, start: &Path) -> LintOptions {
             o.select.push(v.to_string());
         } else if let Some(v) = a.strip_prefix("--ignore=") {
             o.ignore.push(v.to_string());
+        } else if !a.is_empty() && !a.starts_with('-') {
+            // A path operand, relative to the case.
+            o.paths.push(start.join(a));
         } else {
             assert!(
                 a.is_empty(),
