@@ -300,6 +300,13 @@ impl Nesting {
         self.after_block(w == b"as", w == b"else");
         self.after_close = false;
         self.prev_op = false;
+        // Most words are no keyword counted here (those are 2 to 6 bytes long): an operand,
+        // which ends a run; `settle_for`/`after_block` above may have raised a level, so the
+        // check still runs.
+        if !(2..=6).contains(&w.len()) {
+            self.run = 0;
+            return self.check(at);
+        }
         match w {
             b"return" | b"break" | b"yield" | b"become" | b"box" | b"yeet" | b"do" => {
                 self.run += 1;
