@@ -24,6 +24,9 @@ bin="${SSOT_LINT:-ssot-lint}"
 # name the tree cannot have prepared), as every file ssot-lint reads or writes.
 work="$(mktemp -d "$PWD/.ssot-lint-action.XXXXXX")" || exit 2
 trap 'rm -rf "$work"' EXIT
+# Not part of the tree being linted: a folder scan (no Cargo.toml at the top) walks as git
+# does, so a trusted `Cargo.toml` copied in here is not taken for one of the tree's manifests.
+echo '*' >"$work/.gitignore"
 
 outputs() {
   if [ -n "${GITHUB_OUTPUT:-}" ]; then

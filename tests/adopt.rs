@@ -599,6 +599,56 @@ fn github_action_reads_config_and_baseline_from_the_trusted_revision() {
     assert_eq!(outs, "exit-code=2\n");
 }
 
+/// The action's trusted copy of a config kept in a `Cargo.toml` sits in a scratch folder
+/// inside the tree; a folder scan (no manifest at the top) must not take it for one of the
+/// tree's manifests (it used to: "workspace member .../trusted/app has no Cargo.toml").
+#[test]
+fn github_action_trusted_manifest_is_not_part_of_a_folder_scan() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "ws/Cargo.toml",
+        "[workspace]\nmembers = [\"app\"]\n\n[workspace.metadata.ssot-lint.ssot]\nmodules = [\"app::db\"]\n",
+    );
+    write(d.path(), "ws/app/Cargo.toml", MANIFEST);
+    write(
+        d.path(),
+        "ws/app/src/lib.rs",
+        "pub mod db;\npub mod handlers;\n",
+    );
+    write(
+        d.path(),
+        "ws/app/src/db.rs",
+        "pub fn pool() -> sqlx::PgPool { sqlx::PgPool::connect_lazy(\"x\").unwrap() }\n",
+    );
+    write(d.path(), "ws/app/src/handlers.rs", HANDLERS);
+    git(d.path(), &["init", "-q"]);
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-qm", "base"]);
+    let o = Command::new("bash")
+        .arg(root.join("scripts/github-action.sh"))
+        .current_dir(d.path())
+        .env("SSOT_LINT", env!("CARGO_BIN_EXE_ssot-lint"))
+        .env("SSOT_TRUSTED_REV", "HEAD")
+        .env("SSOT_CONFIG", "ws/Cargo.toml")
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_WORKSPACE")
+        .output()
+        .expect("bash");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "the scratch folder was scanned");
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines.iter().all(|l| l
+            .starts_with("::error title=SSOT001 pool-outside-ssot,file=ws/app/src/handlers.rs,")),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// Issue 22, defect 6: a new line identical to a baselined one, inserted above it, takes its
 /// entry, so `--baseline` reports the old line; `--new-from-rev` reports the new one. `--help`
 /// and the README say which to use when.
