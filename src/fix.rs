@@ -452,9 +452,30 @@ fn apply_pass(text: &str, mut fixes: Vec<(&Finding, &Fix)>) -> (String, Vec<&'st
     fixes.sort_by(|(fa, xa), (fb, xb)| {
         (first(xa), fa.code, xa.title.as_str()).cmp(&(first(xb), fb.code, xb.title.as_str()))
     });
+    // A fix whose every edit lies inside an edit of another (or is one of its edits) is
+    // part of that larger rewrite, which is taken whatever the order: SSOT004 retiring a
+    // legacy manager rewrites the method where SSOT001 would replace the construction.
+    let inside = |outer: &Fix, inner: &Fix| {
+        inner.edits.iter().all(|e| {
+            outer.edits.iter().any(|o| {
+                o.range.start <= e.range.start
+                    && e.range.end <= o.range.end
+                    && (o.range != e.range || o.content == e.content)
+            })
+        })
+    };
+    let subsumed: Vec<bool> = (0..fixes.len())
+        .map(|i| {
+            (0..fixes.len()).any(|j| {
+                j != i
+                    && inside(fixes[j].1, fixes[i].1)
+                    && (j < i || !inside(fixes[i].1, fixes[j].1))
+            })
+        })
+        .collect();
     let mut taken_edits: Vec<&Edit> = Vec::new();
     let mut codes = Vec::new();
-    for (finding, fx) in fixes {
+    for (_, (finding, fx)) in fixes.into_iter().enumerate().filter(|(i, _)| !subsumed[*i]) {
         let Some(edits) = valid_edits(text, fx) else {
             continue;
         };

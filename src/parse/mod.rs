@@ -24,6 +24,7 @@ pub mod lexer;
 mod macros;
 mod paths;
 pub mod scan;
+pub mod shape;
 pub mod skeleton;
 
 /// Summarize a file's text. Never fails: syntax errors are recorded in the summary and the
