@@ -36,6 +36,7 @@ rule_codes! {
     Ssot004 "SSOT004",
     Ssot005 "SSOT005",
     Ssot006 "SSOT006",
+    Ssot007 "SSOT007",
     Ssot100 "SSOT100",
 }
 

@@ -146,29 +146,50 @@ fn fix_diff(fix: &crate::diagnostic::Fix, text: &str) -> String {
         crate::diagnostic::Applicability::Display => "suggestion (not applied)",
     };
     let mut s = format!("  {kind}: {}\n", escape::text(&fix.title));
-    for e in &fix.edits {
-        let (a, b) = (e.range.start as usize, e.range.end as usize);
-        if b > text.len() || a > b || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
-            continue;
-        }
+    // Edits on the same lines are shown as one change of those lines, all of them applied.
+    let mut edits: Vec<&crate::diagnostic::Edit> = fix
+        .edits
+        .iter()
+        .filter(|e| {
+            let (a, b) = (e.range.start as usize, e.range.end as usize);
+            b <= text.len() && a <= b && text.is_char_boundary(a) && text.is_char_boundary(b)
+        })
+        .collect();
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut i = 0;
+    while i < edits.len() {
+        let a = edits[i].range.start as usize;
         let line_start = text[..a].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let line_end = text[b..].find('\n').map(|i| b + i).unwrap_or(text.len());
+        let mut b = edits[i].range.end as usize;
+        let mut line_end = text[b..].find('\n').map(|i| b + i).unwrap_or(text.len());
+        let mut j = i + 1;
+        while j < edits.len() && edits[j].range.start as usize <= line_end {
+            b = b.max(edits[j].range.end as usize);
+            line_end = text[b..].find('\n').map(|i| b + i).unwrap_or(text.len());
+            j += 1;
+        }
         let before = &text[line_start..line_end];
-        let after = format!(
-            "{}{}{}",
-            &text[line_start..a],
-            e.content,
-            &text[b..line_end]
-        );
-        let at = a - line_start;
+        let mut after = String::new();
+        let mut at = line_start;
+        for e in &edits[i..j] {
+            let (ea, eb) = (e.range.start as usize, e.range.end as usize);
+            if ea >= at {
+                after.push_str(&text[at..ea]);
+            }
+            after.push_str(&e.content);
+            at = at.max(eb);
+        }
+        after.push_str(&text[at..line_end]);
+        let col = a - line_start;
         for l in before.lines() {
-            let l = crate::snippet::cut_line(l, at);
+            let l = crate::snippet::cut_line(l, col);
             s.push_str(&format!("    - {}\n", escape::source(&l)));
         }
         for l in after.lines() {
-            let l = crate::snippet::cut_line(l, at);
+            let l = crate::snippet::cut_line(l, col);
             s.push_str(&format!("    + {}\n", escape::source(&l)));
         }
+        i = j;
     }
     s
 }
@@ -240,8 +261,10 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
         spans.push(start..end);
         let mut messages = vec![label];
+        let flow = common::is_flow(f);
         for r in &f.related {
-            if r.file == f.file
+            if !flow
+                && r.file == f.file
                 && let Some(off) = offset_of(text, line_starts, r.line, r.column)
                 && off != start
             {
@@ -273,15 +296,21 @@ pub fn human(outcome: &Outcome, color: bool, width: usize) -> String {
         let others: Vec<String> = f
             .related
             .iter()
-            .filter(|r| r.file != f.file)
-            .map(|r| {
+            .filter(|r| flow || r.file != f.file)
+            .enumerate()
+            .map(|(i, r)| {
                 let (file, message) = (escape::text(&r.file), escape::text(&r.message));
-                format!("{file}:{}:{}: {message}", r.line, r.column)
+                if flow {
+                    format!("{:>2}. {file}:{}:{}: {message}", i + 1, r.line, r.column)
+                } else {
+                    format!("{file}:{}:{}: {message}", r.line, r.column)
+                }
             })
             .collect();
         if !others.is_empty() {
             let h = help.unwrap_or_default();
-            help = Some(format!("{h}\n{}", others.join("\n")));
+            let head = if flow { "\ncall chain:" } else { "" };
+            help = Some(format!("{h}{head}\n{}", others.join("\n")));
         }
         let d = HumanDiag {
             code: f.code.to_string(),

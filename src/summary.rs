@@ -245,6 +245,24 @@ pub struct Chain {
     /// For a root call whose first argument is `async [move] { tail }` with only a tail
     /// expression: the tail's range (what a detached task runs).
     pub async_tail: Option<Span>,
+    /// Whether it runs whenever the code before it in its function ran.
+    pub reach: Reach,
+}
+
+/// Where a chain runs within its function.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// Whenever the code before it ran (up to an early exit).
+    #[default]
+    Always,
+    /// Only on some paths: in a branch of an `if`, a `match` arm, the body of a `while` or
+    /// `for` loop, the right of `&&`/`||`, a `let .. else` block (the innermost): the range
+    /// of that branch, and of what decides it (the condition, the scrutinee, the iterable,
+    /// the left operand).
+    Branch { body: Span, decided_by: Span },
+    /// In a closure's body or an `async` block (at any depth): when, and whether, it runs is
+    /// up to whoever calls or awaits it.
+    Deferred,
 }
 
 /// What the code around a chain does with its value.

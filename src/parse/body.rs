@@ -365,7 +365,9 @@ impl Walker {
             _ => None,
         };
         let context = flow::chain_context(top);
+        let reach = self.reach(top);
         self.out.chains.push(Chain {
+            reach,
             root_arg,
             fallback: flow::is_fallback(top),
             context,
@@ -382,6 +384,74 @@ impl Walker {
             in_macro: self.in_macro,
             is_test: ctx.is_test,
         });
+    }
+}
+
+impl Walker {
+    /// Where `node` runs within its function: deferred when a closure or an `async` block
+    /// encloses it, else in the innermost branch around it, else always.
+    fn reach(&self, node: &SyntaxNode) -> Reach {
+        let mut child = node.clone();
+        let mut parent = node.parent();
+        let mut branch: Option<Reach> = None;
+        while let Some(p) = parent {
+            if ast::Item::can_cast(p.kind()) && p.kind() != SyntaxKind::MACRO_CALL {
+                break;
+            }
+            let span = |e: &SyntaxNode| self.span(e.text_range());
+            let decided_by = match p.kind() {
+                SyntaxKind::CLOSURE_EXPR => return Reach::Deferred,
+                SyntaxKind::BLOCK_EXPR
+                    if ast::BlockExpr::cast(p.clone())
+                        .is_some_and(|b| b.async_token().is_some()) =>
+                {
+                    return Reach::Deferred;
+                }
+                SyntaxKind::IF_EXPR => ast::IfExpr::cast(p.clone())
+                    .and_then(|i| i.condition())
+                    .filter(|c| c.syntax() != &child)
+                    .map(|c| span(c.syntax())),
+                SyntaxKind::MATCH_ARM => p
+                    .ancestors()
+                    .find_map(ast::MatchExpr::cast)
+                    .and_then(|m| m.expr())
+                    .map(|e| span(e.syntax())),
+                SyntaxKind::WHILE_EXPR => ast::WhileExpr::cast(p.clone())
+                    .and_then(|w| w.condition())
+                    .filter(|c| c.syntax() != &child)
+                    .map(|c| span(c.syntax())),
+                SyntaxKind::FOR_EXPR => ast::ForExpr::cast(p.clone())
+                    .and_then(|f| f.iterable())
+                    .filter(|c| c.syntax() != &child)
+                    .map(|c| span(c.syntax())),
+                SyntaxKind::BIN_EXPR => ast::BinExpr::cast(p.clone())
+                    .filter(|b| {
+                        matches!(b.op_kind(), Some(ast::BinaryOp::LogicOp(_)))
+                            && b.rhs().is_some_and(|r| r.syntax() == &child)
+                    })
+                    .and_then(|b| b.lhs())
+                    .map(|e| span(e.syntax())),
+                SyntaxKind::LET_ELSE => p
+                    .parent()
+                    .and_then(ast::LetStmt::cast)
+                    .and_then(|l| l.initializer())
+                    .map(|e| span(e.syntax())),
+                _ => None,
+            };
+            if branch.is_none()
+                && let Some(decided_by) = decided_by
+            {
+                let body = if p.kind() == SyntaxKind::MATCH_ARM {
+                    span(&p)
+                } else {
+                    span(&child)
+                };
+                branch = Some(Reach::Branch { body, decided_by });
+            }
+            child = p.clone();
+            parent = p.parent();
+        }
+        branch.unwrap_or(Reach::Always)
     }
 }
 

@@ -252,6 +252,13 @@ impl Identity {
     }
 }
 
+/// Whether a finding's related locations are the steps of a call chain, in program order
+/// (SSOT007): printers show them as a chain (human), a `codeFlow` (SARIF), children
+/// (rustc-json), in order everywhere else.
+pub fn is_flow(f: &Finding) -> bool {
+    f.code == crate::rules::RuleCode::Ssot007
+}
+
 pub fn fixable(f: &Finding) -> bool {
     f.fix
         .as_ref()

@@ -105,6 +105,25 @@ fn result(
             })
             .collect();
         v["relatedLocations"] = json!(related);
+        if common::is_flow(f) {
+            // The call chain, step by step, as one thread of execution.
+            let steps: Vec<Value> = f
+                .related
+                .iter()
+                .map(|rl| {
+                    let mut l = location(
+                        uri(prefix, &rl.file),
+                        json!({ "startLine": rl.line, "startColumn": rl.column }),
+                    );
+                    l["message"] = json!({ "text": rl.message });
+                    json!({ "location": l })
+                })
+                .collect();
+            v["codeFlows"] = json!([{
+                "message": { "text": f.message },
+                "threadFlows": [{ "locations": steps }],
+            }]);
+        }
     }
     if let Some(fix) = &f.fix {
         let replacements: Vec<Value> = at

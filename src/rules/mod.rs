@@ -51,6 +51,7 @@ registry! {
     Ssot004 uninitialized_access,
     Ssot005 detached_initialization,
     Ssot006 competing_ssot,
+    Ssot007 reached_before_initialization,
     Ssot100 unused_suppression,
 }
 
@@ -360,7 +361,7 @@ mod tests {
         assert_eq!(s(&[], &[]).map(|v| v.len()), Ok(RULES.len()));
         assert_eq!(
             s(&["ssot00"], &["SSOT000", "competing-ssot"]).map(|v| v.join(",")),
-            Ok("SSOT001,SSOT002,SSOT003,SSOT004,SSOT005".to_string())
+            Ok("SSOT001,SSOT002,SSOT003,SSOT004,SSOT005,SSOT007".to_string())
         );
         assert_eq!(s(&["all"], &["SSOT0"]), Ok(vec!["SSOT100"]));
         assert_eq!(

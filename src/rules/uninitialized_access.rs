@@ -10,7 +10,8 @@ use crate::diagnostic::{Finding, Fix};
 use crate::ids::{FileId, FnId, ModId};
 use crate::resolve::{Res, Scope};
 use crate::semantic::Model;
-use crate::summary::{Branch, Chain, ChainContext, ChainRoot, ItemKind, Mark, RawPath};
+use crate::semantic::failing::{LAZY_DEFAULTS, PEEK, failing_method, fails};
+use crate::summary::{Chain, ChainContext, ChainRoot, ItemKind, RawPath};
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot004,
@@ -93,78 +94,12 @@ one file: callers of a method whose signature it changes are not rewritten.
 "#,
 };
 
-const PEEK: &[&str] = &[
-    "get",
-    "as_ref",
-    "as_deref",
-    "as_mut",
-    "clone",
-    "cloned",
-    "load",
-    "load_full",
-    "get_mut",
-    "copied",
-];
-const FAILING: &[&str] = &[
-    "expect",
-    "unwrap",
-    "ok_or",
-    "ok_or_else",
-    "unwrap_unchecked",
-];
-
-/// A branch that fails rather than initializes: it returns an error or panics, and does not
-/// initialize (`get_or_init`) instead.
-fn fails(b: &Branch) -> bool {
-    [
-        Mark::ErrCall,
-        Mark::Panic,
-        Mark::Unreachable,
-        Mark::Expect,
-        Mark::Bail,
-        Mark::Anyhow,
-        Mark::Todo,
-        Mark::Unimplemented,
-    ]
-    .into_iter()
-    .any(|m| b.has(m))
-        && !b.has(Mark::GetOrInit)
-        && !b.has(Mark::GetOrTryInit)
-}
-
-/// Methods that fail only when the closure or default they take does.
-const LAZY_DEFAULTS: &[&str] = &["unwrap_or_else", "map_or_else", "unwrap_or"];
-
 fn verb(m: &str) -> &'static str {
     if m.starts_with("ok_or") {
         "fails"
     } else {
         "panics"
     }
-}
-
-/// The failing method of a read (its index in the chain): a peek followed by a failing
-/// method, or a failing method right on `self.field`; `unwrap_or_else(|| panic!(..))` and
-/// the like fail too (`text`, the file's, tells: it is needed only for those).
-fn failing_method(chain: &Chain, text: Option<&str>) -> Option<usize> {
-    let names: Vec<&str> = chain.methods.iter().map(|x| x.name.as_str()).collect();
-    let text_of = |r: &std::ops::Range<u32>| -> &str {
-        text.and_then(|t| t.get(r.start as usize..r.end as usize))
-            .unwrap_or_default()
-    };
-    let is_failing = |i: usize| -> bool {
-        FAILING.contains(&names[i])
-            || (LAZY_DEFAULTS.contains(&names[i])
-                && ["panic!", "unreachable!", "expect(", "todo!"]
-                    .iter()
-                    .any(|p| text_of(&chain.methods[i].span).contains(p)))
-    };
-    (1..names.len())
-        .find(|&i| PEEK.contains(&names[i - 1]) && is_failing(i))
-        .or_else(|| {
-            (!names.is_empty() && is_failing(0) && matches!(chain.root, ChainRoot::SelfField(_)))
-                .then_some(0)
-        })
 }
 
 fn run(cx: &mut Context) {

@@ -12,16 +12,21 @@
 //! - [`classify`]: the sites: constructions and holders, each with its typed [`ModPath`],
 //!   SSOT membership and test-code status ([`Site`]);
 //! - [`inits`]: the initialization index ([`InitIndex`]) and initializations by hand;
+//! - [`failing`]: what a failing read of a holder is (SSOT004's and SSOT007's);
+//! - [`reach`]: the call graph from the entry points, walked in program order: the failing
+//!   reads reached before their holder's initialization completed (SSOT007);
 //! - [`testcode`]: which code is test or `[allow]`ed code, left to no rule.
 //!
 //! This file holds the model itself, its construction and the files rules visit.
 
 mod classify;
+pub mod failing;
 mod holders;
 mod identity;
 mod inits;
 mod membership;
 mod path;
+pub mod reach;
 mod resources;
 mod site;
 mod testcode;
