@@ -100,7 +100,7 @@ fn a_violation_typed_into_an_unsaved_buffer_is_reported_fixed_and_gone() {
     assert_eq!(init["serverInfo"]["name"], "ssot-lint");
 
     // A clean file: an empty list.
-    let path = root.join("src/startup_module.rs");
+    let path = root.join("src/lib.rs");
     let u = uri(&path);
     let text = open(&mut c, &path, 1);
     assert_eq!(c.diagnostics(&u, 1), Vec::<Value>::new());
@@ -441,7 +441,7 @@ fn a_burst_of_edits_is_linted_once_at_its_last_version() {
     let mut c = Client::start(BIN, &root, &tmp.path().join("cache"));
     // A long debounce, so that the whole burst falls within it.
     initialize(&mut c, &root, json!({"debounceMs": 2000}));
-    let path = root.join("src/startup_module.rs");
+    let path = root.join("src/lib.rs");
     let u = uri(&path);
     let text = open(&mut c, &path, 1);
     c.diagnostics(&u, 1);
