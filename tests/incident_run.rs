@@ -103,11 +103,23 @@ fn serve(exe: &Path, data: &Path, messages: &[&str]) -> Output {
     let copy = data.join("netra_backend");
     std::fs::copy(exe, &copy).expect("copy the binary");
     let url = format!("sqlite://{}?mode=rwc", data.join("netra.db").display());
-    Command::new(&copy)
-        .args(messages)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("run the incident's binary")
+    // Another test's thread may fork while the copy's file is still open for writing here;
+    // its child holds the descriptor until it execs, and running the copy meanwhile fails
+    // with ETXTBSY. The descriptor goes with that exec: try again.
+    let mut tries = 0;
+    loop {
+        match Command::new(&copy)
+            .args(messages)
+            .env("DATABASE_URL", &url)
+            .output()
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            r => return r.expect("run the incident's binary"),
+        }
+    }
 }
 
 #[test]
