@@ -470,3 +470,172 @@ fn a_burst_of_edits_is_linted_once_at_its_last_version() {
     );
     assert!(c.shutdown().success());
 }
+
+/// `text` written at `root/rel`.
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&p, text).expect("write");
+}
+
+/// Long enough for the files written before it to be older than the server's racy window
+/// (it keeps the texts of files changed more than two seconds before it read them).
+fn age() {
+    std::thread::sleep(Duration::from_millis(2200));
+}
+
+/// The command line's findings in `rel` (as the disk has the workspace): code, 0-based line
+/// and column, message, related locations.
+fn cli_findings(root: &Path, rel: &str) -> Vec<(String, u64, u64, String, usize)> {
+    let out = std::process::Command::new(BIN)
+        .current_dir(root)
+        .args(["--no-cache", "--format", "json"])
+        .output()
+        .expect("run");
+    let cli: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut v: Vec<_> = cli["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["path"] == rel)
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code").to_string(),
+                f["line"].as_u64().expect("line") - 1,
+                f["column"].as_u64().expect("column") - 1,
+                // The server shows the help under the message.
+                match f["help"].as_str() {
+                    Some(h) => format!("{}\nhelp: {h}", f["message"].as_str().expect("message")),
+                    None => f["message"].as_str().expect("message").to_string(),
+                },
+                f["related"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The same, from the server's diagnostics.
+fn served(diags: &[Value]) -> Vec<(String, u64, u64, String, usize)> {
+    let mut v: Vec<_> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().expect("code").to_string(),
+                d["range"]["start"]["line"].as_u64().expect("line"),
+                d["range"]["start"]["character"]
+                    .as_u64()
+                    .expect("character"),
+                d["message"].as_str().expect("message").to_string(),
+                d["relatedInformation"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn edits_to_use_and_mod_items_and_to_a_manifest_give_the_command_lines_findings() {
+    // What the server keeps from one keystroke to the next (the other files' texts, their
+    // summaries) must never outlive a change: each step changes what the findings of the
+    // open file depend on, in the buffer or on disk, then types one character.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().canonicalize().expect("canonical").join("ws");
+    let manifest = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = \"0.8\"\n";
+    write(&root, "Cargo.toml", manifest);
+    write(&root, "ssot-lint.toml", "[ssot]\nmodules = [\"app::db\"]\n");
+    write(&root, "src/lib.rs", "pub mod db;\npub mod jobs;\n");
+    write(
+        &root,
+        "src/db.rs",
+        "pub async fn pool() -> sqlx::PgPool {\n    sqlx::PgPool::connect(\"\").await.unwrap()\n}\n",
+    );
+    let jobs = "pub async fn run() {\n    let _pool = crate::db::pool().await;\n}\n";
+    write(&root, "src/jobs.rs", jobs);
+    let rel = "src/jobs.rs";
+    let path = root.join(rel);
+    let u = uri(&path);
+    age();
+
+    let mut c = Client::start(BIN, &root, &tmp.path().join("cache"));
+    initialize(&mut c, &root, json!({}));
+    open(&mut c, &path, 1);
+    assert_eq!(served(&c.diagnostics(&u, 1)), cli_findings(&root, rel));
+    assert_eq!(cli_findings(&root, rel), []);
+    let mut version = 1;
+    // A keystroke at the end of the buffer (saved too, for the command line to see it).
+    let mut type_into = |c: &mut Client, text: &str| {
+        version += 1;
+        std::fs::write(&path, text).expect("save");
+        replace_all(c, &u, version, text);
+        served(&c.diagnostics(&u, version))
+    };
+
+    // A `use` item typed into the open file: its own pool, outside the SSOT.
+    let own = format!(
+        "use sqlx::PgPool as Pool;\n{jobs}pub async fn report() {{\n    let _p = Pool::connect(\"\").await;\n}}\n"
+    );
+    let got = type_into(&mut c, &own);
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.iter().any(|f| f.0 == "SSOT001"), "{got:?}");
+
+    // The `use` item changed to a name that is not a pool: nothing.
+    let renamed = own.replace(
+        "use sqlx::PgPool as Pool;",
+        "use std::string::String as Pool;",
+    );
+    let got = type_into(&mut c, &renamed);
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.is_empty(), "{got:?}");
+
+    // On disk, not open (the server kept its text): a `mod` item and its file, which
+    // re-exports the pool type the open file now builds through it.
+    write(
+        &root,
+        "src/lib.rs",
+        "pub mod db;\npub mod jobs;\npub mod extra;\n",
+    );
+    write(&root, "src/extra.rs", "pub use sqlx::PgPool as Pool;\n");
+    let through = format!(
+        "{renamed}pub async fn more() {{\n    let _p = crate::extra::Pool::connect(\"\").await;\n}}\n"
+    );
+    let got = type_into(&mut c, &through);
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.iter().any(|f| f.0 == "SSOT001"), "{got:?}");
+
+    // Once the server kept those texts too: the re-export's `use` item changed on disk.
+    age();
+    assert_eq!(type_into(&mut c, &format!("{through} ")), got);
+    write(
+        &root,
+        "src/extra.rs",
+        "pub use std::string::String as Pool;\n",
+    );
+    let got = type_into(&mut c, &through);
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.is_empty(), "{got:?}");
+
+    // Back, kept, then the `mod` item removed on disk.
+    write(&root, "src/extra.rs", "pub use sqlx::PgPool as Pool;\n");
+    age();
+    let got = type_into(&mut c, &format!("{through} "));
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.iter().any(|f| f.0 == "SSOT001"), "{got:?}");
+    write(&root, "src/lib.rs", "pub mod db;\npub mod jobs;\n");
+    let got = type_into(&mut c, &through);
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.is_empty(), "{got:?}");
+
+    // The manifest on disk: `sqlx` is gone, so `sqlx::` names no pack crate any more.
+    write(
+        &root,
+        "Cargo.toml",
+        &manifest.replace("sqlx = \"0.8\"\n", "tokio = \"1.00\"\n"),
+    );
+    let got = type_into(&mut c, &format!("{own}\n"));
+    assert_eq!(got, cli_findings(&root, rel));
+    assert!(got.is_empty(), "{got:?}");
+    assert!(c.shutdown().success());
+}

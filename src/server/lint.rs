@@ -1,6 +1,7 @@
 //! The lint behind the editor: the open documents over the disk ([`Overlay`]), one engine
 //! run per workspace that holds an open Rust document, per-file work kept in a [`Memo`]
-//! from one run to the next, and a run abandoned as soon as a newer edit arrives.
+//! and unchanged files' texts in [`Texts`] from one run to the next, and a run abandoned as
+//! soon as a newer edit arrives.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::vfs::{self, FileSystem, Overlay};
 
 use super::convert::{self, Shown};
 use super::documents::{Document, Encoding, Lines};
+use super::texts::Texts;
 
 /// What the client can change without a restart (`initializationOptions`, or the
 /// `ssot-lint` section of `workspace/didChangeConfiguration`).
@@ -144,6 +146,8 @@ impl FileSystem for Cancellable<'_> {
 /// What the linter keeps from one run to the next.
 pub struct Linter {
     memo: Memo,
+    /// The files' texts, kept while they are unchanged on disk.
+    texts: Texts,
     /// Where the summary cache is (the command line's `--cache-dir`, `--no-cache`, ...).
     cache: CacheSetting,
     /// Workspace roots whose summary cache was read (the first run of each reads and
@@ -155,6 +159,7 @@ impl Linter {
     pub fn new(cache: CacheSetting) -> Self {
         Linter {
             memo: Memo::new(),
+            texts: Texts::new(),
             cache,
             seeded: BTreeSet::new(),
         }
@@ -164,7 +169,8 @@ impl Linter {
     /// finished (`current` is no longer `job.generation`).
     pub fn run(&mut self, job: &Job, current: &AtomicU64) -> Option<Linted> {
         let t0 = Instant::now();
-        let mut overlay = Overlay::new(&vfs::Disk);
+        self.texts.begin();
+        let mut overlay = Overlay::new(&self.texts);
         for (_, d) in &job.docs {
             overlay.insert(&d.path, d.text.as_str().to_string());
         }
@@ -239,6 +245,7 @@ impl Linter {
             }
         }
         self.memo.sweep();
+        self.texts.sweep();
         linted.elapsed = t0.elapsed();
         Some(linted)
     }

@@ -20,6 +20,7 @@
 mod convert;
 mod documents;
 mod lint;
+mod texts;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
