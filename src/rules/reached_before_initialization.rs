@@ -16,14 +16,17 @@ pub const RULE: RuleInfo = RuleInfo {
     doc: r#"
 ## What it does
 From each entry point (the `main` of every binary target, `#[tokio::main]` included),
-follows the calls in program order through the workspace's functions and reports a call of
+follows the calls in program order through the workspace's functions, then each request
+handler that start-up registered on a router (`get(health)`, `.post(create)`, actix's
+`.to(index)`) as a request that arrives after start-up, and reports a call of
 an accessor that fails when its holder is uninitialized (what SSOT004 flags: a legacy
 manager's `self.pool.as_ref().ok_or(..)`, an SSOT global's `POOL.get().expect(..)`) made
 before an initialization of that holder has completed on that path: none was called, one
 was called only in a branch that may not have run, or one was spawned (`tokio::spawn`) and
 not awaited. The finding sits on the call that reaches the accessor and carries the whole
 chain: the entry, every call on the way, the failing read, and the initialization that
-comes too late (spawned) or that nothing on the path calls first.
+comes too late (spawned) or that nothing on the path calls first. A handler sees what the
+whole start-up initialized (awaited), wherever it was registered.
 
 ## Why is this bad?
 SSOT004 says that an accessor *can* fail; this says that start-up *does* reach it first.
@@ -64,9 +67,12 @@ branch holds only inside that branch, unless the branch tests initialization (it
 mentions `init`: `if !m.is_initialized() { m.initialize().await? }`); an accessor reached
 only inside a branch after an initialization inside another is not reported, since the two
 conditions may be one (`if postgres { init }`, later `if postgres { read }`) and the walk
-does not compare conditions. Calls are followed
-to a depth of 12, each function once per path; handlers registered on a router and test
-functions are not entry points.
+does not compare conditions. Only binaries are walked: a library's accessors count when a
+binary of the workspace reaches them. Handlers are found only where a routing call or method (`get`, `post`, `put`, `delete`, `patch`, `head`, `options`,
+`trace`, `any`, `to`) names a workspace function as its argument on a path start-up walks;
+a handler wrapped in a closure or registered through a macro is not seen. Calls are
+followed to a depth of 12, each function once per path. Test functions (`#[test]`,
+`#[tokio::test]`) are not entry points.
 "#,
 };
 
@@ -174,6 +180,51 @@ async fn main() {{
     let mut m = Manager::new();
     m.initialize().await.unwrap();
     let _ = m.pool();
+}}
+"#
+        ));
+    }
+
+    /// A handler registered with a routing method (`.to(index)`) runs as a request after
+    /// start-up: here nothing initializes the manager first.
+    #[test]
+    fn handler_before_any_init_fires() {
+        check(&format!(
+            r#"{SSOT}
+//- /src/main.rs
+use app::manager::Manager;
+async fn index() -> &'static str {{
+    let m = Manager::new();
+    let _ = m.pool();
+            //^^^^^^ SSOT007
+    "ok"
+}}
+#[actix_web::main]
+async fn main() {{
+    let _app = actix_web::App::new().route("/", actix_web::web::get().to(index));
+}}
+"#
+        ));
+    }
+
+    /// The same handler, after start-up awaited the initialization: silent, even though
+    /// the handler is registered first.
+    #[test]
+    fn handler_after_awaited_init_is_silent() {
+        check(&format!(
+            r#"{SSOT}
+//- /src/main.rs
+use app::manager::Manager;
+async fn index() -> &'static str {{
+    let m = Manager::new();
+    let _ = m.pool();
+    "ok"
+}}
+#[actix_web::main]
+async fn main() {{
+    let _app = actix_web::App::new().route("/", actix_web::web::get().to(index));
+    let mut m = Manager::new();
+    m.initialize().await.unwrap();
 }}
 "#
         ));

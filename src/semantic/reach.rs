@@ -1,8 +1,12 @@
 //! The call graph from the entry points, walked in program order: which accessors that fail
 //! when their holder is uninitialized a program reaches before an initialization of that
-//! holder has completed (SSOT007). Syntactic: calls are resolved by path, methods through the
+//! holder has completed (SSOT007). The entry points are the `main` of every binary, then
+//! the request handlers it registers on a router, each as a request after start-up
+//! (`handlers`). Syntactic: calls are resolved by path, methods through the
 //! types the model can read (a binding's declared type, the return type of the call that
 //! made it, a field's type), closures and `async` blocks are not entered unless spawned.
+
+mod handlers;
 
 use std::collections::{HashMap, HashSet};
 
@@ -54,7 +58,8 @@ pub struct Step {
 /// An accessor reached before its holder's initialization completed.
 #[derive(Clone, Debug)]
 pub struct Reached {
-    /// The entry function, named: the `main` of `app`.
+    /// The entry, named: the `main` of `app`, or the handler `health` that the `main` of
+    /// `app` registers.
     pub entry: String,
     /// The path, in program order: the entry, each call, the failing read.
     pub steps: Vec<Step>,
@@ -131,6 +136,9 @@ struct Walk<'m, 'g> {
     budget: usize,
     /// How many of the calls on the current path run only in a branch.
     conditional: usize,
+    /// The request handlers the current entry registered: the call, the path to the
+    /// registration, the registration.
+    handlers: Vec<(Call, Vec<Step>, Step)>,
 }
 
 impl Model<'_> {
@@ -153,6 +161,7 @@ impl Model<'_> {
             entry: String::new(),
             budget: 0,
             conditional: 0,
+            handlers: Vec::new(),
         };
         if !w.index() {
             return Vec::new();
@@ -175,6 +184,8 @@ impl Model<'_> {
             }];
             w.budget = MAX_VISITS;
             w.walk(entry, false, 0);
+            let entry = w.entry.clone();
+            w.walk_handlers(&entry);
         }
         w.out
     }
@@ -465,6 +476,9 @@ impl Walk<'_, '_> {
             .collect();
         for &ci in &order {
             let c = &s.chains[ci];
+            if !spawned {
+                self.note_registrations(f, c);
+            }
             let in_spawn = spawns
                 .iter()
                 .any(|a| a.start <= c.span.start && c.span.end <= a.end);
@@ -494,66 +508,82 @@ impl Walk<'_, '_> {
                 if callee.is_async && !c.awaited && !in_spawn && !c.in_macro {
                     continue;
                 }
-                if let Some(reads) = self.reads.get(&call.callee.id).cloned() {
-                    if !spawned_here {
-                        for r in reads {
-                            match self.status(&r.holder, &step) {
-                                // Initialized on one branch, read on one: the two conditions
-                                // may be one (`if postgres { init }`, later `if postgres {
-                                // read }`), which the walk cannot tell.
-                                Err(Late::Branch(_)) if self.conditional > 0 => {}
-                                Err(late) => self.report(&call, &step, &r, late),
-                                Ok(()) => {}
-                            }
-                        }
-                    }
-                    continue;
-                }
-                let before = self.events;
-                self.stack.push(step.clone());
-                self.walk(call.callee, spawned_here, depth + 1);
-                self.stack.pop();
-                if self.events == before && self.model.inits.is_init(call.callee.id) {
-                    // A leaf initializer: nothing it calls initializes; it does.
-                    self.events += 1;
-                    let mut holders: Vec<Holder> = self
-                        .model
-                        .inits
-                        .fns
-                        .get(&call.callee.id)
-                        .map(|ks| ks.iter().cloned().map(Holder::Kind).collect())
-                        .unwrap_or_default();
-                    if let Some(t) = callee.self_type.as_ref().and_then(|t| t.segs.last()) {
-                        holders.push(Holder::Manager(t.clone()));
-                    }
-                    let status = if spawned_here {
-                        Status::Spawned(Step {
-                            message: format!(
-                                "`{}` is spawned here and not awaited: what follows does not wait for it",
-                                call.text
-                            ),
-                            ..step.clone()
-                        })
-                    } else {
-                        Status::Done(
-                            within.clone(),
-                            Step {
-                                message: format!(
-                                    "`{}` initializes it here, only on this branch",
-                                    call.text
-                                ),
-                                ..step.clone()
-                            },
-                        )
-                    };
-                    for h in holders {
-                        self.state.entry(h).or_default().push(status.clone());
-                    }
-                }
+                self.visit(&call, &step, spawned_here, &within, depth);
             }
             self.conditional -= branch;
         }
         self.on_path.pop();
+    }
+
+    /// A call of `call.callee` at `step` that runs (`spawned`: in a task not awaited;
+    /// `within`: the branch an initialization it makes holds in): check the failing reads of
+    /// the callee, or walk into it and record the initialization it makes.
+    fn visit(
+        &mut self,
+        call: &Call,
+        step: &Step,
+        spawned_here: bool,
+        within: &Option<(FileId, Span)>,
+        depth: usize,
+    ) {
+        let g = self.model.g;
+        let callee = &g.files[call.callee.id.file].summary.fns[call.callee.id.func];
+        if let Some(reads) = self.reads.get(&call.callee.id).cloned() {
+            if !spawned_here {
+                for r in reads {
+                    match self.status(&r.holder, step) {
+                        // Initialized on one branch, read on one: the two conditions
+                        // may be one (`if postgres { init }`, later `if postgres {
+                        // read }`), which the walk cannot tell.
+                        Err(Late::Branch(_)) if self.conditional > 0 => {}
+                        Err(late) => self.report(call, step, &r, late),
+                        Ok(()) => {}
+                    }
+                }
+            }
+            return;
+        }
+        let before = self.events;
+        self.stack.push(step.clone());
+        self.walk(call.callee, spawned_here, depth + 1);
+        self.stack.pop();
+        if self.events == before && self.model.inits.is_init(call.callee.id) {
+            // A leaf initializer: nothing it calls initializes; it does.
+            self.events += 1;
+            let mut holders: Vec<Holder> = self
+                .model
+                .inits
+                .fns
+                .get(&call.callee.id)
+                .map(|ks| ks.iter().cloned().map(Holder::Kind).collect())
+                .unwrap_or_default();
+            if let Some(t) = callee.self_type.as_ref().and_then(|t| t.segs.last()) {
+                holders.push(Holder::Manager(t.clone()));
+            }
+            let status = if spawned_here {
+                Status::Spawned(Step {
+                    message: format!(
+                        "`{}` is spawned here and not awaited: what follows does not wait for it",
+                        call.text
+                    ),
+                    ..step.clone()
+                })
+            } else {
+                Status::Done(
+                    within.clone(),
+                    Step {
+                        message: format!(
+                            "`{}` initializes it here, only on this branch",
+                            call.text
+                        ),
+                        ..step.clone()
+                    },
+                )
+            };
+            for h in holders {
+                self.state.entry(h).or_default().push(status.clone());
+            }
+        }
     }
 
     /// Whether the text of `decided_by` tests initialization (`!m.is_initialized()`).
