@@ -18,7 +18,7 @@ pub const RULE: RuleInfo = RuleInfo {
 From each entry point (the `main` of every binary target, `#[tokio::main]` included),
 follows the calls in program order through the workspace's functions, then each request
 handler that start-up registered on a router (`get(health)`, `.post(create)`, actix's
-`.to(index)`) as a request that arrives after start-up, and reports a call of
+`.to(index)` and `.service(index)`) as a request that arrives after start-up, and reports a call of
 an accessor that fails when its holder is uninitialized (what SSOT004 flags: a legacy
 manager's `self.pool.as_ref().ok_or(..)`, an SSOT global's `POOL.get().expect(..)`) made
 before an initialization of that holder has completed on that path: none was called, one
@@ -58,21 +58,23 @@ remove the causes (the failing accessor, the spawned initialization).
 ## Known limitations
 The walk is syntactic. It follows calls of workspace functions by path and methods through
 the types it can read (a binding's declared type, the return type of the call that made
-it, a field's or a `static`'s type, looking through wrappers such as `Mutex` and `Result`);
-it does not see calls through trait objects or generic parameters, closures stored and
-called later, function pointers, or code inside macros it cannot read as Rust. Closures and
-`async` blocks are entered only as the argument of a `spawn`. An `async fn` called and not
-awaited counts as not run, even if its future is awaited later. An initialization inside a
-branch holds only inside that branch, unless the branch tests initialization (its condition
-mentions `init`: `if !m.is_initialized() { m.initialize().await? }`); an accessor reached
-only inside a branch after an initialization inside another is not reported, since the two
-conditions may be one (`if postgres { init }`, later `if postgres { read }`) and the walk
-does not compare conditions. Only binaries are walked: a library's accessors count when a
-binary of the workspace reaches them. Handlers are found only where a routing call or method (`get`, `post`, `put`, `delete`, `patch`, `head`, `options`,
-`trace`, `any`, `to`) names a workspace function as its argument on a path start-up walks;
-a handler wrapped in a closure or registered through a macro is not seen. Calls are
-followed to a depth of 12, each function once per path. Test functions (`#[test]`,
-`#[tokio::test]`) are not entry points.
+it, a field's or a `static`'s type, looking through wrappers such as `Mutex` and
+`Result`); it does not see calls through trait objects or generic parameters, closures
+stored and called later, function pointers, or code inside macros it cannot read as Rust.
+Closures and `async` blocks are entered only as the argument of a `spawn`. An `async fn`
+called and not awaited counts as not run, even if its future is awaited later. An
+initialization inside a branch holds only inside that branch, unless the branch tests
+initialization (its condition mentions `init`: `if !m.is_initialized() {
+m.initialize().await? }`); an accessor reached only inside a branch after an
+initialization inside another is not reported, since the two conditions may be one (`if
+postgres { init }`, later `if postgres { read }`) and the walk does not compare
+conditions. Only binaries are walked: a library's accessors count when a binary of the
+workspace reaches them. Handlers are found only where a routing call or method (`get`,
+`post`, `put`, `delete`, `patch`, `head`, `options`, `trace`, `any`, `to`, `service`)
+names a workspace function as its argument on a path start-up walks; a handler wrapped in
+a closure or registered inside a macro call is not seen. Calls are followed to a depth of 12,
+each function once per path. Test functions (`#[test]`, `#[tokio::test]`) are not entry
+points.
 "#,
 };
 

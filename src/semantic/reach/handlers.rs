@@ -9,9 +9,10 @@ use crate::semantic::local;
 use crate::summary::{ArgRef, Chain, ChainRoot, FileSummary, RawPath};
 
 /// Routing functions and methods whose argument is the handler: axum's method routers
-/// (`get(h)`, `get(h).post(h2)`, `any(h)`), actix's `.to(h)`.
+/// (`get(h)`, `get(h).post(h2)`, `any(h)`), actix's `.to(h)` and `.service(h)` (a handler
+/// its `#[get("/")]` attribute routes).
 const ROUTING: &[&str] = &[
-    "get", "post", "put", "delete", "patch", "head", "options", "trace", "any", "to",
+    "get", "post", "put", "delete", "patch", "head", "options", "trace", "any", "to", "service",
 ];
 
 impl Walk<'_, '_> {
