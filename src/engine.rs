@@ -88,6 +88,8 @@ pub fn lint_with(
     opts: &LintOptions,
     memo: Option<&crate::cache::Memo>,
 ) -> Result<Outcome, Error> {
+    // Real paths of directories resolved by an earlier run in this process may be stale.
+    crate::vfs::gate::forget_dirs();
     let mut run = Run::start_with(fs, opts, memo)?;
     let units = std::mem::take(&mut run.units);
     let outcomes: Vec<Result<Option<Outcome>, Error>> = units

@@ -151,3 +151,47 @@ fn a_crate_in_memory_reads_as_on_disk() {
     }
     assert!(compared > 100);
 }
+
+/// A process that lints twice (the language server, `--fix`'s passes): a module directory
+/// that became a symlink to a folder outside the workspace between the runs is refused in the
+/// second run, not read through a real path remembered from the first.
+#[test]
+fn a_directory_swapped_for_a_symlink_between_runs_is_not_read_through() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let root = d.path().canonicalize().expect("canonical").join("ws");
+    let outside = d.path().canonicalize().expect("canonical").join("outside");
+    let write = |p: &Path, t: &str| {
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, t).expect("write");
+    };
+    write(
+        &root.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsqlx = \"0.8\"\n",
+    );
+    write(
+        &root.join("ssot-lint.toml"),
+        "[ssot]\nmodules = [\"app::store\"]\n",
+    );
+    write(&root.join("src/lib.rs"), "pub mod db;\npub mod store;\n");
+    write(
+        &root.join("src/store.rs"),
+        "pub fn pool() -> sqlx::PgPool { sqlx::PgPool::connect_lazy(\"x\").unwrap() }\n",
+    );
+    write(&root.join("src/db/mod.rs"), "pub fn f() {}\n");
+    // What lies outside: a pool built where nothing in the workspace builds one.
+    let secret = "pub fn f() { let _p = sqlx::PgPool::connect_lazy(\"outside-secret\"); }\n";
+    write(&outside.join("mod.rs"), secret);
+    let opts = LintOptions {
+        start: Some(root.clone()),
+        ..Default::default()
+    };
+    let first = seen(&Disk, &opts, &root);
+    assert!(!first.contains("connect_lazy"), "{first}");
+    std::fs::remove_dir_all(root.join("src/db")).expect("rm");
+    std::os::unix::fs::symlink(&outside, root.join("src/db")).expect("symlink");
+    let second = seen(&Disk, &opts, &root);
+    assert!(
+        !second.contains("connect_lazy") && !second.contains("outside-secret"),
+        "the second run read through the symlink: {second}"
+    );
+}

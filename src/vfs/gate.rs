@@ -114,8 +114,19 @@ pub fn check(path: &Path, root: Option<&Path>) -> Result<PathBuf, ReadError> {
 /// `canonicalize` would) joined with the name. `Ok(None)`: resolve the whole path (a symlink,
 /// `..` at the end, no directory, anything unexpected); `Missing` when nothing is there (as
 /// `canonicalize` would say).
+/// The directories' real paths [`real_dir_entry`] has resolved in this run.
+static DIRS: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+
+/// Forget every directory's real path: a run starts here. A process that lints again later
+/// (the language server, `--fix`'s passes) must not trust a real path resolved before: a
+/// directory inside the workspace may have become a symlink to one outside it since.
+pub fn forget_dirs() {
+    if let Some(Ok(mut dirs)) = DIRS.get().map(|d| d.lock()) {
+        dirs.clear();
+    }
+}
+
 fn real_dir_entry(path: &Path) -> Result<Option<(PathBuf, std::fs::Metadata)>, ReadError> {
-    static DIRS: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
     let Some(Component::Normal(name)) = path.components().next_back() else {
         return Ok(None);
     };
