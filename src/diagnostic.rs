@@ -107,6 +107,20 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
+/// What SSOT006 inferred about the resource it reports, for `ssot-lint init`: the presumed
+/// SSOT and the evidence that decided it, as data (never parsed back from the text).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Presumed {
+    pub kind: String,
+    /// The database backend that set the resource apart from others of its kind.
+    pub backend: Option<String>,
+    pub ssot: String,
+    /// Which evidence decided (`it holds the pool/client in a global`).
+    pub why: String,
+    /// Every owner, the SSOT among them, in path order.
+    pub owners: Vec<String>,
+}
+
 /// A secondary location (another module of a competing set).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Related {
@@ -140,6 +154,9 @@ pub struct Finding {
     /// are kept apart in [`crate::engine::Outcome::suppressed`] (SARIF reports them).
     #[serde(skip)]
     pub suppressed: Option<String>,
+    /// SSOT006's inferred resource (not printed).
+    #[serde(skip)]
+    pub presumed: Option<Presumed>,
 }
 
 impl Finding {
@@ -164,6 +181,7 @@ impl Finding {
             fix: None,
             related_spans: Vec::new(),
             suppressed: None,
+            presumed: None,
         }
     }
 

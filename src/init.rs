@@ -1,6 +1,6 @@
 //! `ssot-lint init`: writes `ssot-lint.toml` from what a run with no config inferred: for
 //! each resource SSOT006 found (two or more owners), its presumed SSOT, with the evidence
-//! as a comment; a second resource of a kind (another backend, other identity evidence) as
+//! as a comment (from the findings' data, never from their text); a second resource of a kind (another backend, other identity evidence) as
 //! a `[[resource]]`; each module that only re-exports an SSOT as `[deprecated]`. Adopting
 //! the tool is one command; an existing config is never overwritten.
 
@@ -13,14 +13,15 @@ use crate::engine::{LintOptions, Outcome};
 use crate::error::Error;
 use crate::vfs::FileSystem;
 
-/// One resource SSOT006 reported, as its finding says it.
+/// One resource SSOT006 reported: its presumed SSOT and the evidence, from the finding's
+/// data ([`crate::diagnostic::Presumed`]), and where the finding is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inferred {
     pub kind: String,
-    /// The backend of the finding's label (`sql (sqlite)`), when owners were split by it.
+    /// The backend that set it apart from other resources of its kind.
     pub backend: Option<String>,
     pub ssot: String,
-    /// Which evidence decided (the help's parenthesis).
+    /// Which evidence decided.
     pub why: String,
     pub owners: Vec<String>,
     /// The finding's place, `file:line`.
@@ -29,50 +30,22 @@ pub struct Inferred {
 
 /// The resources of a no-config outcome's SSOT006 findings, in output order.
 pub fn inferred(outcome: &Outcome) -> Vec<Inferred> {
-    let mut out = Vec::new();
-    for f in outcome
+    outcome
         .findings
         .iter()
         .filter(|f| f.code == RuleCode::Ssot006)
-    {
-        let Some(help) = &f.help else { continue };
-        // `[ssot] KIND = ["PATH"]` (WHY), ...
-        let Some(rest) = help.split("`[ssot] ").nth(1) else {
-            continue;
-        };
-        let Some((kind, rest)) = rest.split_once(" = [\"") else {
-            continue;
-        };
-        let Some((ssot, rest)) = rest.split_once("\"]` (") else {
-            continue;
-        };
-        let why = rest.rsplit_once("), ").map_or(rest, |(w, _)| w);
-        let label = f.message.split(" pools/clients").next().unwrap_or_default();
-        let backend = label
-            .strip_prefix(kind)
-            .and_then(|b| b.trim().strip_prefix('('))
-            .and_then(|b| b.strip_suffix(')'))
-            .map(str::to_string);
-        let owners = f
-            .message
-            .rsplit_once(": `")
-            .map(|(_, l)| {
-                l.trim_end_matches('`')
-                    .split("`, `")
-                    .map(str::to_string)
-                    .collect()
+        .filter_map(|f| {
+            let p = f.presumed.clone()?;
+            Some(Inferred {
+                kind: p.kind,
+                backend: p.backend,
+                ssot: p.ssot,
+                why: p.why,
+                owners: p.owners,
+                at: format!("{}:{}", f.file, f.line),
             })
-            .unwrap_or_default();
-        out.push(Inferred {
-            kind: kind.to_string(),
-            backend,
-            ssot: ssot.to_string(),
-            why: why.to_string(),
-            owners,
-            at: format!("{}:{}", f.file, f.line),
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 /// The config text for the inferred resources and shims.

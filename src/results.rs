@@ -441,6 +441,7 @@ struct StoredFinding {
     fix: Option<Fix>,
     related_spans: Vec<(crate::ids::FileId, Span, String)>,
     suppressed: Option<String>,
+    presumed: Option<crate::diagnostic::Presumed>,
 }
 
 impl StoredFinding {
@@ -459,6 +460,7 @@ impl StoredFinding {
             fix: f.fix.clone(),
             related_spans: f.related_spans.clone(),
             suppressed: f.suppressed.clone(),
+            presumed: f.presumed.clone(),
         }
     }
 
@@ -479,6 +481,7 @@ impl StoredFinding {
         f.fix = self.fix;
         f.related_spans = self.related_spans;
         f.suppressed = self.suppressed;
+        f.presumed = self.presumed;
         Some(f)
     }
 }

@@ -112,6 +112,10 @@ pub struct ModDecl {
     /// first that names a readable file is followed).
     pub cfg_path_attrs: Vec<String>,
     pub is_test: bool,
+    /// Its `#[cfg(..)]` attributes that name a feature and are not test code by themselves
+    /// (`#[cfg(any(test, feature = "testing"))]`): test code when the features only test
+    /// builds enable are off (decided with the manifests, in the crate graph).
+    pub feature_cfgs: Vec<String>,
     /// The module index in this file that declares it.
     pub parent: usize,
     /// The declared name (where a module file that cannot be read is reported).

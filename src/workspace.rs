@@ -11,6 +11,8 @@ use ra_ap_syntax::Edition;
 use crate::error::Error;
 use crate::vfs::{EntryKind, FileSystem, Walk};
 
+mod features;
+
 pub use crate::vfs::normalize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,9 @@ pub struct Dependency {
     pub package: String,
     pub path: Option<PathBuf>,
     pub kind: DepKind,
+    /// The features the entry turns on (`features = [..]`), and whether `default` too.
+    pub features: Vec<String>,
+    pub default_features: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,10 @@ pub struct Package {
     pub edition: Edition,
     pub targets: Vec<Target>,
     pub deps: Vec<Dependency>,
+    /// `[features]`: each feature and what it turns on.
+    pub features: BTreeMap<String, Vec<String>>,
+    /// The features only test builds turn on (see `workspace/features.rs`), set per unit.
+    pub test_features: std::collections::BTreeSet<String>,
 }
 
 impl Package {
@@ -569,6 +578,10 @@ pub fn load_unit(fs: &dyn FileSystem, root: &Path, within: &Path) -> Result<Unit
         }
         packages.push(pkg);
     }
+    let test_features = features::test_only(&packages);
+    for (p, f) in packages.iter_mut().zip(test_features) {
+        p.test_features = f;
+    }
     Ok(Unit {
         root: root.to_path_buf(),
         manifest,
@@ -630,7 +643,15 @@ fn load_package(
         for (key, spec) in table {
             let mut package = key.clone();
             let mut path = None;
+            let mut features = Vec::new();
+            let mut default_features = true;
             if let Some(s) = spec.as_table() {
+                features = features::strings(s.get("features"));
+                default_features = s
+                    .get("default-features")
+                    .or_else(|| s.get("default_features"))
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(true);
                 if s.get("workspace").and_then(|w| w.as_bool()) == Some(true)
                     && let Some(w) = ws_deps.and_then(|d| d.get(key)).and_then(|v| v.as_table())
                 {
@@ -640,6 +661,11 @@ fn load_package(
                     if let Some(pp) = w.get("path").and_then(|v| v.as_str()) {
                         // Workspace dependency paths are relative to the workspace root.
                         path = Some(PathBuf::from(pp));
+                    }
+                    // Features add up; `default-features` is the workspace entry's.
+                    features.extend(features::strings(w.get("features")));
+                    if let Some(d) = w.get("default-features").and_then(|v| v.as_bool()) {
+                        default_features = d;
                     }
                 }
                 if let Some(pk) = s.get("package").and_then(|v| v.as_str()) {
@@ -654,6 +680,8 @@ fn load_package(
                 package: underscore(&package),
                 path,
                 kind,
+                features,
+                default_features,
             });
         }
     };
@@ -675,6 +703,8 @@ fn load_package(
         edition,
         targets,
         deps,
+        features: features::table(t.get("features")),
+        test_features: Default::default(),
     }))
 }
 

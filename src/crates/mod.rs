@@ -436,7 +436,14 @@ pub fn build_with<'v>(
                 let parent_node = g.crates[krate].modules.get(parent_mod);
                 let mut mod_path = parent_node.path.to_vec();
                 mod_path.push(decl.name.clone());
-                let is_test = decl.is_test || parent_node.is_test;
+                // Behind a feature only test builds turn on: test code too.
+                let off = &g.packages[g.crates[krate].package].test_features;
+                let is_test = decl.is_test
+                    || parent_node.is_test
+                    || decl
+                        .feature_cfgs
+                        .iter()
+                        .any(|a| crate::parse::cfg::attr_is_cfg_test_with(a, &|f| off.contains(f)));
                 queue.push(Pending {
                     krate,
                     path: file,

@@ -5,6 +5,9 @@
 //! `cfg(all(test, unix))` and `cfg(not(not(test)))` are test code; `cfg(any(test, unix))`,
 //! `cfg(not(test))` and `cfg(feature = "testing")` are not (they are built on some ordinary
 //! configuration). A predicate that does not parse is not test code: its item is checked.
+//! Once the features that only test builds enable are known (a package's `testing` feature
+//! that the workspace turns on only in `[dev-dependencies]`), they count as false too
+//! ([`attr_is_cfg_test_with`]): the crate graph applies that to `mod` declarations.
 
 /// Kleene truth value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -18,7 +21,8 @@ enum Tv {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Tok<'a> {
     Ident(&'a str),
-    Str,
+    /// A string literal's text between the quotes (escapes as written).
+    Str(&'a str),
     Open,
     Close,
     Comma,
@@ -54,13 +58,14 @@ fn tokens(s: &str) -> Option<Vec<Tok<'_>>> {
             }
             b'"' => {
                 i += 1;
+                let start = i;
                 while i < b.len() && b[i] != b'"' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
                 if i >= b.len() {
                     return None;
                 }
-                out.push(Tok::Str);
+                out.push(Tok::Str(s.get(start..i)?));
                 i += 1;
             }
             _ if c == b'_' || c.is_ascii_alphanumeric() || c == b':' || c >= 0x80 => {
@@ -85,6 +90,8 @@ fn tokens(s: &str) -> Option<Vec<Tok<'_>>> {
 struct Parser<'t, 'a> {
     toks: &'t [Tok<'a>],
     at: usize,
+    /// Features known to be off outside tests (see [`predicate_is_test_only_with`]).
+    off: &'t dyn Fn(&str) -> bool,
 }
 
 impl<'a> Parser<'_, 'a> {
@@ -151,8 +158,14 @@ impl<'a> Parser<'_, 'a> {
             }
             (_, Some(Tok::Eq)) => {
                 self.next();
-                self.expect(Tok::Str)?;
-                Some(Tv::Unknown)
+                let Tok::Str(value) = self.next()? else {
+                    return None;
+                };
+                Some(if name == "feature" && (self.off)(value) {
+                    Tv::False
+                } else {
+                    Tv::Unknown
+                })
             }
             ("test" | "doctest", _) => Some(Tv::False),
             _ => Some(Tv::Unknown),
@@ -162,16 +175,32 @@ impl<'a> Parser<'_, 'a> {
 
 /// Whether the predicate text (what is inside `cfg( .. )`) is false whenever `test` is.
 pub fn predicate_is_test_only(pred: &str) -> bool {
+    predicate_is_test_only_with(pred, &|_| false)
+}
+
+/// Whether the predicate text is false whenever `test` is and every feature `off` names is
+/// off too: the features that only test builds enable (a `testing` feature that packages
+/// turn on only in their `[dev-dependencies]`).
+pub fn predicate_is_test_only_with(pred: &str, off: &dyn Fn(&str) -> bool) -> bool {
     let Some(toks) = tokens(pred) else {
         return false;
     };
-    let mut p = Parser { toks: &toks, at: 0 };
+    let mut p = Parser {
+        toks: &toks,
+        at: 0,
+        off,
+    };
     matches!(p.pred(0), Some(Tv::False))
         && (p.at == toks.len() || (p.at + 1 == toks.len() && toks[p.at] == Tok::Comma))
 }
 
 /// Whether an attribute's text (`#[cfg(..)]` or `#![cfg(..)]`) makes its item test code.
 pub fn attr_is_cfg_test(text: &str) -> bool {
+    attr_is_cfg_test_with(text, &|_| false)
+}
+
+/// [`attr_is_cfg_test`] with the features `off` names off outside tests.
+pub fn attr_is_cfg_test_with(text: &str, off: &dyn Fn(&str) -> bool) -> bool {
     let t = text.trim_start();
     let Some(t) = t.strip_prefix('#') else {
         return false;
@@ -194,7 +223,17 @@ pub fn attr_is_cfg_test(text: &str) -> bool {
     else {
         return false;
     };
-    predicate_is_test_only(inner)
+    predicate_is_test_only_with(inner, off)
+}
+
+/// Whether a `#[cfg(..)]` attribute's text could make its item test code once the
+/// features only test builds enable are known: it names a feature and is not test code
+/// already. Such attributes of `mod` declarations are kept (`ModDecl::feature_cfgs`).
+pub fn attr_names_feature(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    (t.starts_with("#[cfg(") || t.starts_with("#![cfg("))
+        && t.contains("feature=")
+        && !attr_is_cfg_test(text)
 }
 
 #[cfg(test)]
@@ -232,6 +271,37 @@ mod tests {
         ] {
             assert_eq!(attr_is_cfg_test(attr), want, "{attr}");
         }
+    }
+
+    /// A feature only test builds enable counts as off outside tests.
+    #[test]
+    fn features_off_outside_tests() {
+        let off = |f: &str| f == "testing";
+        for (attr, want) in [
+            ("#[cfg(feature = \"testing\")]", true),
+            ("#[cfg(any(test, feature = \"testing\"))]", true),
+            (
+                "#[cfg(any(feature = \"testing\", feature = \"db\"))]",
+                false,
+            ),
+            ("#[cfg(all(feature = \"db\", feature = \"testing\"))]", true),
+            ("#[cfg(not(feature = \"testing\"))]", false),
+            ("#[cfg(feature = \"db\")]", false),
+            ("#[cfg(testing = \"testing\")]", false),
+        ] {
+            assert_eq!(attr_is_cfg_test_with(attr, &off), want, "{attr}");
+            assert!(
+                !attr_is_cfg_test(attr),
+                "{attr}: not test code without the features"
+            );
+        }
+        assert!(attr_names_feature(
+            "#[cfg(any(test, feature = \"testing\"))]"
+        ));
+        assert!(!attr_names_feature(
+            "#[cfg(all(test, feature = \"testing\"))]"
+        ));
+        assert!(!attr_names_feature("#[cfg(unix)]"));
     }
 
     #[test]

@@ -362,6 +362,11 @@ impl Walker {
                             .attrs()
                             .filter_map(|a| cfg_attr_path(&a.syntax().text().to_string()))
                             .collect();
+                        let feature_cfgs = m
+                            .attrs()
+                            .map(|a| a.syntax().text().to_string())
+                            .filter(|t| cfg::attr_names_feature(t))
+                            .collect();
                         let span = m
                             .name()
                             .map(|n| self.span(n.syntax().text_range()))
@@ -371,6 +376,7 @@ impl Walker {
                             path_attr,
                             cfg_path_attrs,
                             is_test: item_test,
+                            feature_cfgs,
                             parent: ctx.module,
                             span,
                         });

@@ -165,6 +165,11 @@ pub(crate) fn skeleton_items(
                                 .filter_map(|a| crate::parse::cfg_attr_path(a))
                                 .collect(),
                             is_test,
+                            feature_cfgs: attrs
+                                .iter()
+                                .filter(|a| super::cfg::attr_names_feature(a))
+                                .map(|a| a.to_string())
+                                .collect(),
                             parent: module,
                             span: name_tok.start..name_tok.end,
                         });
@@ -270,6 +275,7 @@ pub(crate) fn same_structure(a: &FileSummary, b: &FileSummary) -> bool {
                 && x.path_attr == y.path_attr
                 && x.cfg_path_attrs == y.cfg_path_attrs
                 && x.is_test == y.is_test
+                && x.feature_cfgs == y.feature_cfgs
                 && x.parent == y.parent
                 && x.span == y.span
         })

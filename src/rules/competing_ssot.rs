@@ -7,7 +7,9 @@ use crate::diagnostic::Severity;
 use crate::diagnostic::Finding;
 use crate::ids::FileId;
 use crate::semantic::{ModPath, Model, Site, SiteKind, evidence_in};
-use crate::workspace::{DepKind, TargetKind};
+
+mod programs;
+use programs::{Program, programs};
 
 pub const RULE: RuleInfo = RuleInfo {
     code: RuleCode::Ssot006,
@@ -23,11 +25,13 @@ pub const RULE: RuleInfo = RuleInfo {
 For a resource kind with no SSOT module configured, finds every module that constructs a
 pool/client of that kind or holds one in a `static`. A module and its descendants are one
 owner (`backend::redis::pool` belongs to `backend::redis`; a crate root owns only
-itself, except that a top-level module whose code only supplies a connection callback or
-connector to the root's pool, named in the root's function that builds it, such as
-`new_with_config(url, tls::pool_config())`, belongs to the root). Modules compete only inside one *program*: a binary target and the workspace
-crates it links through `[dependencies]` (not `[dev-dependencies]`; a build script links
-its `[build-dependencies]`); a library that no
+itself). A module that holds none and whose construction only makes a connection (not a
+pool) for another module's pool belongs to that module: a connection callback or connector
+that the function building the pool names, directly or through a function of the
+callback's own file (`new_with_config(url, tls::pool_config())`; `make_manager_config(..)`
+whose `custom_setup` boxes `establish_connection`). Modules compete only inside one
+*program*: a binary target and the workspace crates it links through `[dependencies]` (not
+`[dev-dependencies]`; a build script links its `[build-dependencies]`); a library that no
 binary links is a program of its own. Test, bench and example targets are test code and
 form no program (unless `[allow] tests = false`). So separate `[[bin]]` packages, a
 workspace of independent examples, or a client library that a server only tests against
@@ -43,15 +47,23 @@ A library's fallback, a pool built only when the caller hands in none
 A global that caches, on first use (`get_or_init`/`get_or_try_init`, never set by hand),
 a project type that holds a pool counts with the module that declares the type.
 
-A migration runner's connection (bound to a local in a function that runs migrations on
-it, `conn.run_pending_migrations(..)`, `MIGRATOR.run(&pool)`, and returns no pool) makes
-no module compete; it is listed where other modules compete anyway.
+A dedicated connection makes no module compete; it is listed where other modules compete
+anyway: a migration runner's (bound to a local in a function that runs migrations on it,
+`conn.run_pending_migrations(..)`, `MIGRATOR.run(&pool)`, and returns no pool) and a
+notification listener's (a single connection, not a pool, built in a function that sends
+`LISTEN channel` on it: PostgreSQL keeps notifications to the session, which a pooled
+connection is not).
 
 Owners of one kind and backend are *resources*, inferred from identity evidence: the
 locations and environment variables the functions that build or hold them name as string
 literals (a URL `"sqlite://jobs.db"`, a database file `"sync.db"` or `"{id}.sqlite"`, a
 variable like `"JOBS_DATABASE_URL"` or `"REDIS_URL"`). Two owners whose evidence is known and
-shares nothing are different databases and do not compete; owners with none cannot be told
+shares nothing are different databases and do not compete. Without such literals, an owner
+whose constructing function reads its connection settings from a parameter of a settings
+type of the workspace (`fn connect(cfg: &QueueConfig)` reading `cfg.uri`, `match config {
+..}`) is configured from that type: owners configured from types of which they share none
+are configured separately (a job queue's section and the application's database section of
+the settings) and do not compete. Owners with neither cannot be told
 apart and compete, except SQLite files: modules that each open one at a path computed
 elsewhere (per-file stores, another program's database an importer reads) compete only when
 one of them holds its SQLite pool in a global of its own (the incident's shape) or when
@@ -99,12 +111,14 @@ is said to initialize on first use only when it really does (`get_or_init`,
 
 ## Known limitations
 Databases of one kind are told apart by the backend their types name and by identity
-evidence written as string literals in the function that builds them; two databases of one
-backend whose locations come from elsewhere (a settings struct, a parameter) still compete
-(declare them as `[[resource]]`s), and two SQLite modules opening one file from locations
+evidence written as string literals in the function that builds them, or by the settings
+type its parameter has; two databases of one backend whose locations come from elsewhere
+(a global, one settings value passed as a string) still compete (declare them as
+`[[resource]]`s), and one database reached from two different settings types (the whole
+`Settings` in one module, its `DatabaseSettings` in another) is taken for two, and two SQLite modules opening one file from locations
 computed differently are not seen to compete.
-Two sibling modules that build one pool together (a pool in one, its connection setup in
-the other) compete. A fallback is recognized only in the three shapes above, on a field or
+Two sibling modules that build one pool together compete unless the connection setup is
+named as above (a callback passed through a field or a global is not seen). A fallback is recognized only in the three shapes above, on a field or
 a local (`self.pool`, `pool`), not on a global.
 Test code is left out. Programs are known from targets and `[dependencies]` between
 workspace crates; a library linked by no binary of the workspace (a plugin loaded at run
@@ -114,97 +128,6 @@ stray constructions and globals are SSOT001/SSOT002 findings only. A shim is kno
 `[deprecated]`, not detected from its re-exports.
 "#,
 };
-
-/// A program: a binary (or test) target and the workspace crates it links; a library no
-/// binary links is a program of its own. Two modules compete only inside one program.
-struct Program {
-    name: String,
-    /// The target crate it is built from.
-    root: usize,
-    crates: BTreeSet<usize>,
-}
-
-/// The programs, and per crate the crates it links (itself included).
-fn programs(c: &Model) -> (Vec<Program>, Vec<BTreeSet<usize>>) {
-    let g = c.g;
-    // What a crate links into a program: its `[dependencies]` that are workspace libraries
-    // (not `[dev-dependencies]`: those only build tests), and its own package's library.
-    let lib_of = |pkg: &str| {
-        g.crates.iter().position(|cr| {
-            cr.kind == TargetKind::Lib
-                && crate::workspace::underscore(&g.packages[cr.package].name) == pkg
-        })
-    };
-    let deps = |k: usize| -> Vec<usize> {
-        let cr = &g.crates[k];
-        let pkg = &g.packages[cr.package];
-        // A build script links its `[build-dependencies]` only.
-        let wanted = if cr.kind == TargetKind::BuildScript {
-            DepKind::Build
-        } else {
-            DepKind::Normal
-        };
-        let mut v: Vec<usize> = pkg
-            .deps
-            .iter()
-            .filter(|d| d.kind == wanted)
-            .filter_map(|d| lib_of(&d.package))
-            .collect();
-        if !matches!(cr.kind, TargetKind::Lib | TargetKind::BuildScript)
-            && let Some(l) = lib_of(&crate::workspace::underscore(&pkg.name))
-        {
-            v.push(l);
-        }
-        v
-    };
-    let links = |root: usize| -> BTreeSet<usize> {
-        let mut seen = BTreeSet::from([root]);
-        if g.crates[root].kind == TargetKind::Orphan {
-            // A file no target reaches links nothing.
-            return seen;
-        }
-        let mut stack = vec![root];
-        while let Some(k) = stack.pop() {
-            for d in deps(k) {
-                if seen.insert(d) {
-                    stack.push(d);
-                }
-            }
-        }
-        seen
-    };
-    // Test, bench and example targets are test code: they form no program while test code
-    // is allowed (their own sites are left out anyway).
-    let is_test = |k: usize| {
-        let cr = &g.crates[k];
-        c.cfg.allow_tests && (cr.kind.is_test_code() || c.test_packages.contains_key(&cr.package))
-    };
-    let mut out: Vec<Program> = Vec::new();
-    let mut linked: BTreeSet<usize> = BTreeSet::new();
-    for (k, cr) in g.crates.iter().enumerate() {
-        if cr.kind == TargetKind::Lib || is_test(k) {
-            continue;
-        }
-        let crates = links(k);
-        linked.extend(crates.iter().copied());
-        out.push(Program {
-            name: cr.name.clone(),
-            root: k,
-            crates,
-        });
-    }
-    for (k, cr) in g.crates.iter().enumerate() {
-        if cr.kind == TargetKind::Lib && !linked.contains(&k) && !is_test(k) {
-            out.push(Program {
-                name: cr.name.clone(),
-                root: k,
-                crates: links(k),
-            });
-        }
-    }
-    let all = (0..g.crates.len()).map(links).collect();
-    (out, all)
-}
 
 /// Owner module -> its sites.
 type Owners<'s> = BTreeMap<ModPath, Vec<&'s Site>>;
@@ -267,6 +190,9 @@ fn run(cx: &mut Context) {
 /// Per site (file, offset): the text of its function and the identity evidence in it.
 struct Facts {
     enclosing: HashMap<(FileId, u32), (String, BTreeSet<String>)>,
+    /// Per site: the name of its function and of each function of its file that names
+    /// that one (`make_manager_config` boxing `establish_connection` as a callback).
+    callers: HashMap<(FileId, u32), BTreeSet<String>>,
 }
 
 impl Facts {
@@ -314,29 +240,38 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
                 && c.cfg.ssot_for(&s.resource).is_empty()
         })
         .collect();
-    // A migration runner's one-off connection makes no module compete (it is still listed
-    // where other modules compete anyway).
+    // A dedicated connection (a migration runner's, a listener's) makes no module compete
+    // (it is still listed where other modules compete anyway).
     let migrations = &c.migration_connections;
     let (programs, links) = programs(c);
     // Each site's function text (read once per file): identity evidence and connectors.
     let mut texts: HashMap<FileId, String> = HashMap::new();
     let mut enclosing: HashMap<(FileId, u32), (String, BTreeSet<String>)> = HashMap::new();
+    let mut callers: HashMap<(FileId, u32), BTreeSet<String>> = HashMap::new();
     for s in &relevant {
         let text = texts.entry(s.file).or_insert_with(|| c.g.source(s.file));
         let span = c.enclosing_span(s);
         let t = text
             .get(span.start as usize..span.end as usize)
             .unwrap_or_default();
-        // Only a crate root's text is looked at again (for the connectors it names).
-        let keep = if s.path.is_crate_root() {
-            t.to_string()
-        } else {
-            String::new()
-        };
-        enclosing.insert((s.file, s.span.start), (keep, evidence_in(t)));
+        enclosing.insert((s.file, s.span.start), (t.to_string(), evidence_in(t)));
+        if let Some(fi) = s.func {
+            let fns = &c.g.files[s.file].summary.fns;
+            let name = fns[fi].name.as_str();
+            let mut names = BTreeSet::from([name.to_string()]);
+            for f in fns.iter().filter(|f| f.name != name) {
+                let body = text
+                    .get(f.span.start as usize..f.span.end as usize)
+                    .unwrap_or_default();
+                if names_word(body, name) {
+                    names.insert(f.name.clone());
+                }
+            }
+            callers.insert((s.file, s.span.start), names);
+        }
     }
     drop(texts);
-    let facts = Facts { enclosing };
+    let facts = Facts { enclosing, callers };
     let in_program = |s: &Site, p: &Program| {
         file_crates
             .get(&s.file)
@@ -388,7 +323,7 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
             }
         }
         for ((kind, grp), owners) in by_kind {
-            for owners in identities(owners, &facts) {
+            for owners in identities(c, owners, &facts) {
                 let competing = owners
                     .values()
                     .filter(|v| {
@@ -446,10 +381,11 @@ fn merge<'s>(groups: &mut Vec<Group<'s>>, mut g: Group<'s>) {
 }
 
 /// The owner a site counts for: the highest ancestor (not a crate root) that has sites of
-/// its kind; a top-level module whose code only supplies a connection callback or
-/// connector to its crate root's pool (the root's function that builds it names the
-/// module: `AsyncDieselConnectionManager::new_with_config(url, tls::pool_config())`)
-/// belongs to the crate root.
+/// its kind. A module that holds none and whose construction only makes a connection (no
+/// pool) for another owner's pool belongs to that owner: a connection callback or
+/// connector, named in the other owner's function that builds the pool, directly or
+/// through a function of its own file (`new_with_config(url, tls::pool_config())`,
+/// `make_manager_config(..)` whose `custom_setup` boxes `establish_connection`).
 fn owner_of(c: &Model, s: &Site, in_prog: &[&Site], facts: &Facts) -> ModPath {
     let me = owner_key(c, s);
     let owner = in_prog
@@ -459,38 +395,73 @@ fn owner_of(c: &Model, s: &Site, in_prog: &[&Site], facts: &Facts) -> ModPath {
         .filter(|k| !k.is_crate_root() && me.is_below(k))
         .min_by_key(|k| k.segs().len())
         .unwrap_or_else(|| me.clone());
-    if owner.segs().len() != 2 || !s.is_construction() {
+    if !s.is_construction() || s.what().to_ascii_lowercase().contains("pool") {
         return owner;
     }
-    let root = ModPath::from(&owner.segs()[..1]);
-    let named = format!("{}::", owner.segs()[1]);
-    let supplies = in_prog.iter().any(|o| {
-        o.resource == s.resource
-            && o.is_construction()
-            && o.path == root
-            && o.module.krate == s.module.krate
-            && facts.text(o).is_some_and(|t| {
-                t.match_indices(&named).any(|(i, _)| {
-                    !t[..i]
-                        .chars()
-                        .next_back()
-                        .is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
-                })
-            })
-    });
     let holds = in_prog
         .iter()
         .any(|o| o.is_holder() && o.resource == s.resource && o.path.is_within(&owner));
-    if supplies && !holds { root } else { owner }
+    if holds {
+        return owner;
+    }
+    // A top-level module the crate root's function names by path (`tls::pool_config()`).
+    let named = (owner.segs().len() == 2).then(|| format!("{}::", owner.segs()[1]));
+    let callers = facts.callers.get(&(s.file, s.span.start));
+    let supplier = in_prog.iter().find(|o| {
+        o.resource == s.resource
+            && o.is_construction()
+            && o.module.krate == s.module.krate
+            && !o.path.is_within(&owner)
+            && o.what().to_ascii_lowercase().contains("pool")
+            && facts.text(o).is_some_and(|t| {
+                named.as_ref().is_some_and(|n| {
+                    o.path == ModPath::from(&owner.segs()[..1]) && names_word(t, n)
+                }) || callers.is_some_and(|cs| cs.iter().any(|f| names_word(t, f)))
+            })
+    });
+    match supplier {
+        Some(o) => {
+            let k = owner_key(c, o);
+            in_prog
+                .iter()
+                .filter(|x| x.resource == s.resource)
+                .map(|x| owner_key(c, x))
+                .filter(|x| !x.is_crate_root() && k.is_below(x))
+                .min_by_key(|x| x.segs().len())
+                .unwrap_or(k)
+        }
+        None => owner,
+    }
+}
+
+/// Whether `word` occurs in `t` not preceded by an identifier character (and, when it ends
+/// with one, not followed by one).
+fn names_word(t: &str, word: &str) -> bool {
+    let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
+    t.match_indices(word).any(|(i, _)| {
+        !t[..i].chars().next_back().is_some_and(ident)
+            && (!word.ends_with(ident) || !t[i + word.len()..].chars().next().is_some_and(ident))
+    })
 }
 
 /// Splits the owners of one kind and backend into the resources they are: owners whose
 /// identity evidence (the locations and environment variables their code names) is known
-/// and disjoint are different databases; owners with none cannot be told apart and
-/// compete, except SQLite files: those compete only with an owner that keeps its pool in a
+/// and disjoint are different databases; else owners each configured from settings types
+/// (`Model::settings`) of which they share none; owners with neither cannot be told apart
+/// and compete, except SQLite files: those compete only with an owner that keeps its pool in a
 /// global of its own (the incident's shape) or that names the same location.
-fn identities<'s>(owners: Owners<'s>, facts: &Facts) -> Vec<Owners<'s>> {
+fn identities<'s>(c: &Model, owners: Owners<'s>, facts: &Facts) -> Vec<Owners<'s>> {
     let keys: Vec<ModPath> = owners.keys().cloned().collect();
+    let settings: Vec<BTreeSet<&String>> = keys
+        .iter()
+        .map(|k| {
+            owners[k]
+                .iter()
+                .filter_map(|s| c.settings.get(&(s.file, s.span.start)))
+                .flatten()
+                .collect()
+        })
+        .collect();
     let evidence: Vec<BTreeSet<String>> = keys
         .iter()
         .map(|k| {
@@ -516,6 +487,8 @@ fn identities<'s>(owners: Owners<'s>, facts: &Facts) -> Vec<Owners<'s>> {
     let same = |i: usize, j: usize| {
         if !evidence[i].is_empty() && !evidence[j].is_empty() {
             !evidence[i].is_disjoint(&evidence[j])
+        } else if !settings[i].is_empty() && !settings[j].is_empty() {
+            !settings[i].is_disjoint(&settings[j])
         } else if sqlite {
             global[i] || global[j]
         } else {
@@ -678,6 +651,13 @@ fn finding(
         message,
     )
     .with_help(help);
+    f.presumed = Some(crate::diagnostic::Presumed {
+        kind: kind.to_string(),
+        backend: grp.backend.map(str::to_string),
+        ssot: ssot.to_string(),
+        why,
+        owners: names.iter().map(ModPath::to_string).collect(),
+    });
     for (m, v) in &grp.owners {
         if v.iter()
             .any(|s| s.file == at.file && s.span.start == at.span.start)

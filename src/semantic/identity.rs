@@ -85,7 +85,107 @@ pub fn evidence_in(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Whether `word` occurs in `text` as a whole identifier at least `n` times.
+fn word_count_at_least(text: &str, word: &str, n: usize) -> bool {
+    let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
+    text.match_indices(word)
+        .filter(|(i, _)| {
+            !text[..*i].chars().next_back().is_some_and(ident)
+                && !text[i + word.len()..].chars().next().is_some_and(ident)
+        })
+        .nth(n.saturating_sub(1))
+        .is_some()
+}
+
 impl<'g> Model<'g> {
+    /// The settings a construction's function is configured from: each parameter whose
+    /// type is a struct or enum of the workspace (not a pool, client or holder type) and
+    /// which the function reads (`cfg.uri`, `match config { .. }`), by the type's path
+    /// (`app::config::QueueConfig`); for a function that takes none, those of the functions
+    /// of its module that call it. Two owners configured from different settings types are
+    /// set up separately (a job queue's `queue.uri` and the application's `database.uri`):
+    /// SSOT006 takes them for different databases.
+    pub(super) fn settings_sources(&mut self, s: &Site) -> BTreeSet<String> {
+        let Some(fi) = s.func else {
+            return BTreeSet::new();
+        };
+        if !s.is_construction() {
+            return BTreeSet::new();
+        }
+        let out = self.settings_params(s.module, s.file, fi);
+        if !out.is_empty() {
+            return out;
+        }
+        // A function handed only a location (`fn connect(url: &str)`) is configured from
+        // what the functions of its module that call it read (`connect(&qcfg.uri)` in
+        // `create_provider(qcfg: &RedisQueueConfig)`).
+        let g = self.g;
+        let fns = &g.files[s.file].summary.fns;
+        let text = g.source(s.file);
+        let name = format!("{}(", fns[fi].name);
+        let mut out = BTreeSet::new();
+        for (ci, f) in fns.iter().enumerate() {
+            if ci == fi || f.is_test || f.module != fns[fi].module {
+                continue;
+            }
+            let body = text
+                .get(f.span.start as usize..f.span.end as usize)
+                .unwrap_or_default();
+            if word_count_at_least(body, &name[..name.len() - 1], 1) && body.contains(&name) {
+                out.extend(self.settings_params(s.module, s.file, ci));
+            }
+        }
+        out
+    }
+
+    /// The settings types function `fi` of `file` (in module `m`) takes and reads.
+    fn settings_params(
+        &mut self,
+        m: ModId,
+        file: crate::ids::FileId,
+        fi: usize,
+    ) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let g = self.g;
+        let summary = &g.files[file].summary;
+        let f = &summary.fns[fi];
+        let text = g.source(file);
+        let Some(body) = text.get(f.span.start as usize..f.span.end as usize) else {
+            return out;
+        };
+        let scope = crate::resolve::Scope {
+            module: m,
+            func: Some(f),
+            fns: Some(&summary.fns),
+        };
+        for (name, ty) in &f.params {
+            let Some(head) = &ty.head else { continue };
+            // Declared once in the signature, read at least once in the body.
+            if name == "self" || !word_count_at_least(body, name, 2) {
+                continue;
+            }
+            if self.holder_in(scope, ty).is_some() {
+                continue;
+            }
+            // A type in a file the prefilter left unparsed is found once that file is
+            // parsed: such files go to `needs_parse` (the engine builds the graph again).
+            let was = std::mem::replace(&mut self.res.recording, true);
+            let found = self.res.resolve_path(scope, head);
+            self.res.recording = was;
+            if !was {
+                self.needs_parse.extend(self.res.skeleton_misses.drain(..));
+            }
+            if let Some(crate::resolve::Res::Item(im, i)) = found {
+                let node = g.module(im);
+                let item = &g.files[node.file].summary.modules[node.local].items[i];
+                if item.adt.is_some() {
+                    out.insert(format!("{}::{}", self.mod_path(im), item.name));
+                }
+            }
+        }
+        out
+    }
+
     /// The span of the function a site is in (the site's own outside one): where its
     /// identity evidence is read ([`evidence_in`]).
     pub fn enclosing_span(&self, s: &Site) -> crate::summary::Span {
@@ -334,6 +434,7 @@ impl<'g> Model<'g> {
 #[cfg(test)]
 mod tests {
     use super::{identity_literal, names_evidence};
+    use crate::testing::with_model;
 
     #[test]
     fn identity_literals_are_locations_and_their_variables() {
@@ -359,7 +460,6 @@ mod tests {
             assert!(!identity_literal(no), "{no}");
         }
     }
-    use crate::testing::with_model;
 
     #[test]
     fn evidence_is_a_whole_part_of_a_literal() {
@@ -479,6 +579,61 @@ pub async fn billing(url: &str) -> sqlx::MySqlPool {
                     ),
                 ])
             );
+        });
+    }
+
+    /// The settings a construction is configured from: the workspace types of the
+    /// parameters its function reads, by path (a pool parameter and an unread one are
+    /// none), or of its callers' in its module when it takes none.
+    #[test]
+    fn settings_types_a_construction_is_configured_from() {
+        let fixture = r#"
+//- /src/lib.rs
+pub mod config;
+pub mod db;
+pub mod jobs;
+pub mod queue;
+//- /src/jobs.rs
+pub async fn create(q: &crate::config::QueueConfig) -> sqlx::PgPool {
+    connect(&q.uri).await
+}
+async fn connect(url: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(url).await.unwrap()
+}
+//- /src/config.rs
+pub struct Database {
+    pub uri: String,
+}
+pub struct QueueConfig {
+    pub uri: String,
+}
+//- /src/db.rs
+pub async fn connect(config: &crate::config::Database, _unused: &crate::config::QueueConfig) -> sqlx::PgPool {
+    sqlx::PgPool::connect(&config.uri).await.unwrap()
+}
+//- /src/queue.rs
+use crate::config::QueueConfig;
+pub async fn connect(cfg: &QueueConfig, pool: &sqlx::PgPool) -> sqlx::PgPool {
+    let _ = pool;
+    sqlx::PgPool::connect(&cfg.uri).await.unwrap()
+}
+"#;
+        with_model(fixture, |m| {
+            let of = |module: &str| -> Vec<String> {
+                let s = m
+                    .sites
+                    .iter()
+                    .find(|s| s.path.to_string() == module)
+                    .expect("a construction there");
+                m.settings
+                    .get(&(s.file, s.span.start))
+                    .map(|set| set.iter().cloned().collect())
+                    .unwrap_or_default()
+            };
+            assert_eq!(of("app::db"), ["app::config::Database"]);
+            assert_eq!(of("app::queue"), ["app::config::QueueConfig"]);
+            // Handed only a location: configured from what its caller reads.
+            assert_eq!(of("app::jobs"), ["app::config::QueueConfig"]);
         });
     }
 }

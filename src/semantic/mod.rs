@@ -107,9 +107,13 @@ pub struct Model<'g> {
     /// [`Model::other_database`]), computed once from [`Self::sites`]: `None` when a site
     /// there names none. A kind whose SSOT has no sites is absent.
     ssot_backends: HashMap<String, Option<BTreeSet<&'static str>>>,
-    /// Constructions (file, offset) that are a migration runner's one-off connection (see
-    /// [`Model::migration_connection`]), among those of kinds with no SSOT configured.
+    /// Constructions (file, offset) that are a dedicated connection, a migration runner's or a
+    /// `LISTEN`er's (see [`Model::dedicated_connection`]), among those of kinds with no SSOT
+    /// configured.
     pub migration_connections: BTreeSet<(FileId, u32)>,
+    /// Per construction (file, offset) of a kind with no SSOT configured, the settings types
+    /// its function is configured from (see [`Model::settings_sources`]), when there are any.
+    pub settings: HashMap<(FileId, u32), BTreeSet<String>>,
     /// Files the prefilter left unparsed in which a generic pool's manager was looked for in
     /// vain: the engine parses them and builds the model again (see `classify`).
     pub needs_parse: BTreeSet<FileId>,
@@ -146,6 +150,7 @@ impl<'g> Model<'g> {
             inits: Default::default(),
             ssot_backends: HashMap::new(),
             migration_connections: BTreeSet::new(),
+            settings: HashMap::new(),
             needs_parse: BTreeSet::new(),
             notes: Vec::new(),
             test_packages: testcode::test_packages(g),
@@ -211,9 +216,19 @@ impl<'g> Model<'g> {
                 && !s.allowed
                 && !s.is_fallback()
                 && m.cfg.ssot_for(&s.resource).is_empty()
-                && m.migration_connection(s)
+                && m.dedicated_connection(s)
             {
                 m.migration_connections.insert((s.file, s.span.start));
+            }
+            if s.is_construction()
+                && !s.allowed
+                && m.cfg.ssot_for(&s.resource).is_empty()
+                && s.declared.is_none()
+            {
+                let found = m.settings_sources(s);
+                if !found.is_empty() {
+                    m.settings.insert((s.file, s.span.start), found);
+                }
             }
         }
         m.inits = Rc::new(m.init_index(&sites));
@@ -233,14 +248,17 @@ impl<'g> Model<'g> {
             return;
         }
         for s in self.sites.iter() {
+            let key = (s.file, s.span.start);
             eprintln!(
-                "site: {}:{} {} {:?} in_ssot={} allowed={} {:?}",
+                "site: {}:{} {} {:?} in_ssot={} allowed={} dedicated={} settings={:?} {:?}",
                 self.g.files[s.file].rel,
                 s.span.start,
                 s.path,
                 self.resource_name(s),
                 s.in_ssot,
                 s.allowed,
+                self.migration_connections.contains(&key),
+                self.settings.get(&key).cloned().unwrap_or_default(),
                 s.kind
             );
         }

@@ -44,6 +44,35 @@ impl<'g> Model<'g> {
         (!owned.contains(b)).then(|| owned.iter().copied().collect())
     }
 
+    /// A dedicated connection that no pool can stand for: a migration runner's one-off
+    /// connection ([`Self::migration_connection`]) or a listener's (a construction in a
+    /// function that sends PostgreSQL's `LISTEN` on its connection: a session that must
+    /// stay open for notifications, which a pooled connection is not).
+    pub fn dedicated_connection(&mut self, s: &Site) -> bool {
+        self.listen_connection(s) || self.migration_connection(s)
+    }
+
+    /// A construction of a single connection (not a pool) in a function whose code sends
+    /// `LISTEN channel` (a string literal, a format string too): a notification listener.
+    pub fn listen_connection(&self, s: &Site) -> bool {
+        let Some(fi) = s.func else { return false };
+        // A pool is never a listener's session.
+        if !s.is_construction() || s.what().to_ascii_lowercase().contains("pool") {
+            return false;
+        }
+        let f = &self.g.files[s.file].summary.fns[fi];
+        let text = self.g.source(s.file);
+        let Some(body) = text.get(f.span.start as usize..f.span.end as usize) else {
+            return false;
+        };
+        body.split('"').skip(1).step_by(2).any(|l| {
+            let w = l.trim_start();
+            w.len() > 7
+                && w.get(..7)
+                    .is_some_and(|h| h.eq_ignore_ascii_case("listen "))
+        })
+    }
+
     /// A construction bound to a local (`let conn = &mut PgConnection::establish(url)?;`) in a
     /// function that runs migrations on it (`conn.run_pending_migrations(..)`,
     /// `MIGRATOR.run(&pool)`, `sqlx::migrate!().run(&pool)`) and returns no pool: the
@@ -184,6 +213,52 @@ pub async fn migrate() {
             assert_eq!(m.other_database(conn), None, "the same backend");
             assert!(m.migration_connection(conn));
             assert!(!m.migration_connection(sqlite));
+        });
+    }
+
+    /// A single connection on which its function sends `LISTEN` is a listener's; one that
+    /// only queries, or a pool, is not.
+    #[test]
+    fn a_listen_connection_is_dedicated() {
+        let fixture = r#"
+//- /src/lib.rs
+pub mod events;
+//- /src/events.rs
+pub async fn listen(url: &str, channel: &str) {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query(&format!("LISTEN {channel}")).execute(&mut conn).await.unwrap();
+}
+pub async fn query(url: &str) {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query("SELECT 1").execute(&mut conn).await.unwrap();
+}
+pub async fn pool(url: &str) -> sqlx::PgPool {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    sqlx::query("LISTEN events").execute(&pool).await.unwrap();
+    pool
+}
+"#;
+        with_model(fixture, |m| {
+            let sites = m.sites.clone();
+            let mut got: Vec<(String, bool)> = sites
+                .iter()
+                .filter(|s| s.is_construction())
+                .map(|s| {
+                    let f = s
+                        .func
+                        .map(|f| m.g.files[s.file].summary.fns[f].name.clone());
+                    (f.unwrap_or_default(), m.listen_connection(s))
+                })
+                .collect();
+            got.sort();
+            assert_eq!(
+                got,
+                [
+                    ("listen".to_string(), true),
+                    ("pool".to_string(), false),
+                    ("query".to_string(), false)
+                ]
+            );
         });
     }
 }
