@@ -269,10 +269,33 @@ impl<'g> Resolver<'g> {
         } else {
             self.resolve_first(scope, first, in_use)?
         };
+        // A path qualifier is in the type namespace: a function of the module (a value)
+        // cannot be one, so a `use` of the same name (`use config::cache;` next to
+        // `fn cache(config: &cache::Configuration)`, which rustc accepts) is the qualifier.
+        if !rest.is_empty() && !global && self.is_fn(&cur) {
+            let ms = self.module_summary(scope.module);
+            let plain = Scope {
+                func: None,
+                ..scope
+            };
+            if let Some(r) = ms
+                .imports
+                .iter()
+                .filter(|imp| imp.kind == ImportKind::Named(first.to_string()))
+                .find_map(|imp| self.resolve_import(plain, imp))
+            {
+                cur = r;
+            }
+        }
         for seg in rest {
             cur = self.step(cur, seg)?;
         }
         Some(cur)
+    }
+
+    /// Whether `r` is a function item.
+    fn is_fn(&self, r: &Res) -> bool {
+        matches!(r, Res::Item(m, i) if self.module_summary(*m).items[*i].kind == ItemKind::Fn)
     }
 
     /// One more segment after `cur`.

@@ -592,7 +592,20 @@ pub async fn billing(url: &str) -> sqlx::MySqlPool {
 pub mod config;
 pub mod db;
 pub mod jobs;
+pub mod prepare;
 pub mod queue;
+pub mod settings;
+//- /src/settings/mod.rs
+pub mod cache;
+//- /src/settings/cache.rs
+pub struct Configuration {
+    pub url: String,
+}
+//- /src/prepare.rs
+use crate::settings::cache;
+pub async fn cache(config: &cache::Configuration) -> sqlx::PgPool {
+    sqlx::PgPool::connect(&config.url).await.unwrap()
+}
 //- /src/jobs.rs
 pub async fn create(q: &crate::config::QueueConfig) -> sqlx::PgPool {
     connect(&q.uri).await
@@ -634,6 +647,8 @@ pub async fn connect(cfg: &QueueConfig, pool: &sqlx::PgPool) -> sqlx::PgPool {
             assert_eq!(of("app::queue"), ["app::config::QueueConfig"]);
             // Handed only a location: configured from what its caller reads.
             assert_eq!(of("app::jobs"), ["app::config::QueueConfig"]);
+            // The qualifier `cache` is the imported module, not the function `cache`.
+            assert_eq!(of("app::prepare"), ["app::settings::cache::Configuration"]);
         });
     }
 }
