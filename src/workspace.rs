@@ -89,6 +89,20 @@ impl Package {
             .find(|t| t.kind == TargetKind::Lib)
             .map(|t| t.name.as_str())
     }
+
+    /// Whether `path` lies in the package's `tests/`, `benches/` or `examples/` folder (where
+    /// a file no target reaches is test code).
+    pub fn in_test_folder(&self, path: &Path) -> bool {
+        path.strip_prefix(&self.dir)
+            .ok()
+            .and_then(|r| r.components().next())
+            .is_some_and(|c| {
+                matches!(
+                    c.as_os_str().to_str(),
+                    Some("tests" | "benches" | "examples")
+                )
+            })
+    }
 }
 
 /// One resolution universe: a workspace, or a lone package.

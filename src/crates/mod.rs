@@ -255,17 +255,7 @@ pub fn build_with<'v>(
                         externs: BTreeMap::new(),
                         modules: Modules::default(),
                     });
-                    let under_test_dir = f
-                        .strip_prefix(&pkg.dir)
-                        .ok()
-                        .and_then(|r| r.components().next())
-                        .is_some_and(|c| {
-                            matches!(
-                                c.as_os_str().to_str(),
-                                Some("tests" | "benches" | "examples")
-                            )
-                        });
-                    let mut pend = root_pending(k, &f, under_test_dir);
+                    let mut pend = root_pending(k, &f, pkg.in_test_folder(&f));
                     pend.mod_path = mod_path;
                     queue.push(pend);
                     reached.insert(f);

@@ -127,18 +127,7 @@ impl<'g> Model<'g> {
         if c.kind != TargetKind::Orphan {
             return false;
         }
-        let pkg = &self.g.packages[c.package];
-        self.g.files[file]
-            .path
-            .strip_prefix(&pkg.dir)
-            .ok()
-            .and_then(|r| r.components().next())
-            .is_some_and(|c| {
-                matches!(
-                    c.as_os_str().to_str(),
-                    Some("tests" | "benches" | "examples")
-                )
-            })
+        self.g.packages[c.package].in_test_folder(&self.g.files[file].path)
     }
 }
 
