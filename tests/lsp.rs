@@ -471,6 +471,37 @@ fn a_burst_of_edits_is_linted_once_at_its_last_version() {
     assert!(c.shutdown().success());
 }
 
+#[test]
+fn an_edit_after_a_pause_is_linted_at_once_and_one_close_behind_it_waits() {
+    let (tmp, root) = incident_copy();
+    let mut c = Client::start(BIN, &root, &tmp.path().join("cache"));
+    // A debounce far longer than the test: only an edit linted at once is published.
+    initialize(&mut c, &root, json!({"debounceMs": 600_000}));
+    let path = root.join("src/lib.rs");
+    let u = uri(&path);
+    let text = open(&mut c, &path, 1);
+    let before = codes(&c.diagnostics(&u, 1));
+    // The first edit after a pause: linted at once, with its violation.
+    let violation = format!("{text}use crate::core::database::get_engine;\n");
+    replace_all(&mut c, &u, 2, &violation);
+    let d = c.diagnostics(&u, 2);
+    assert_eq!(codes(&d).len(), before.len() + 1, "{d:?}");
+    assert!(codes(&d).iter().any(|c| c == "SSOT003"), "{d:?}");
+    // The next edit follows it closely: it waits for the edits to pause (ten minutes here).
+    replace_all(&mut c, &u, 3, &text);
+    assert!(
+        c.wait_for(
+            |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 3,
+            Duration::from_millis(1500)
+        )
+        .is_none()
+    );
+    // A save lints at once.
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": u}}));
+    assert_eq!(codes(&c.diagnostics(&u, 3)), before);
+    assert!(c.shutdown().success());
+}
+
 /// `text` written at `root/rel`.
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);

@@ -1,9 +1,10 @@
 //! `ssot-lint server`: a language server over stdio (the `lsp-server` and `lsp-types` crates
 //! rust-analyzer is built on). It lints the open documents as the editor has them, unsaved
 //! changes included, through an in-memory overlay of the file-system view, and publishes
-//! the findings as diagnostics: on open, on save, and on change once the documents have been
-//! quiet for a moment (`debounceMs`, 10 by default). A run still going when a newer edit
-//! arrives is abandoned. Related locations (the other modules of an SSOT006) are
+//! the findings as diagnostics: on open, on save, and on change: at once when the documents had
+//! been quiet for a moment (`debounceMs`, 10 by default) before the change, else once they
+//! have been quiet that long again (a burst of edits is linted once, at its end). A run still
+//! going when a newer edit arrives is abandoned. Related locations (the other modules of an SSOT006) are
 //! `relatedInformation`; every fix is a code action (safe ones preferred, unsafe ones
 //! labelled, display-only ones disabled); hovering a finding shows its rule's documentation
 //! (and `codeDescription` links to it when the project has an address). A change to the
@@ -184,6 +185,8 @@ struct Server {
     busy: bool,
     /// When the next lint starts (the debounce).
     due: Option<Instant>,
+    /// When the last edit (`didChange`) arrived.
+    last_edit: Option<Instant>,
     /// The findings last published, by document: the version they are of, and them.
     shown: BTreeMap<Url, (i32, Vec<Shown>)>,
     /// Files with an error diagnostic (a bad config) last published.
@@ -252,6 +255,7 @@ impl Server {
             replies,
             busy: false,
             due: None,
+            last_edit: None,
             shown: BTreeMap::new(),
             placed: BTreeSet::new(),
             last_errors: Vec::new(),
@@ -290,14 +294,15 @@ impl Server {
         }
     }
 
-    /// Something changed that can change a finding: lint after `delay`.
+    /// Something changed that can change a finding: lint after `delay`. A debounced change
+    /// postpones a lint already due; one to lint at once (a save, an open) brings it forward.
     fn changed(&mut self, delay: std::time::Duration) {
         self.generation.fetch_add(1, Ordering::Relaxed);
         let at = Instant::now() + delay;
         self.due = Some(match self.due {
             Some(d) if d < at => at,
-            Some(d) => d,
-            None => at,
+            Some(d) if !delay.is_zero() => d,
+            _ => at,
         });
     }
 
@@ -428,7 +433,20 @@ impl Server {
                     && let Some(doc) = self.docs.open.get_mut(&p.text_document.uri)
                 {
                     doc.apply(p.text_document.version, p.content_changes, self.encoding);
-                    self.changed(self.settings.debounce());
+                    // The first edit after a quiet moment is linted at once (a newer one
+                    // abandons that run); one that follows another closely waits until the
+                    // edits pause.
+                    let now = Instant::now();
+                    let debounce = self.settings.debounce();
+                    let burst = self
+                        .last_edit
+                        .is_some_and(|t| now.duration_since(t) < debounce);
+                    self.last_edit = Some(now);
+                    self.changed(if burst {
+                        debounce
+                    } else {
+                        std::time::Duration::ZERO
+                    });
                 }
             }
             notif::DidSaveTextDocument::METHOD => self.changed(std::time::Duration::ZERO),
