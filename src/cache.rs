@@ -319,6 +319,23 @@ impl<'v> Cache<'v> {
         self.stored_or(key, make)
     }
 
+    /// Mark the memo's artifacts of `text` as used by this run, as if asked for (a kept
+    /// crate graph asks for none of an unchanged file's, see `prefilter::reuse`).
+    pub fn keep(&self, text: &str, edition: Edition) {
+        let Some(memo) = self.memo else { return };
+        let mut key = Key::new(Kind::Summary, text, edition);
+        for kind in [
+            Kind::Summary,
+            Kind::Scan,
+            Kind::Quick,
+            Kind::FnIdents,
+            Kind::Structure,
+        ] {
+            key.kind = kind;
+            memo.touch(&key);
+        }
+    }
+
     /// [`Cache::get_or`], shared: an artifact kept in the memo is not copied.
     pub fn get_shared<T, F>(
         &self,

@@ -78,19 +78,22 @@ pub struct Outcome {
 /// parallel), merge their outcomes. The engine knows no result cache: [`crate::results`]
 /// sits above it and drives the same steps ([`Run`]) itself.
 pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
-    lint_with(fs, opts, None)
+    lint_with(fs, opts, None, None)
 }
 
 /// [`lint`], asking `memo` first for every per-file artifact and keeping there what the
-/// run makes (a language server keeps one from keystroke to keystroke).
+/// run makes, and taking each unit's crates from `graphs` when the tree still holds them
+/// (a language server keeps both from keystroke to keystroke).
 pub fn lint_with(
     fs: &dyn FileSystem,
     opts: &LintOptions,
     memo: Option<&crate::cache::Memo>,
+    graphs: Option<&crate::prefilter::Graphs>,
 ) -> Result<Outcome, Error> {
     // Real paths of directories resolved by an earlier run in this process may be stale.
     crate::vfs::gate::forget_dirs();
     let mut run = Run::start_with(fs, opts, memo)?;
+    run.graphs = graphs;
     let units = std::mem::take(&mut run.units);
     let outcomes: Vec<Result<Option<Outcome>, Error>> = units
         .into_par_iter()
@@ -131,6 +134,8 @@ pub struct Run<'v> {
     summaries: crate::cache::Cache<'v>,
     /// Why the cache asked for is not used (for `-v`).
     cache_note: Option<String>,
+    /// The crate graphs kept from earlier runs (see [`lint_with`]).
+    pub graphs: Option<&'v crate::prefilter::Graphs>,
 }
 
 impl<'v> Run<'v> {
@@ -239,6 +244,7 @@ impl<'v> Run<'v> {
             place,
             summaries,
             cache_note,
+            graphs: None,
         })
     }
 
@@ -366,6 +372,7 @@ impl<'v> Run<'v> {
                 prefilter,
                 &self.summaries,
                 forced,
+                self.graphs,
             )
         };
         let mut graph = build(&forced, !opts.no_prefilter);
@@ -426,7 +433,8 @@ impl<'v> Run<'v> {
         }
         need.sort();
         need.dedup();
-        let mut texts: std::collections::HashMap<FileId, String> = std::collections::HashMap::new();
+        let mut texts: std::collections::HashMap<FileId, std::sync::Arc<str>> =
+            std::collections::HashMap::new();
         let mut indexes: std::collections::HashMap<FileId, LineIndex> =
             std::collections::HashMap::new();
         for fid in need {
@@ -436,7 +444,7 @@ impl<'v> Run<'v> {
         }
         let empty = LineIndex::default();
         let at = |fid: FileId, off: u32| {
-            let text = texts.get(&fid).map(String::as_str).unwrap_or("");
+            let text = texts.get(&fid).map(|t| &**t).unwrap_or("");
             let idx = indexes.get(&fid).unwrap_or(&empty);
             if text.is_empty() {
                 return (1, 1);
@@ -488,7 +496,7 @@ impl<'v> Run<'v> {
                 outcome
                     .sources
                     .entry(f.file.clone())
-                    .or_insert_with(|| t.clone());
+                    .or_insert_with(|| t.to_string());
             }
             outcome
                 .abs_paths

@@ -129,6 +129,30 @@ pub struct PackIndex {
     pub known_prefixes: BTreeSet<Vec<String>>,
     /// What the prefilter takes from the paths above, made once (`add` forgets it).
     pub names: std::sync::OnceLock<std::sync::Arc<PackNames>>,
+    /// The method names a construction on a value can go through, made once (`add`
+    /// forgets it).
+    method_names: std::sync::OnceLock<std::sync::Arc<MethodNames>>,
+}
+
+/// The names of the packs' connection methods and of their builders' terminals: a method
+/// chain on a value that calls none of them builds nothing, whatever the value's type.
+#[derive(Debug, Default)]
+pub struct MethodNames {
+    methods: rustc_hash::FxHashSet<String>,
+    terminals: rustc_hash::FxHashSet<String>,
+}
+
+impl MethodNames {
+    /// Whether calling `names` in turn on a value can build a pool or client: the first is a
+    /// connection method of a pack type, or one of them is a builder's terminal.
+    pub fn can_build<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
+        let Some(first) = names.next() else {
+            return false;
+        };
+        self.methods.contains(first)
+            || self.terminals.contains(first)
+            || names.any(|n| self.terminals.contains(n))
+    }
 }
 
 /// The names the prefilter looks for (see `prefilter::Names`).
@@ -228,9 +252,25 @@ impl PackIndex {
         Ok(idx)
     }
 
+    /// See [`MethodNames`].
+    pub fn method_names(&self) -> &MethodNames {
+        self.method_names.get_or_init(|| {
+            std::sync::Arc::new(MethodNames {
+                methods: self.methods.keys().map(|(_, m)| m.clone()).collect(),
+                terminals: self
+                    .builders
+                    .values()
+                    .flatten()
+                    .flat_map(|b| b.terminals.iter().cloned())
+                    .collect(),
+            })
+        })
+    }
+
     /// Validate and add one pack. `origin` and `text` are for error spans.
     pub fn add(&mut self, src: RulePackSource, origin: &Path, text: &str) -> Result<(), Error> {
         self.names = std::sync::OnceLock::new();
+        self.method_names = std::sync::OnceLock::new();
         let pack = self.packs.len();
         let resource = src.resource.get_ref().clone();
         if resource.is_empty()

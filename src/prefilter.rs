@@ -61,6 +61,9 @@ use crate::workspace::{self, Unit};
 
 pub use crate::idents::{IdMap, IdSet, hash};
 
+mod reuse;
+pub use reuse::Graphs;
+
 /// The names the pack index and the config make relevant before any file is read: the pack
 /// names (pack types, free functions) and the strong ones (config modules). The pack crates'
 /// own names are strong only in the crates that depend on them (see [`pack_externs`]).
@@ -221,7 +224,9 @@ fn init_like(name: &str) -> bool {
 
 /// Build the crate graph of a unit, parsing only the files that can matter (all of them when
 /// `prefilter` is off) and those in `forced` (files the model asked for, see
-/// `Model::needs_parse`), and decide SSOT000's source per file (see the module docs).
+/// `Model::needs_parse`), and decide SSOT000's source per file (see the module docs). With
+/// `graphs`, the crates as read last time are taken when the tree still holds them (see
+/// [`reuse`]).
 #[allow(clippy::too_many_arguments)]
 pub fn build<'v>(
     fs: &'v dyn crate::vfs::FileSystem,
@@ -232,6 +237,7 @@ pub fn build<'v>(
     prefilter: bool,
     cache: &Cache,
     forced: &HashSet<PathBuf>,
+    graphs: Option<&Graphs>,
 ) -> CrateGraph<'v> {
     let t0 = initial_triggers(packs, cfg);
     // The pack crates among each package's published dependencies, for the files below its
@@ -311,16 +317,25 @@ pub fn build<'v>(
         }
         summary
     };
-    let mut g = crates::build_with(fs, unit, out_root, &summarize);
-    let mut scans = scans.into_inner().unwrap_or_default();
-    let file_scans: Vec<Scan> = g
-        .files
-        .iter()
-        .map(|f| scans.remove(&f.path).unwrap_or_default())
-        .collect();
+    let (mut g, file_scans) = match graphs {
+        Some(graphs) => {
+            let key = reuse::key(unit, out_root, &t0, prefilter);
+            graphs.graph(key, fs, unit, out_root, &summarize, &scans, cache)
+        }
+        None => {
+            let g = crates::build_with(fs, unit, out_root, &summarize);
+            let mut scans = scans.into_inner().unwrap_or_default();
+            let file_scans: Vec<Scan> = g
+                .files
+                .iter()
+                .map(|f| scans.remove(&f.path).unwrap_or_default())
+                .collect();
+            (g, file_scans)
+        }
+    };
     if !fixpoint(&mut g, unit, t0, file_scans, cfg, cache, forced) && prefilter {
         // The lexer saw a module structure the parser does not: never trust it.
-        return build(fs, unit, out_root, packs, cfg, false, cache, forced);
+        return build(fs, unit, out_root, packs, cfg, false, cache, forced, graphs);
     }
     g
 }
@@ -428,7 +443,7 @@ fn fixpoint(
             .map(|&i| {
                 let p = &g.files[i].path;
                 let ed = crates::edition_for(unit, p);
-                match g.fs.read_text(p, Some(&g.read_root)) {
+                match g.files[i].text.clone().ok_or(()) {
                     Ok(text) => {
                         let s = cache.get_shared(Kind::Summary, &text, ed, || {
                             crate::parse::summarize(&text, ed)

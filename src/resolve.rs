@@ -5,7 +5,9 @@
 //!
 //! A name that cannot be resolved stays unresolved (`None`); nothing is guessed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use crate::crates::{CrateGraph, ExternRef};
 use crate::ids::{CrateId, FileId, ModId};
@@ -33,10 +35,12 @@ pub struct Scope<'a> {
     pub fns: Option<&'a [FnSummary]>,
 }
 
+#[derive(Clone)]
 pub struct Resolver<'g> {
     pub g: &'g CrateGraph<'g>,
     pub packs: &'g PackIndex,
-    memo: HashMap<(ModId, String), Option<Res>>,
+    /// Names looked up in each module (by module, then name: a lookup allocates nothing).
+    memo: FxHashMap<ModId, FxHashMap<Box<str>, Option<Res>>>,
     visiting: HashSet<(ModId, String)>,
     /// While set, the files of the unparsed modules (see `FileEntry::skeleton`) in which a
     /// name was looked up in vain are collected in `skeleton_misses`: the name may be there.
@@ -51,7 +55,7 @@ impl<'g> Resolver<'g> {
         Resolver {
             g,
             packs,
-            memo: HashMap::new(),
+            memo: FxHashMap::default(),
             visiting: HashSet::new(),
             recording: false,
             skeleton_misses: Vec::new(),
@@ -83,16 +87,19 @@ impl<'g> Resolver<'g> {
     }
 
     fn lookup_memo(&mut self, m: ModId, name: &str) -> Option<Res> {
-        let key = (m, name.to_string());
-        if let Some(r) = self.memo.get(&key) {
+        if let Some(r) = self.memo.get(&m).and_then(|names| names.get(name)) {
             return r.clone();
         }
+        let key = (m, name.to_string());
         if !self.visiting.insert(key.clone()) {
             return None;
         }
         let r = self.lookup_uncached(m, name);
         self.visiting.remove(&key);
-        self.memo.insert(key, r.clone());
+        self.memo
+            .entry(m)
+            .or_default()
+            .insert(key.1.into_boxed_str(), r.clone());
         r
     }
 

@@ -166,6 +166,7 @@ pub fn try_model<T>(
         false,
         &summaries,
         &Default::default(),
+        None,
     );
     let mut m = crate::semantic::Model::build(&g, &packs, &cfg, false)?;
     Ok(f(&mut m))

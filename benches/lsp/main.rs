@@ -13,7 +13,8 @@
 //!
 //! Options: `--crates N` (10), `--modules N` (50), `--lines N` (210), `--keystrokes N` (50),
 //! `--warmup N` (10), `--pause-ms N` (between keystrokes, 100: a fast typist), `--dir DIR`
-//! (an existing workspace instead, with `--file REL` the file to type into).
+//! (an existing workspace instead, with `--file REL` the file to type into), `--keep` (keep
+//! the generated workspace), `--bin PATH` (another build of `ssot-lint` to drive).
 
 #[path = "../../tests/common/lsp.rs"]
 mod client;
@@ -84,7 +85,11 @@ fn main() {
             (root, workspace::edited_file(&shape), true)
         }
     };
-    let bin = env!("CARGO_BIN_EXE_ssot-lint");
+    // `--bin PATH`: another build of the server (to compare two builds on one workspace).
+    let bin_arg: Option<String> = opt(&args, "--bin");
+    let bin = bin_arg
+        .as_deref()
+        .unwrap_or(env!("CARGO_BIN_EXE_ssot-lint"));
     let path = root.join(&rel);
     let text = std::fs::read_to_string(&path).expect("the file to type into");
     // Type at the end of the first `let mut out` (inside a function body).

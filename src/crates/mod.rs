@@ -20,7 +20,7 @@ use crate::summary::FileSummary;
 use crate::vfs::{FileSystem, normalize};
 use crate::workspace::{Package, TargetKind, Unit, deps_for};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FileEntry {
     pub path: PathBuf,
     /// Relative to the output root, with `/` separators.
@@ -31,6 +31,9 @@ pub struct FileEntry {
     pub bytes: u64,
     /// The prefilter left the file unparsed: its summary has only its module structure.
     pub skeleton: bool,
+    /// The text as read for the summary (`None` when it could not be read): the rules read
+    /// this one, never the file again.
+    pub text: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +44,7 @@ pub enum ExternRef {
     Crate(CrateId),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CrateDef {
     pub name: String,
     pub package: usize,
@@ -102,6 +105,20 @@ impl std::ops::Index<CrateId> for Vec<CrateDef> {
 }
 
 impl CrateGraph<'_> {
+    /// The same graph, reading through `fs` from now on.
+    pub fn with_view(self, fs: &dyn FileSystem) -> CrateGraph<'_> {
+        CrateGraph {
+            fs,
+            files: self.files,
+            crates: self.crates,
+            packages: self.packages,
+            root: self.root,
+            read_root: self.read_root,
+            unreadable_modules: self.unreadable_modules,
+            missing_modules: self.missing_modules,
+        }
+    }
+
     /// Every file's id, in order.
     pub fn file_ids(&self) -> impl Iterator<Item = FileId> + use<'_> {
         (0..self.files.len()).map(FileId::new)
@@ -118,10 +135,15 @@ impl CrateGraph<'_> {
     }
 
     /// A file's text as the summaries saw it (rules compute fix edits on it).
-    pub fn source(&self, file: FileId) -> String {
-        self.fs
-            .read_text(&self.files[file].path, Some(&self.read_root))
-            .unwrap_or_default()
+    pub fn source(&self, file: FileId) -> Arc<str> {
+        match &self.files[file].text {
+            Some(t) => t.clone(),
+            None => self
+                .fs
+                .read_text(&self.files[file].path, Some(&self.read_root))
+                .map(Arc::from)
+                .unwrap_or_else(|_| Arc::from("")),
+        }
     }
 
     /// The 1-based line of byte `offset` of a file: from its line starts, or, for a summary
@@ -275,7 +297,13 @@ pub fn build_with<'v>(
             .collect();
         new_paths.sort();
         new_paths.dedup();
-        type Parsed = (PathBuf, Arc<FileSummary>, Option<String>, u64);
+        type Parsed = (
+            PathBuf,
+            Arc<FileSummary>,
+            Option<String>,
+            u64,
+            Option<Arc<str>>,
+        );
         let parsed: Vec<Parsed> = new_paths
             .into_par_iter()
             .map(|p| {
@@ -284,13 +312,13 @@ pub fn build_with<'v>(
                     Ok(text) => {
                         let n = text.len() as u64;
                         let s = summarize(&p, &text, krate_edition);
-                        (p, s, None, n)
+                        (p, s, None, n, Some(Arc::from(text)))
                     }
-                    Err(e) => (p, Arc::default(), Some(e.to_string()), 0),
+                    Err(e) => (p, Arc::default(), Some(e.to_string()), 0, None),
                 }
             })
             .collect();
-        for (p, s, err, bytes) in parsed {
+        for (p, s, err, bytes, text) in parsed {
             let id = FileId::new(g.files.len());
             g.files.push(FileEntry {
                 rel: rel_path(out_root, &p),
@@ -299,6 +327,7 @@ pub fn build_with<'v>(
                 read_error: err,
                 bytes,
                 skeleton: false,
+                text,
             });
             file_ids.insert(p, id);
         }

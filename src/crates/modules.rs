@@ -117,7 +117,7 @@ impl FileTree {
 /// file's modules are numbered from its root module on, in the order of its summary. Each
 /// file is one part (where the crate includes it, and its shared [`FileTree`]), so a crate
 /// costs a few words per file it includes, not per module.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Modules {
     parts: Vec<Part>,
     len: usize,
@@ -126,7 +126,7 @@ pub struct Modules {
     declared: HashMap<usize, HashMap<Arc<str>, usize>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Part {
     /// The node of the file's root module.
     base: usize,

@@ -245,7 +245,7 @@ fn check(c: &Model, sites: &[Site]) -> Vec<Finding> {
     let migrations = &c.migration_connections;
     let (programs, links) = programs(c);
     // Each site's function text (read once per file): identity evidence and connectors.
-    let mut texts: HashMap<FileId, String> = HashMap::new();
+    let mut texts: HashMap<FileId, std::sync::Arc<str>> = HashMap::new();
     let mut enclosing: HashMap<(FileId, u32), (String, BTreeSet<String>)> = HashMap::new();
     let mut callers: HashMap<(FileId, u32), BTreeSet<String>> = HashMap::new();
     for s in &relevant {

@@ -9,8 +9,6 @@
 //! `--list-rules`, the README's rule table, the labels of the human output and every
 //! format's severity. No rule imports another.
 
-use std::rc::Rc;
-
 use crate::crates::CrateGraph;
 use crate::diagnostic::{Finding, Severity};
 use crate::ids::FileId;
@@ -113,11 +111,22 @@ impl<'a, 'g> Context<'a, 'g> {
     /// The chains of a file outside test and allowed code.
     pub fn chains(&self, f: &FileView<'g>) -> Vec<&'g Chain> {
         let s = f.summary;
+        // Chains come in runs of one module and function: ask once per run.
+        let mut last: Option<((usize, bool), bool)> = None;
         s.chains
             .iter()
             .filter(|c| {
                 let test = c.is_test || f.func(c.func).is_some_and(|x| x.is_test);
-                !self.model.allowed(f.module(c.module), test)
+                let key = (c.module, test);
+                let allowed = match last {
+                    Some((k, a)) if k == key => a,
+                    _ => {
+                        let a = self.model.allowed(f.module(c.module), test);
+                        last = Some((key, a));
+                        a
+                    }
+                };
+                !allowed
             })
             .collect()
     }
@@ -144,7 +153,7 @@ impl<'a, 'g> Context<'a, 'g> {
     }
 
     /// A file's text as the summaries saw it, read once while a rule visits the file.
-    pub fn source(&mut self, file: FileId) -> Rc<str> {
+    pub fn source(&mut self, file: FileId) -> std::sync::Arc<str> {
         self.sources.get(self.model.g, file)
     }
 
@@ -163,17 +172,17 @@ impl<'a, 'g> Context<'a, 'g> {
 /// re-reads without keeping the whole workspace's text in memory.
 #[derive(Default)]
 struct Sources {
-    recent: Vec<(FileId, Rc<str>)>,
+    recent: Vec<(FileId, std::sync::Arc<str>)>,
 }
 
 impl Sources {
     const KEEP: usize = 8;
 
-    fn get(&mut self, g: &CrateGraph, file: FileId) -> Rc<str> {
+    fn get(&mut self, g: &CrateGraph, file: FileId) -> std::sync::Arc<str> {
         if let Some((_, t)) = self.recent.iter().find(|(f, _)| *f == file) {
             return t.clone();
         }
-        let t: Rc<str> = Rc::from(g.source(file));
+        let t = g.source(file);
         if self.recent.len() == Self::KEEP {
             self.recent.remove(0);
         }
@@ -192,15 +201,40 @@ pub struct SuppressionContext<'a> {
 
 /// Run the enabled [`Pass::Check`] rules, in registry order.
 pub fn run(model: &mut Model, selection: &Selection) -> Vec<Finding> {
-    let mut cx = Context::new(model);
-    for r in RULES {
-        if let Pass::Check(f) = r.pass
-            && selection.enabled(r.code)
-        {
-            f(&mut cx);
-        }
-    }
-    cx.into_findings()
+    type Check = (usize, fn(&mut Context));
+    let on: Vec<Check> = RULES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r.pass {
+            Pass::Check(f) if selection.enabled(r.code) => Some((i, f)),
+            _ => None,
+        })
+        .collect();
+    let run_all = |model: &mut Model, rules: Vec<Check>| -> Vec<(usize, Vec<Finding>)> {
+        let mut cx = Context::new(model);
+        rules
+            .into_iter()
+            .map(|(i, f)| {
+                f(&mut cx);
+                (i, std::mem::take(&mut cx.findings))
+            })
+            .collect()
+    };
+    // The costliest rule runs beside the others, on a copy of the model: no rule computes a
+    // fact another reads (the copy's resolver keeps its own caches), and the findings are
+    // put back in registry order, so the output is the same as one after the other.
+    let (side, main): (Vec<Check>, Vec<Check>) = on
+        .into_iter()
+        .partition(|(i, _)| RULES[*i].code == RuleCode::Ssot004);
+    let mut by_rule = if side.is_empty() || main.is_empty() || rayon::current_num_threads() < 2 {
+        run_all(model, main.into_iter().chain(side).collect())
+    } else {
+        let mut copy = model.clone();
+        let (a, b) = rayon::join(|| run_all(model, main), || run_all(&mut copy, side));
+        a.into_iter().chain(b).collect()
+    };
+    by_rule.sort_by_key(|(i, _)| *i);
+    by_rule.into_iter().flat_map(|(_, f)| f).collect()
 }
 
 /// Run the enabled [`Pass::AfterSuppressions`] rules, in registry order.

@@ -418,12 +418,28 @@ impl<'g> Model<'g> {
                 }
             }
             ChainRoot::Value(p) => {
+                // Methods called on a value build only on a local, and only through a pack
+                // type's connection method or a builder's terminal (see the loop below): the
+                // rest builds nothing, and is passed over without a lookup unless the
+                // resolver records the lookups made in vain (see `classify`).
+                if !self.res.recording
+                    && !chain.methods.is_empty()
+                    && !self
+                        .packs
+                        .method_names()
+                        .can_build(chain.methods.iter().map(|m| m.name.as_str()))
+                {
+                    return None;
+                }
                 if p.is_single() && Self::is_local(s, chain.func, &p.segs[0], start.start) {
                     (
                         self.local_type(m, s, chain.func?, &p.segs[0], start.start, depth)?,
                         0,
                     )
                 } else {
+                    if !chain.methods.is_empty() && !self.res.recording {
+                        return None;
+                    }
                     let path = self.res.resolve_ext(scope, p)?;
                     if chain.methods.is_empty() {
                         let c = self.packs.constructors.get(&path)?;

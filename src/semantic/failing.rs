@@ -51,23 +51,23 @@ pub fn fails(b: &Branch) -> bool {
 /// method, or a failing method right on `self.field`; `unwrap_or_else(|| panic!(..))` and
 /// the like fail too (`text`, the file's, tells: it is needed only for those).
 pub fn failing_method(chain: &Chain, text: Option<&str>) -> Option<usize> {
-    let names: Vec<&str> = chain.methods.iter().map(|x| x.name.as_str()).collect();
+    let name = |i: usize| chain.methods[i].name.as_str();
     let text_of = |r: &std::ops::Range<u32>| -> &str {
         text.and_then(|t| t.get(r.start as usize..r.end as usize))
             .unwrap_or_default()
     };
     let is_failing = |i: usize| -> bool {
-        FAILING.contains(&names[i])
-            || (LAZY_DEFAULTS.contains(&names[i])
+        FAILING.contains(&name(i))
+            || (LAZY_DEFAULTS.contains(&name(i))
                 && ["panic!", "unreachable!", "expect(", "todo!"]
                     .iter()
                     .any(|p| text_of(&chain.methods[i].span).contains(p)))
     };
-    (1..names.len())
-        .find(|&i| PEEK.contains(&names[i - 1]) && is_failing(i))
+    let n = chain.methods.len();
+    (1..n)
+        .find(|&i| PEEK.contains(&name(i - 1)) && is_failing(i))
         .or_else(|| {
-            (!names.is_empty() && is_failing(0) && matches!(chain.root, ChainRoot::SelfField(_)))
-                .then_some(0)
+            (n > 0 && is_failing(0) && matches!(chain.root, ChainRoot::SelfField(_))).then_some(0)
         })
 }
 

@@ -33,7 +33,7 @@ mod testcode;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::crates::CrateGraph;
@@ -85,6 +85,7 @@ impl<'g> FileView<'g> {
 pub type SsotModules = BTreeMap<String, Vec<ModId>>;
 
 /// The facts every rule reads (see the module documentation).
+#[derive(Clone)]
 pub struct Model<'g> {
     pub g: &'g CrateGraph<'g>,
     pub packs: &'g PackIndex,
@@ -100,9 +101,9 @@ pub struct Model<'g> {
     pub found_config_paths: Vec<String>,
     /// Constructions, holders and initializations by hand, computed once by [`Model::build`]
     /// (sorted by file and offset; the initializations last, in crate, file, function order).
-    pub sites: Rc<Vec<Site>>,
+    pub sites: Arc<Vec<Site>>,
     /// The initializations of the graph, computed once by [`Model::build`].
-    pub inits: Rc<InitIndex>,
+    pub inits: Arc<InitIndex>,
     /// Per resource kind, the backends its SSOT's sites build or hold (see
     /// [`Model::other_database`]), computed once from [`Self::sites`]: `None` when a site
     /// there names none. A kind whose SSOT has no sites is absent.
@@ -231,12 +232,12 @@ impl<'g> Model<'g> {
                 }
             }
         }
-        m.inits = Rc::new(m.init_index(&sites));
+        m.inits = Arc::new(m.init_index(&sites));
         let first_init = sites.len();
         sites.extend(m.hand_initializers());
         m.assign_resources(&mut sites[first_init..]);
         m.ssot_backends = Self::ssot_backends(&sites);
-        m.sites = Rc::new(sites);
+        m.sites = Arc::new(sites);
         Ok(m)
     }
 

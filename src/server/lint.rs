@@ -13,6 +13,7 @@ use lsp_types::{Diagnostic, Range, Url};
 use crate::cache::{CacheSetting, Memo};
 use crate::engine::{LintOptions, Outcome};
 use crate::error::Error;
+use crate::prefilter::Graphs;
 use crate::vfs::{self, FileSystem, Overlay};
 
 use super::convert::{self, Shown};
@@ -146,6 +147,8 @@ impl FileSystem for Cancellable<'_> {
 /// What the linter keeps from one run to the next.
 pub struct Linter {
     memo: Memo,
+    /// The crate graphs of the workspaces linted, kept while the tree holds them.
+    graphs: Graphs,
     /// The files' texts, kept while they are unchanged on disk.
     texts: Texts,
     /// Where the summary cache is (the command line's `--cache-dir`, `--no-cache`, ...).
@@ -159,6 +162,7 @@ impl Linter {
     pub fn new(cache: CacheSetting) -> Self {
         Linter {
             memo: Memo::new(),
+            graphs: Graphs::new(),
             texts: Texts::new(),
             cache,
             seeded: BTreeSet::new(),
@@ -174,6 +178,8 @@ impl Linter {
         for (_, d) in &job.docs {
             overlay.insert(&d.path, d.text.as_str().to_string());
         }
+        self.graphs
+            .set_buffers(job.docs.iter().map(|(_, d)| d.path.clone()).collect());
         let view = Cancellable {
             inner: &overlay,
             current,
@@ -205,7 +211,7 @@ impl Linter {
                 ..Default::default()
             };
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::engine::lint_with(&view, &opts, Some(&self.memo))
+                crate::engine::lint_with(&view, &opts, Some(&self.memo), Some(&self.graphs))
             }));
             match run {
                 Ok(Ok(outcome)) => {
@@ -387,6 +393,117 @@ mod tests {
         // Again from the memo: the same.
         let again = linter.run(&job(&root, 5), &moved_on).expect("linted");
         assert_eq!(again.docs[0].2.len(), 1);
+    }
+
+    /// The document's findings as the server shows them: code, line, message.
+    fn shown_of(linted: &Linted) -> Vec<(String, u32, String)> {
+        let mut v: Vec<(String, u32, String)> = linted.docs[0]
+            .2
+            .iter()
+            .map(|s| {
+                (
+                    s.code.as_str().to_string(),
+                    s.diagnostic.range.start.line + 1,
+                    // The finding's message; the diagnostic's adds its help.
+                    s.diagnostic
+                        .message
+                        .split("\nhelp: ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The findings of `rel` from a fresh lint of the disk with `text` as its buffer (what
+    /// the command line would say of the tree with the buffer saved), and the warnings.
+    fn fresh(root: &Path, rel: &str, text: &str) -> (Vec<(String, u32, String)>, Vec<String>) {
+        let mut overlay = Overlay::new(&vfs::Disk);
+        overlay.insert(&root.join(rel), text.to_string());
+        let opts = LintOptions {
+            start: Some(root.join(rel).parent().expect("dir").to_path_buf()),
+            ..Default::default()
+        };
+        let out = crate::engine::lint(&overlay, &opts).expect("lint");
+        let mut v: Vec<(String, u32, String)> = out
+            .findings
+            .iter()
+            .filter(|f| f.file == rel)
+            .map(|f| (f.code.as_str().to_string(), f.line, f.message.clone()))
+            .collect();
+        v.sort();
+        (v, out.warnings)
+    }
+
+    #[test]
+    fn a_kept_crate_graph_gives_what_a_fresh_lint_gives_and_never_outlives_a_change() {
+        let (_tmp, root) = krate();
+        let mut linter = Linter::new(CacheSetting::Off);
+        let generation = AtomicU64::new(1);
+        let mut j = job(&root, 1);
+        // The open `src/db.rs` typed to `text`, linted: the findings a fresh lint gives.
+        let step = |linter: &mut Linter, j: &mut Job, text: &str| {
+            j.docs[0].1 = Document::new(root.join("src/db.rs"), 1, text.to_string());
+            let linted = linter.run(j, &generation).expect("linted");
+            let (want, _) = fresh(&root, "src/db.rs", text);
+            assert_eq!(shown_of(&linted), want, "{text}");
+            want
+        };
+        let db = std::fs::read_to_string(root.join("src/db.rs")).expect("read");
+        // The first lint reads the crates; a keystroke in a body takes them as they were.
+        assert_eq!(step(&mut linter, &mut j, &db).len(), 1);
+        assert_eq!(linter.graphs.reused(), 0);
+        let typed = db.replace("connect(\"\")", "connect(\"x\")");
+        assert_eq!(step(&mut linter, &mut j, &typed).len(), 1);
+        assert_eq!(linter.graphs.reused(), 1);
+        // A `mod` item typed into the buffer changes its structure: read again (the module
+        // is missing: a warning, as from a fresh lint).
+        let with_mod = format!("pub mod extra;\n{typed}");
+        step(&mut linter, &mut j, &with_mod);
+        assert_eq!(linter.graphs.reused(), 1);
+        step(&mut linter, &mut j, &format!("{with_mod} "));
+        assert_eq!(linter.graphs.reused(), 2);
+        // Its file created on disk, with a pool of its own: read again, and reported.
+        let extra = root.join("src/db/extra.rs");
+        std::fs::create_dir_all(extra.parent().expect("dir")).expect("mkdir");
+        std::fs::write(
+            &extra,
+            "pub async fn more() { let _ = sqlx::PgPool::connect(\"\").await; }\n",
+        )
+        .expect("write");
+        step(&mut linter, &mut j, &format!("{with_mod}  "));
+        assert_eq!(linter.graphs.reused(), 2);
+        step(&mut linter, &mut j, &with_mod);
+        assert_eq!(linter.graphs.reused(), 3);
+        let opts = LintOptions {
+            start: Some(root.clone()),
+            ..Default::default()
+        };
+        let mut overlay = Overlay::new(&vfs::Disk);
+        overlay.insert(&root.join("src/db.rs"), with_mod.clone());
+        let all = crate::engine::lint(&overlay, &opts).expect("lint");
+        assert!(all.findings.iter().any(|f| f.file == "src/db/extra.rs"));
+        // A file no module declares, created beside them: read again.
+        std::fs::write(root.join("src/stray.rs"), "pub fn f() {}\n").expect("write");
+        step(&mut linter, &mut j, &with_mod);
+        assert_eq!(linter.graphs.reused(), 3);
+        // A module file deleted on disk: read again.
+        std::fs::remove_file(&extra).expect("rm");
+        step(&mut linter, &mut j, &format!("{with_mod} "));
+        assert_eq!(linter.graphs.reused(), 3);
+        // Another buffer opened: read again.
+        let other = root.join("src/database.rs");
+        j.docs.push((
+            Url::from_file_path(&other).expect("uri"),
+            Document::new(other, 1, "pub fn pool() {}\n".into()),
+        ));
+        step(&mut linter, &mut j, &with_mod);
+        assert_eq!(linter.graphs.reused(), 3);
+        step(&mut linter, &mut j, &format!("{with_mod} "));
+        assert_eq!(linter.graphs.reused(), 4);
     }
 
     #[test]
