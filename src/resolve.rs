@@ -42,6 +42,10 @@ pub struct Resolver<'g> {
     /// Names looked up in each module (by module, then name: a lookup allocates nothing).
     memo: FxHashMap<ModId, FxHashMap<Box<str>, Option<Res>>>,
     visiting: HashSet<(ModId, String)>,
+    /// Qualifiers being looked up as a `use` of their name (see `resolve_segments`): an
+    /// import whose path starts with its own name (`use log::log;` beside `fn log`) leads
+    /// back to itself.
+    qualifying: HashSet<(ModId, String)>,
     /// While set, the files of the unparsed modules (see `FileEntry::skeleton`) in which a
     /// name was looked up in vain are collected in `skeleton_misses`: the name may be there.
     pub recording: bool,
@@ -57,6 +61,7 @@ impl<'g> Resolver<'g> {
             packs,
             memo: FxHashMap::default(),
             visiting: HashSet::new(),
+            qualifying: HashSet::new(),
             recording: false,
             skeleton_misses: Vec::new(),
         }
@@ -279,18 +284,23 @@ impl<'g> Resolver<'g> {
         // A path qualifier is in the type namespace: a function of the module (a value)
         // cannot be one, so a `use` of the same name (`use config::cache;` next to
         // `fn cache(config: &cache::Configuration)`, which rustc accepts) is the qualifier.
-        if !rest.is_empty() && !global && self.is_fn(&cur) {
+        if !rest.is_empty()
+            && !global
+            && self.is_fn(&cur)
+            && self.qualifying.insert((scope.module, first.clone()))
+        {
             let ms = self.module_summary(scope.module);
             let plain = Scope {
                 func: None,
                 ..scope
             };
-            if let Some(r) = ms
+            let found = ms
                 .imports
                 .iter()
                 .filter(|imp| imp.kind == ImportKind::Named(first.to_string()))
-                .find_map(|imp| self.resolve_import(plain, imp))
-            {
+                .find_map(|imp| self.resolve_import(plain, imp));
+            self.qualifying.remove(&(scope.module, first.clone()));
+            if let Some(r) = found {
                 cur = r;
             }
         }
@@ -409,5 +419,57 @@ impl<'g> Resolver<'g> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    const SSOT: &str = r#"
+//- /ssot-lint.toml
+[ssot]
+modules = ["app::db"]
+//- /src/lib.rs
+pub mod db;
+pub mod logs;
+//- /src/db.rs
+pub fn pool() {}
+"#;
+
+    /// `use log::log;` (the macro) beside `fn log`: the qualifier `log::` is looked up as
+    /// that `use`, whose own path starts at `log` again. It was followed until the stack
+    /// overflowed (a corpus crate; the whole run aborted).
+    #[test]
+    fn an_import_whose_path_starts_with_its_own_name_ends() {
+        check(&format!(
+            "{SSOT}{}",
+            r#"//- /src/logs.rs
+use log::log;
+pub fn log() {}
+pub async fn run(url: &str) {
+    log::info!("x");
+    let _ = log::Level::Info;
+    let _ = sqlx::PgPool::connect(url).await;
+          //^^^^^^^^^^^^^^^^^^^^^ SSOT001
+}
+"#
+        ));
+    }
+
+    /// The same module without the pool: nothing to report, and the run ends.
+    #[test]
+    fn an_import_whose_path_starts_with_its_own_name_stays_silent() {
+        check(&format!(
+            "{SSOT}{}",
+            r#"//- /src/logs.rs
+use log::log;
+pub fn log() {}
+pub fn run() {
+    log::info!("x");
+    let _ = log::Level::Info;
+}
+"#
+        ));
     }
 }
