@@ -226,7 +226,9 @@ pub fn run(model: &mut Model, selection: &Selection) -> Vec<Finding> {
     let (side, main): (Vec<Check>, Vec<Check>) = on
         .into_iter()
         .partition(|(i, _)| RULES[*i].code == RuleCode::Ssot004);
-    let mut by_rule = if side.is_empty() || main.is_empty() || rayon::current_num_threads() < 2 {
+    // Always on a copy when both groups run, so that the output does not depend on the number
+    // of threads (the resolver's caches start where the model left them, whatever ran before).
+    let mut by_rule = if side.is_empty() || main.is_empty() {
         run_all(model, main.into_iter().chain(side).collect())
     } else {
         let mut copy = model.clone();

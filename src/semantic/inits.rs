@@ -31,6 +31,16 @@ impl InitIndex {
     }
 }
 
+/// The calls between the workspace's functions (callee by path or by `self`/`Type` method),
+/// the module of each function, and the kinds each stores (assigns, or writes with a store
+/// method) and whether only by `insert` (a registry).
+pub(super) struct CallGraph {
+    fn_module: HashMap<FnId, ModId>,
+    stores: HashMap<FnId, std::collections::BTreeSet<String>>,
+    not_registry: std::collections::BTreeSet<FnId>,
+    callees: HashMap<FnId, Vec<FnId>>,
+}
+
 impl<'g> Model<'g> {
     /// What initialization a chain performs, for messages; `None` when it is not one: a
     /// call of a function of the workspace that initializes (see [`InitIndex`]), or a
@@ -121,26 +131,11 @@ impl<'g> Model<'g> {
         Some(self.packs.packs[pack].resource.clone())
     }
 
-    /// Compute the [`InitIndex`] (once per run).
-    pub(super) fn init_index(&mut self, sites: &[Site]) -> InitIndex {
+    /// The calls between the workspace's functions and what each stores where (see
+    /// [`CallGraph`]): the part of the [`InitIndex`] the sites do not decide, so that it can
+    /// be computed beside them.
+    pub(super) fn call_graph(&mut self) -> CallGraph {
         type Key = FnId;
-        let mut constructs: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
-        for s in sites {
-            if s.is_construction()
-                && let Some(f) = s.func
-            {
-                constructs
-                    .entry(FnId {
-                        file: s.file,
-                        func: f,
-                    })
-                    .or_default()
-                    .insert(s.resource.clone());
-            }
-        }
-        // What a function constructs itself, before its callees are counted.
-        let direct: std::collections::BTreeSet<Key> = constructs.keys().copied().collect();
-        // Methods by (crate, self type name, method name); the module of each function.
         let mut methods: HashMap<(CrateId, String, String), Vec<Key>> = HashMap::new();
         let mut fn_module: HashMap<Key, ModId> = HashMap::new();
         for k in self.g.crate_ids() {
@@ -249,6 +244,40 @@ impl<'g> Model<'g> {
                 }
             }
         }
+        CallGraph {
+            fn_module,
+            stores,
+            not_registry,
+            callees,
+        }
+    }
+
+    /// Compute the [`InitIndex`] (once per run) from the sites and the call graph.
+    pub(super) fn init_index(&mut self, sites: &[Site], calls: CallGraph) -> InitIndex {
+        type Key = FnId;
+        let CallGraph {
+            fn_module,
+            stores,
+            not_registry,
+            callees,
+        } = calls;
+        let mut constructs: HashMap<Key, std::collections::BTreeSet<String>> = HashMap::new();
+        for s in sites {
+            if s.is_construction()
+                && let Some(f) = s.func
+            {
+                constructs
+                    .entry(FnId {
+                        file: s.file,
+                        func: f,
+                    })
+                    .or_default()
+                    .insert(s.resource.clone());
+            }
+        }
+        // What a function constructs itself, before its callees are counted.
+        let direct: std::collections::BTreeSet<Key> = constructs.keys().copied().collect();
+        // Methods by (crate, self type name, method name); the module of each function.
         // What a function constructs, through callees up to three calls deep.
         for _ in 0..3 {
             let mut add: Vec<(Key, String)> = Vec::new();

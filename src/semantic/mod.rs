@@ -209,7 +209,12 @@ impl<'g> Model<'g> {
         shared_config: bool,
     ) -> Result<Self, crate::error::Error> {
         let mut m = Model::new(g, packs, cfg, shared_config)?;
-        let mut sites = m.find_sites();
+        // The sites and the call graph read the same model and decide nothing for each
+        // other: the call graph is computed beside the sites, on a copy (always on a copy, so
+        // that the output does not depend on the number of threads).
+        let mut copy = m.clone();
+        let (mut sites, calls) = rayon::join(|| m.find_sites(), || copy.call_graph());
+        drop(copy);
         m.assign_resources(&mut sites);
         m.note_fallbacks_and_caches(&sites);
         for s in &sites {
@@ -232,7 +237,7 @@ impl<'g> Model<'g> {
                 }
             }
         }
-        m.inits = Arc::new(m.init_index(&sites));
+        m.inits = Arc::new(m.init_index(&sites, calls));
         let first_init = sites.len();
         sites.extend(m.hand_initializers());
         m.assign_resources(&mut sites[first_init..]);
