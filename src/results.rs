@@ -48,7 +48,7 @@ use crate::diagnostic::{Finding, Fix, Related};
 use crate::engine::{LintOptions, Outcome, Run};
 use crate::error::Error;
 use crate::summary::Span;
-use crate::vfs::stamp::{Content, FsDep, Stamp, listing, presence, stamp};
+use crate::vfs::stamp::{Content, FsDep, Stamp, listing, now_ns, presence, stamp};
 use crate::vfs::{FileSystem, Recorder};
 
 /// Lint what the options name through `fs`, with the result cache when the options ask
@@ -110,7 +110,7 @@ pub fn lint(fs: &dyn FileSystem, opts: &LintOptions) -> Result<Outcome, Error> {
 }
 
 /// A stamp newer than this before the cache is written is racy (nanoseconds).
-pub const RACY_NS: i64 = 2_000_000_000;
+pub use crate::vfs::stamp::RACY_NS;
 /// The first bytes of `results.bin`; the last is the format's version.
 pub const MAGIC: &[u8; 8] = b"SSOTLR\x00\x02";
 /// The result cache file inside the cache directory.
@@ -175,12 +175,6 @@ pub struct Results<'v> {
     options: u128,
     /// When the run began (ns since the epoch).
     started: i64,
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(i64::MAX, |d| d.as_nanos() as i64)
 }
 
 impl<'v> Results<'v> {

@@ -435,16 +435,23 @@ fn config_changes_are_picked_up_without_a_restart() {
     assert!(c.shutdown().success());
 }
 
-#[test]
-fn a_burst_of_edits_is_linted_once_at_its_last_version() {
+/// A server on a copy of the incident with `options`, its `src/lib.rs` opened as version 1
+/// and linted: the client, the document's URI and text, and its first diagnostics' codes.
+fn open_incident_lib(options: Value) -> (tempfile::TempDir, Client, String, String, Vec<String>) {
     let (tmp, root) = incident_copy();
     let mut c = Client::start(BIN, &root, &tmp.path().join("cache"));
-    // A long debounce, so that the whole burst falls within it.
-    initialize(&mut c, &root, json!({"debounceMs": 2000}));
+    initialize(&mut c, &root, options);
     let path = root.join("src/lib.rs");
     let u = uri(&path);
     let text = open(&mut c, &path, 1);
-    c.diagnostics(&u, 1);
+    let first = codes(&c.diagnostics(&u, 1));
+    (tmp, c, u, text, first)
+}
+
+#[test]
+fn a_burst_of_edits_is_linted_once_at_its_last_version() {
+    // A long debounce, so that the whole burst falls within it.
+    let (_tmp, mut c, u, text, _) = open_incident_lib(json!({"debounceMs": 2000}));
     for v in 2..=21 {
         let extra = if v % 2 == 0 {
             "use crate::core::database::get_engine;\n"
@@ -473,14 +480,8 @@ fn a_burst_of_edits_is_linted_once_at_its_last_version() {
 
 #[test]
 fn an_edit_after_a_pause_is_linted_at_once_and_one_close_behind_it_waits() {
-    let (tmp, root) = incident_copy();
-    let mut c = Client::start(BIN, &root, &tmp.path().join("cache"));
     // A debounce far longer than the test: only an edit linted at once is published.
-    initialize(&mut c, &root, json!({"debounceMs": 600_000}));
-    let path = root.join("src/lib.rs");
-    let u = uri(&path);
-    let text = open(&mut c, &path, 1);
-    let before = codes(&c.diagnostics(&u, 1));
+    let (_tmp, mut c, u, text, before) = open_incident_lib(json!({"debounceMs": 600_000}));
     // The first edit after a pause: linted at once, with its violation.
     let violation = format!("{text}use crate::core::database::get_engine;\n");
     replace_all(&mut c, &u, 2, &violation);

@@ -22,13 +22,9 @@ use crate::crates::{self, CrateDef, CrateGraph, FileEntry, Summarize};
 use crate::parse::scan::Scan;
 use crate::parse::skeleton::{same_mod_items, same_structure};
 use crate::summary::Span;
-use crate::vfs::stamp::{Content, FsDep, listing, presence, stamp};
+use crate::vfs::stamp::{Content, FsDep, RACY_NS, listing, now_ns, presence, stamp};
 use crate::vfs::{FileSystem, Recorder};
 use crate::workspace::{Package, Unit};
-
-/// A stamp newer than this before the recording may hide a change made in the same tick
-/// (as in `results`): such a directory is listed again, such a file's stamp not believed.
-const RACY_NS: i64 = 2_000_000_000;
 
 /// How many graphs are kept (one per unit and trigger set; a server lints one or two).
 const KEEP: usize = 4;
@@ -56,6 +52,8 @@ struct Kept {
     unreadable_modules: Vec<(crate::ids::FileId, Span, String)>,
     missing_modules: Vec<(crate::ids::FileId, Span, String)>,
     scans: Vec<Scan>,
+    /// Each file's edition, by index.
+    editions: Vec<ra_ap_syntax::Edition>,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -104,7 +102,7 @@ impl Graphs {
         scans: &Mutex<HashMap<PathBuf, Scan>>,
         cache: &Cache,
     ) -> (CrateGraph<'v>, Vec<Scan>) {
-        if let Some(hit) = self.reuse(key, fs, unit, summarize, scans, cache) {
+        if let Some(hit) = self.reuse(key, fs, summarize, scans, cache) {
             self.reused
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return hit;
@@ -130,6 +128,11 @@ impl Graphs {
             unreadable_modules: g.unreadable_modules.clone(),
             missing_modules: g.missing_modules.clone(),
             scans: file_scans.clone(),
+            editions: g
+                .files
+                .iter()
+                .map(|f| crates::edition_for(unit, &f.path))
+                .collect(),
             by_path: g
                 .files
                 .iter()
@@ -151,7 +154,6 @@ impl Graphs {
         &self,
         key: u128,
         fs: &'v dyn FileSystem,
-        unit: &Unit,
         summarize: &Summarize,
         scans: &Mutex<HashMap<PathBuf, Scan>>,
         cache: &Cache,
@@ -188,8 +190,7 @@ impl Graphs {
         let mut file_scans = kept.scans.clone();
         for (i, text) in changed {
             let f = &mut files[i];
-            let edition = crates::edition_for(unit, &f.path);
-            let s = summarize(&f.path, &text, edition);
+            let s = summarize(&f.path, &text, kept.editions[i]);
             if !(same_structure(&f.summary, &s) && same_mod_items(&f.summary, &s)) {
                 return None;
             }
@@ -203,9 +204,9 @@ impl Graphs {
             f.text = Some(Arc::from(text));
         }
         // The summaries of the files that did not change stay in the memo as if read.
-        for f in &files {
+        for (f, &edition) in files.iter().zip(&kept.editions) {
             if let Some(t) = &f.text {
-                cache.keep(t, crates::edition_for(unit, &f.path));
+                cache.keep(t, edition);
             }
         }
         let g = CrateGraph {
@@ -243,10 +244,4 @@ pub fn key(unit: &Unit, out_root: &Path, triggers: &super::Names, prefilter: boo
     crates.sort();
     let text = format!("{unit:?}\0{out_root:?}\0{strong:?}\0{pack:?}\0{crates:?}\0{prefilter}");
     xxhash_rust::xxh3::xxh3_128(text.as_bytes())
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

@@ -10,7 +10,7 @@ use crate::diagnostic::{Finding, Fix};
 use crate::ids::{FileId, FnId, ModId};
 use crate::resolve::{Res, Scope};
 use crate::semantic::Model;
-use crate::semantic::failing::{FAILING, LAZY_DEFAULTS, PEEK, failing_method, fails};
+use crate::semantic::failing::{LAZY_DEFAULTS, PEEK, can_fail, failing_method, fails};
 use crate::summary::{Chain, ChainContext, ChainRoot, ItemKind, RawPath};
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -147,14 +147,8 @@ fn run(cx: &mut Context) {
             }
             let chains = cx.chains(&file);
             for &chain in &chains {
-                // Only a chain with a failing method or a `None` branch can be a failing read
-                // (see `failing_method`, `fails`): the rest are passed over before any work.
-                if !matches!(chain.context, ChainContext::NoneBranches(_))
-                    && !chain.methods.iter().any(|x| {
-                        FAILING.contains(&x.name.as_str())
-                            || LAZY_DEFAULTS.contains(&x.name.as_str())
-                    })
-                {
+                // The rest are passed over before any work.
+                if !can_fail(chain) {
                     continue;
                 }
                 let m = file.module(chain.module);

@@ -47,6 +47,17 @@ pub fn fails(b: &Branch) -> bool {
         && !b.has(Mark::GetOrTryInit)
 }
 
+/// Whether `chain` can be a failing read at all: it calls a failing method (or a lazy default
+/// that may fail), or has `None` branches. Cheap: [`failing_method`] and [`failing_read`] are
+/// `None`/`false` whenever this is `false`.
+pub fn can_fail(chain: &Chain) -> bool {
+    matches!(chain.context, ChainContext::NoneBranches(_))
+        || chain
+            .methods
+            .iter()
+            .any(|m| FAILING.contains(&m.name.as_str()) || LAZY_DEFAULTS.contains(&m.name.as_str()))
+}
+
 /// The failing method of a read (its index in the chain): a peek followed by a failing
 /// method, or a failing method right on `self.field`; `unwrap_or_else(|| panic!(..))` and
 /// the like fail too (`text`, the file's, tells: it is needed only for those).

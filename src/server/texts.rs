@@ -19,11 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::vfs::stamp::{Stamp, stamp};
+use crate::vfs::stamp::{RACY_NS, Stamp, now_ns, stamp};
 use crate::vfs::{self, DirEntry, EntryKind, FileSystem, PrivateFile, ReadError, Walk};
-
-/// How far back a file's newest timestamp must be, when it is read, for its text to be kept.
-const RACY_NS: i64 = 2_000_000_000;
 
 struct Kept {
     stamp: Stamp,
@@ -87,14 +84,6 @@ impl Texts {
     pub fn len(&self) -> usize {
         self.kept.lock().map_or(0, |k| k.len())
     }
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(i64::MAX, |d| {
-            i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
-        })
 }
 
 impl FileSystem for Texts {

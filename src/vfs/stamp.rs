@@ -8,6 +8,20 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// A stamp whose mtime or ctime is less than this before a fact was noted may hide a change
+/// made in the same tick of the file system's clock ("racy git"): such a fact is checked by
+/// content, never believed from its stamp.
+pub const RACY_NS: i64 = 2_000_000_000;
+
+/// Now, in ns since the epoch (the scale of [`Stamp::newest`]).
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(i64::MAX, |d| {
+            i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+        })
+}
+
 /// What a path looked like: a hash of its metadata, and its newest timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
